@@ -1,0 +1,27 @@
+/// One item on its way through the DAG: its record, identity, fan-out fields and what the
+/// stages it has passed through produced.
+struct ItemContext {
+    var record: Record
+    var key: String
+    var location: SourceLocation
+    var variant = 1
+    var matrix: [(field: String, value: String)] = []
+    var outputs: [(stage: String, fields: [String: String])] = []
+
+    /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
+    /// item's own fields, then the record.
+    func lookup(_ path: [String]) -> String? {
+        let head = path[0]
+        if let outputs = outputs.first(where: { $0.stage == head })?.fields {
+            guard path.count > 1 else { return nil }
+            if path.count > 2 { return "<\(path.joined(separator: "."))>" }
+            return outputs[path[1]]
+        }
+        if path.count == 1 {
+            if head == "key" { return key }
+            if head == "variant" { return String(variant) }
+            if let value = matrix.first(where: { $0.field == head })?.value { return value }
+        }
+        return record.text(at: path[...])
+    }
+}

@@ -1,0 +1,31 @@
+/// A JSON body whose strings are templates (an `http` stage's `json:`).
+public indirect enum JSONTemplate: Sendable {
+    case value(JSONValue)
+    case template(Template)
+    case array([JSONTemplate])
+    case object([(String, JSONTemplate)])
+
+    public var templates: [Template] {
+        switch self {
+        case .value: return []
+        case .template(let t): return [t]
+        case .array(let items): return items.flatMap(\.templates)
+        case .object(let pairs): return pairs.flatMap(\.1.templates)
+        }
+    }
+
+    public func render(lookup: ([String]) -> String?) throws(TemplateRenderer.MissingField) -> JSONValue {
+        switch self {
+        case .value(let v): return v
+        case .template(let t): return .string(try TemplateRenderer.render(t, lookup: lookup))
+        case .array(let items):
+            var out: [JSONValue] = []
+            for item in items { out.append(try item.render(lookup: lookup)) }
+            return .array(out)
+        case .object(let pairs):
+            var out: [(String, JSONValue)] = []
+            for (k, v) in pairs { out.append((k, try v.render(lookup: lookup))) }
+            return .object(out)
+        }
+    }
+}

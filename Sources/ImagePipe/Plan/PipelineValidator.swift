@@ -1,0 +1,32 @@
+import Foundation
+
+/// `validate`'s whole job: read, check and compile one pipeline file, collecting every problem.
+public struct PipelineValidator {
+    public var environment: [String: String]
+    public var strict: Bool
+    public var secrets: SecretSet
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, strict: Bool = false, secrets: SecretSet = SecretSet()) {
+        self.environment = environment
+        self.strict = strict
+        self.secrets = secrets
+    }
+
+    public struct Outcome {
+        public var pipeline: CompiledPipeline?
+        public var diagnostics: Diagnostics
+        public var isValid: Bool { !diagnostics.hasErrors && pipeline != nil }
+    }
+
+    public func validate(path: String, displayPath: String? = nil) -> Outcome {
+        let diagnostics = Diagnostics(strict: strict)
+        let display = displayPath ?? path
+        let loader = SpecLoader(environment: environment, secrets: secrets)
+        guard let spec = loader.load(path: path, displayPath: display, diagnostics: diagnostics) else {
+            return Outcome(pipeline: nil, diagnostics: diagnostics)
+        }
+        let files = PipelineFiles(pipelinePath: path, displayPath: display)
+        let compiled = PipelineCompiler(spec: spec, files: files, diagnostics: diagnostics).compile()
+        return Outcome(pipeline: compiled, diagnostics: diagnostics)
+    }
+}

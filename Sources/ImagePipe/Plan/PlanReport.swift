@@ -1,0 +1,48 @@
+/// What `plan` found: everything a run would do, computed without calling anything.
+public struct PlanReport: Sendable {
+    public struct SourceSummary: Sendable {
+        public var name: String
+        public var kind: String
+        public var path: String?
+        public var items: Int
+        public var keyed: Bool
+    }
+
+    public struct Sample: Sendable {
+        public var key: String
+        public var lines: [(label: String, value: String)]
+    }
+
+    public struct StageSummary: Sendable {
+        public var name: String
+        public var kind: String
+        public var from: String
+        public var depth: Int
+        public var provider: String?
+        public var model: String?
+        public var items: Int
+        public var unitPriceUSD: Double?
+        public var priceSource: String?
+        public var samples: [Sample]
+
+        /// Nil when the stage is paid but its price is unknown.
+        public var costUSD: Double? {
+            if !isPaid { return 0 }
+            return unitPriceUSD.map { $0 * Double(items) }
+        }
+
+        public var isPaid: Bool { kind == "generate" || kind == "edit" }
+    }
+
+    public var pipeline: String
+    public var file: String
+    public var outputDirectory: String
+    public var sources: [SourceSummary]
+    public var stages: [StageSummary]
+    public var budgetUSD: Double?
+
+    public var totalCostUSD: Double { stages.compactMap(\.costUSD).reduce(0, +) }
+    /// False when some paid stage has no known price, so the total is a lower bound.
+    public var costIsComplete: Bool { stages.allSatisfy { $0.costUSD != nil } }
+    public var budgetHolds: Bool? { budgetUSD.map { totalCostUSD <= $0 } }
+}

@@ -1,0 +1,61 @@
+/// The fields a template may use at one place in the DAG, and the check that a reference exists.
+struct TemplateScope {
+    struct StageOutputs {
+        var fields: [String]
+        var open: Set<String>
+    }
+
+    /// Record fields, `key`, `variant` and matrix fields.
+    var fields: Set<String>
+    /// The record's own fields, for messages and did-you-mean.
+    var recordFields: [String]
+    /// False when the source's fields could not be read: field checks would only add noise.
+    var recordFieldsKnown = true
+    /// JSON sources hold objects, so `{{ dims.width }}` may index into a field.
+    var nestedFields = false
+    var upstream: [String: StageOutputs] = [:]
+    var otherStages: Set<String> = []
+    /// "source 'products'" — for messages.
+    var origin: String
+
+    struct Problem {
+        var message: String
+        var hint: String?
+    }
+
+    func check(_ expression: Template.Expression, in stage: String?) -> Problem? {
+        let path = expression.path
+        let head = path[0]
+        if let outputs = upstream[head] {
+            guard path.count > 1 else {
+                return Problem(message: "'\(head)' is a stage; name one of its outputs",
+                               hint: "like {{ \(head).\(outputs.fields[0]) }}; outputs: " + outputs.fields.joined(separator: ", "))
+            }
+            let field = path[1]
+            guard outputs.fields.contains(field) else {
+                return Problem(message: "stage '\(head)' has no output '\(field)'",
+                               hint: DidYouMean.hint(for: field, among: outputs.fields) ?? "outputs: " + outputs.fields.joined(separator: ", "))
+            }
+            if path.count > 2, !outputs.open.contains(field) {
+                return Problem(message: "output '\(head).\(field)' has no fields", hint: "use {{ \(head).\(field) }}")
+            }
+            return nil
+        }
+        if fields.contains(head) {
+            if path.count > 1, !nestedFields {
+                return Problem(message: "field '\(head)' has no fields ('\(expression.dotted)')", hint: "use {{ \(head) }}")
+            }
+            return nil
+        }
+        if otherStages.contains(head) {
+            let here = stage.map { " of '\($0)'" } ?? ""
+            return Problem(message: "stage '\(head)' is not upstream\(here), so its outputs are not available here",
+                           hint: "a template can use the stages its item has passed through, following 'from:'")
+        }
+        guard recordFieldsKnown else { return nil }
+        let candidates = Array(fields) + Array(upstream.keys)
+        let described = recordFields.isEmpty ? "" : " (fields: " + recordFields.joined(separator: ", ") + ")"
+        return Problem(message: "unknown field '\(head)': \(origin) does not provide it\(described), nor does any upstream stage",
+                       hint: DidYouMean.hint(for: head, among: candidates))
+    }
+}

@@ -1,0 +1,29 @@
+/// An `http` stage: one request per item, the response as output.
+public struct HTTPStageSpec: Sendable {
+    public var method: String
+    public var url: Located<String>?
+    public var headers: [(name: Located<String>, value: ConfigNode)]
+    public var json: ConfigNode?
+    public var success: [Int]?
+
+    public static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    public static let declaration = ObjectSpec("HTTPStage", doc: "Anything → a response: one HTTP request per item. Its status and JSON body are outputs downstream (`{{ cms.status }}`, `{{ cms.json.id }}`).", fields: StageSpec.commonFields + [
+        FieldSpec("method", .choice(methods), default: .string("POST"), doc: "The HTTP method."),
+        FieldSpec("url", .url, required: true, doc: "The URL, a template after the host (e.g. `https://cms.example.com/api/products/{{ sku }}`)."),
+        FieldSpec("headers", .map(.template), doc: "Request headers; values are templates. Secrets from `${…}` are never printed."),
+        FieldSpec("json", .json, doc: "A JSON body; its strings are templates."),
+        FieldSpec("success", .list(.integer(min: 100, max: 599), minCount: 1), doc: "Status codes that count as success (default: any 2xx)."),
+    ])
+
+    init(_ o: ConfigObject) {
+        method = o.string("method")?.value ?? "POST"
+        url = o.string("url")
+        headers = (o.map("headers") ?? []).map { ($0.key, $0.value) }
+        json = o.node("json")
+        success = o.list("success")?.compactMap {
+            if case .integer(let i) = $0.value { return i }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The filters a template may apply: `{{ name | slug }}`, `{{ color | default("black") }}`.
+public enum TemplateFilter: String, Sendable, CaseIterable {
+    case lower, upper, trim, slug
+    case `default`
+
+    var takesArgument: Bool { self == .default }
+
+    /// `default` applies when the field is missing, null or empty; the others transform text.
+    func apply(_ value: String?, argument: String?) -> String? {
+        switch self {
+        case .default:
+            if let value, !value.isEmpty { return value }
+            return argument ?? ""
+        case .lower: return value?.lowercased()
+        case .upper: return value?.uppercased()
+        case .trim: return value?.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .slug: return value.map(Self.slug)
+        }
+    }
+
+    /// Lower-case ASCII letters and digits joined by single dashes: "Café Noir (XL)" → "cafe-noir-xl".
+    static func slug(_ text: String) -> String {
+        let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        var out = ""
+        var pendingDash = false
+        for scalar in folded.unicodeScalars {
+            if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                if pendingDash, !out.isEmpty { out.append("-") }
+                pendingDash = false
+                out.unicodeScalars.append(Unicode.Scalar(UInt8(ascii: scalar) | (("A"..."Z").contains(scalar) ? 0x20 : 0)))
+            } else {
+                pendingDash = true
+            }
+        }
+        return out
+    }
+}
+
+private extension UInt8 {
+    init(ascii scalar: Unicode.Scalar) { self = UInt8(scalar.value) }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import ImagePipe
+
+/// Turns a YAML file into a production image-generation pipeline.
+struct ImagePipeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "imagepipe",
+        abstract: "Turns a YAML file into a production image-generation pipeline.",
+        discussion: "Exit codes: 0 all good, 1 some items failed, 2 invalid pipeline or usage, 130 interrupted.",
+        version: ImagePipeVersion.current,
+        subcommands: [ValidateCommand.self, PlanCommand.self, SchemaCommand.self, DocsCommand.self]
+    )
+}
+
+/// The entry point. Parsing is done by hand so that usage errors exit with 2, as the docs
+/// promise, rather than ArgumentParser's 64.
+@main
+enum ImagePipeCLI {
+    static func main() async {
+        do {
+            var command = try ImagePipeCommand.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = ImagePipeCommand.exitCode(for: error)
+            let message = ImagePipeCommand.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            Foundation.exit(code == .validationFailure ? ExitStatus.invalid : code.rawValue)
+        }
+    }
+}

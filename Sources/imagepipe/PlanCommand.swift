@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import ImagePipe
+
+/// The dry run: what a run would do, with prompts, output paths and cost, calling nothing.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what a run would do: the DAG, items, sample prompts and paths, and the estimated cost.",
+        discussion: "Reads every data file in full (streamed), calls nothing and writes nothing. Exit 0 when valid, 2 when not."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Argument(help: "The pipeline file.")
+    var file: String
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(help: "Sample items shown per stage.")
+    var samples = 3
+
+    @Flag(help: "Treat warnings that would stop a run (a missing environment variable) as errors.")
+    var strict = false
+
+    func validate() throws {
+        guard samples >= 0 else { throw ValidationError("--samples must be 0 or more") }
+    }
+
+    func run() throws {
+        let secrets = SecretSet()
+        let outcome = PipelineValidator(strict: strict, secrets: secrets).validate(path: file)
+        var report: PlanReport?
+        if outcome.isValid, let pipeline = outcome.pipeline {
+            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples).build()
+        }
+        let diagnostics = outcome.diagnostics.sorted()
+        let printer = PlanPrinter(secrets: secrets)
+        switch format {
+        case .text:
+            let rendered = DiagnosticFormat.text.render(diagnostics, secrets: secrets)
+            if !rendered.isEmpty { FileHandle.standardError.write(Data(rendered.utf8)) }
+            if outcome.diagnostics.droppedCount > 0 {
+                FileHandle.standardError.write(Data("(\(outcome.diagnostics.droppedCount) more problems not shown)\n".utf8))
+            }
+            if let report, !outcome.diagnostics.hasErrors { print(printer.text(report), terminator: "") }
+        case .json:
+            if let report, !outcome.diagnostics.hasErrors {
+                print(printer.json(report, diagnostics: diagnostics), terminator: "")
+            } else {
+                print(DiagnosticFormat.json.render(diagnostics, secrets: secrets), terminator: "")
+            }
+        }
+        if outcome.diagnostics.hasErrors || !outcome.isValid { throw ExitCode(ExitStatus.invalid) }
+    }
+}
