@@ -6,16 +6,16 @@ struct ItemContext {
     var location: SourceLocation
     var variant = 1
     var matrix: [(field: String, value: String)] = []
-    var outputs: [(stage: String, fields: [String: String])] = []
+    var outputs: [StageOutput] = []
 
     /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
     /// item's own fields, then the record.
     func lookup(_ path: [String]) -> String? {
         let head = path[0]
-        if let outputs = outputs.first(where: { $0.stage == head })?.fields {
+        if let output = outputs.first(where: { $0.stage == head }) {
             guard path.count > 1 else { return nil }
             if path.count > 2 { return "<\(path.joined(separator: "."))>" }
-            return outputs[path[1]]
+            return output.value(path[1])
         }
         if path.count == 1 {
             if head == "key" { return key }
@@ -23,5 +23,17 @@ struct ItemContext {
             if let value = matrix.first(where: { $0.field == head })?.value { return value }
         }
         return record.text(at: path[...])
+    }
+}
+
+/// What a stage produced for one item, as templates downstream see it: a few values that vary
+/// per item, and the stage's constants (placeholders for what only a run can know).
+struct StageOutput {
+    var stage: String
+    var values: [(name: String, value: String)]
+    var constants: [String: String]
+
+    func value(_ name: String) -> String? {
+        values.first { $0.name == name }?.value ?? constants[name]
     }
 }

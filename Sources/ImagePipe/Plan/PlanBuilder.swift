@@ -11,22 +11,34 @@ public final class PlanBuilder {
     private var summaries: [String: PlanReport.StageSummary] = [:]
     private var children: [String: [CompiledStage]] = [:]
     private var matrixCombinations: [String: [[(field: String, value: String)]]] = [:]
-    /// Output path hash → where it was first written (source, stage, line), for collision reports.
-    private var outputsSeen: [Int: (stage: String, location: SourceLocation)] = [:]
+    /// Output path hash → where it was first written, packed as line << 24 | source << 16 | stage,
+    /// so that a million paths cost about 16 MB rather than a copy of every path.
+    private var outputsSeen: [Int: Int] = [:]
+    private var stageIndex: [String: Int] = [:]
+    private var sourceIndex: [String: Int] = [:]
     private var reportedMissingImages = 0
+    /// Per stage, the outputs that are the same for every item.
+    private var constants: [String: [String: String]] = [:]
+
+    /// The output folder as shown, with a trailing `/`, joined to each normalized output path.
+    private let outputPrefix: String
 
     public init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3) {
         self.pipeline = pipeline
+        outputPrefix = pipeline.displayOutputDirectory == "." ? "" : pipeline.displayOutputDirectory + "/"
         self.diagnostics = diagnostics
         self.sampleCount = sampleCount
     }
 
     public func build() -> PlanReport {
-        for stage in pipeline.stages {
+        for (n, source) in pipeline.sources.enumerated() { sourceIndex[source.name] = n }
+        for (n, stage) in pipeline.stages.enumerated() {
+            stageIndex[stage.name] = n
             children[stage.inputName, default: []].append(stage)
             matrixCombinations[stage.name] = stage.matrix.reduce([[]]) { combos, axis in
                 combos.flatMap { combo in axis.values.map { combo + [(axis.field, $0)] } }
             }
+            constants[stage.name] = constantOutputs(of: stage)
             let depth = stage.ancestors.count
             let price: PriceTable.Price? = stage.model.flatMap {
                 PriceTable.price(model: $0, provider: stage.provider, size: sizeOf(stage), resolution: resolutionOf(stage))
@@ -65,6 +77,35 @@ public final class PlanBuilder {
                           sources: sources, stages: pipeline.stages.compactMap { summaries[$0.name] }, budgetUSD: pipeline.spec.budgetUSD)
     }
 
+    private func constantOutputs(of stage: CompiledStage) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in ItemType.outputFields(of: stage.spec.kind) { out[field] = "<\(stage.name).\(field)>" }
+        switch stage.spec.kind {
+        case .generate(let image), .edit(let image):
+            out["model"] = stage.model ?? ""
+            out["seed"] = image.seed.map(String.init) ?? ""
+            if let size = image.size {
+                out["width"] = String(size.width)
+                out["height"] = String(size.height)
+            }
+            if let model = stage.model, let price = PriceTable.price(model: model, provider: stage.provider, size: image.size, resolution: image.resolution) {
+                out["cost_usd"] = JSONValue.format(price.usd)
+            }
+        case .s3Upload:
+            out["bucket"] = stage.bucket ?? ""
+        case .http:
+            break
+        }
+        return out
+    }
+
+    private func sourceFile(_ source: CompiledSource) -> String {
+        switch source.spec.kind {
+        case .csv(let p), .jsonl(let p): return pipeline.files.display(p.value)
+        case .items: return pipeline.files.displayPipeline
+        }
+    }
+
     private func sizeOf(_ stage: CompiledStage) -> ImageSize? {
         switch stage.spec.kind {
         case .generate(let s), .edit(let s): return s.size
@@ -88,7 +129,8 @@ public final class PlanBuilder {
             diagnostics.error(error.message, at: error.location, hint: error.hint)
             return 0
         }
-        var keysSeen: [Int: SourceLocation] = [:]
+        // Key hash → line of first use.
+        var keysSeen: [Int: Int] = [:]
         var count = 0
         let stages = children[source.name] ?? []
         while true {
@@ -118,11 +160,11 @@ public final class PlanBuilder {
                 }
             }
             let hash = key.hashValue
-            if let first = keysSeen[hash] {
-                diagnostics.error("duplicate key '\(key)' in source '\(source.name)': first at \(first.file):\(first.line)", at: location,
+            if let firstLine = keysSeen[hash] {
+                diagnostics.error("duplicate key '\(key)' in source '\(source.name)': first at \(location.file):\(firstLine)", at: location,
                                   hint: "keys must be unique: each names one item's outputs and its resume state")
             } else {
-                keysSeen[hash] = location
+                keysSeen[hash] = location.line
             }
             let context = ItemContext(record: record, key: key, location: location)
             for stage in stages { process(stage, context) }
@@ -159,7 +201,7 @@ public final class PlanBuilder {
             var url = S3Address.objectURL(bucket: bucket, key: key, region: upload.region, endpoint: upload.endpoint, pathStyle: upload.pathStyle)
             if stage.publicURL != nil, let custom = render(stage.publicURL, context, stage: stage, what: "public_url") { url = custom }
             record(stage, context, lines: [("key", key), ("url", url)])
-            context.outputs.append((stage.name, ["url": url, "bucket": bucket, "key": key, "etag": "<\(stage.name).etag>"]))
+            context.outputs.append(StageOutput(stage: stage.name, values: [("url", url), ("key", key)], constants: constants[stage.name] ?? [:]))
             forward(stage, context)
         case .http(let http):
             var context = incoming
@@ -176,7 +218,7 @@ public final class PlanBuilder {
                 }
             }
             record(stage, context, lines: lines)
-            context.outputs.append((stage.name, ["status": "<\(stage.name).status>"]))
+            context.outputs.append(StageOutput(stage: stage.name, values: [], constants: constants[stage.name] ?? [:]))
             forward(stage, context)
         }
     }
@@ -192,11 +234,13 @@ public final class PlanBuilder {
             return
         }
         let hash = normalized.hashValue
-        if let first = outputsSeen[hash] {
-            diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by stage '\(first.stage)' for the item at \(first.location.file):\(first.location.line)",
+        if let packed = outputsSeen[hash] {
+            let firstStage = pipeline.stages[packed & 0xFFFF]
+            let firstFile = sourceFile(pipeline.sources[(packed >> 16) & 0xFF])
+            diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by stage '\(firstStage.name)' for the item at \(firstFile):\(packed >> 24)",
                               at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
         } else {
-            outputsSeen[hash] = (stage.name, context.location)
+            outputsSeen[hash] = context.location.line << 24 | (sourceIndex[stage.rootSource] ?? 0) << 16 | (stageIndex[stage.name] ?? 0)
         }
         var lines: [(String, String)] = []
         if let image = render(stage.image, context, stage: stage, what: "image") {
@@ -209,17 +253,11 @@ public final class PlanBuilder {
         }
         lines.append(("prompt", prompt))
         if let negative { lines.append(("negative", negative)) }
-        let displayPath = RelativePath.join(pipeline.displayOutputDirectory, normalized)
+        let displayPath = outputPrefix + normalized
         lines.append(("output", displayPath))
         record(stage, context, lines: lines)
-        let size = sizeOf(stage)
-        context.outputs.append((stage.name, [
-            "path": displayPath, "model": stage.model ?? "", "prompt": prompt,
-            "seed": { if case .generate(let s) = stage.spec.kind { return s.seed.map(String.init) ?? "" } else { return "" } }(),
-            "sha256": "<\(stage.name).sha256>", "bytes": "<\(stage.name).bytes>",
-            "width": size.map { String($0.width) } ?? "<\(stage.name).width>", "height": size.map { String($0.height) } ?? "<\(stage.name).height>",
-            "cost_usd": summaries[stage.name]?.unitPriceUSD.map { JSONValue.format($0) } ?? "",
-        ]))
+        guard children[stage.name] != nil else { return }
+        context.outputs.append(StageOutput(stage: stage.name, values: [("path", displayPath), ("prompt", prompt)], constants: constants[stage.name] ?? [:]))
         forward(stage, context)
     }
 

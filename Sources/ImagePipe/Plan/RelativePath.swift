@@ -2,6 +2,7 @@
 public enum RelativePath {
     /// `a/./b/../c` → `a/c`. Returns nil when the path climbs above its start (`../x`, `a/../../x`).
     public static func normalize(_ path: String) -> String? {
+        if isAlreadyNormal(path) { return path }
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             switch part {
@@ -13,6 +14,24 @@ public enum RelativePath {
             }
         }
         return parts.joined(separator: "/")
+    }
+
+    /// True when no part is empty, `.` or `..` and there is no leading or trailing `/`: the
+    /// common case, checked without allocating.
+    static func isAlreadyNormal(_ path: String) -> Bool {
+        var partLength = 0
+        var dots = 0
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if partLength == 0 || partLength == dots && dots <= 2 { return false }
+                partLength = 0
+                dots = 0
+            } else {
+                partLength += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return partLength > 0 && !(partLength == dots && dots <= 2)
     }
 
     /// Joins `relative` onto `base` unless it is absolute, and tidies the result lexically.

@@ -52,6 +52,8 @@ struct TemplateScope {
             return Problem(message: "stage '\(head)' is not upstream\(here), so its outputs are not available here",
                            hint: "a template can use the stages its item has passed through, following 'from:'")
         }
+        // `{{ mood | default("calm") }}` is written for items that may lack the field.
+        if expression.filters.contains(where: { $0.filter == .default }) { return nil }
         guard recordFieldsKnown else { return nil }
         let candidates = Array(fields) + Array(upstream.keys)
         let described = recordFields.isEmpty ? "" : " (fields: " + recordFields.joined(separator: ", ") + ")"

@@ -22,7 +22,8 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
 
     /// Lower-case ASCII letters and digits joined by single dashes: "Café Noir (XL)" → "cafe-noir-xl".
     static func slug(_ text: String) -> String {
-        let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        // Folding diacritics is costly (a locale per call); most keys are ASCII already.
+        let folded = text.utf8.allSatisfy({ $0 < 0x80 }) ? text : text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         var out = ""
         var pendingDash = false
         for scalar in folded.unicodeScalars {

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+/// Runs the built `imagepipe` binary, as users and CI do: exit codes and output formats.
+@Suite struct CLITests {
+    static let binary = Fixtures.repository.appendingPathComponent(".build/debug/imagepipe")
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String], in directory: URL = Fixtures.repository) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func validateExitCodes() throws {
+        #expect(try run(["validate", "pipelines/quickstart.yaml"]).status == 0)
+        let invalid = try run(["validate", "20-unknown-field.yaml"], in: Fixtures.invalid)
+        #expect(invalid.status == 2)
+        #expect(invalid.stdout.hasPrefix("20-unknown-field.yaml:16:30: error: unknown field 'colour'"))
+    }
+
+    @Test func githubAnnotations() throws {
+        let result = try run(["validate", "--format", "github", "13-unknown-from.yaml"], in: Fixtures.invalid)
+        #expect(result.status == 2)
+        #expect(result.stdout == "::error file=13-unknown-from.yaml,line=13,col=13::unknown source or stage 'prodcts'; did you mean 'products'?\n")
+    }
+
+    @Test func jsonDiagnostics() throws {
+        let result = try run(["validate", "--format", "json", "06-bad-version.yaml"], in: Fixtures.invalid)
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        #expect(parsed?.first?["line"] as? Int == 1)
+        #expect(parsed?.first?["severity"] as? String == "error")
+    }
+
+    @Test func usageErrorsExitWith2() throws {
+        #expect(try run(["validate"]).status == 2)
+        #expect(try run(["plan", "x.yaml", "--format", "xml"]).status == 2)
+        #expect(try run(["frobnicate"]).status == 2)
+    }
+
+    @Test func planPrintsTheDryRunAndJSON() throws {
+        let text = try run(["plan", "pipelines/quickstart.yaml"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("hero/a100.png"))
+        #expect(text.stdout.contains("Estimated cost: $0"))
+        let json = try run(["plan", "--format", "json", "pipelines/quickstart.yaml"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((parsed?["stages"] as? [[String: Any]])?.first?["items"] as? Int == 8)
+        #expect(try run(["plan", "16-cycle.yaml"], in: Fixtures.invalid).status == 2)
+    }
+
+    @Test func planWritesNothing() throws {
+        let before = FileManager.default.fileExists(atPath: Fixtures.pipelines.appendingPathComponent("out").path)
+        _ = try run(["plan", "pipelines/quickstart.yaml"])
+        #expect(FileManager.default.fileExists(atPath: Fixtures.pipelines.appendingPathComponent("out").path) == before)
+    }
+}

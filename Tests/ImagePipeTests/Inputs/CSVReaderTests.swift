@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+
+@Suite struct CSVReaderTests {
+    func rows(_ bytes: [UInt8]) throws -> [[String]] {
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("d.csv").path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let reader = try #require(CSVReader(path: path))
+        var out: [[String]] = []
+        while let row = try reader.next() { out.append(row.values) }
+        return out
+    }
+
+    func rows(_ text: String) throws -> [[String]] { try rows(Array(text.utf8)) }
+
+    func error(_ text: String) -> DataFileError? {
+        do { _ = try rows(text); return nil } catch let e as DataFileError { return e } catch { return nil }
+    }
+
+    @Test func readsRFC4180() throws {
+        let text = "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"line1\nline2\"\r\n,,\r\n"
+        #expect(try rows(text) == [["a", "b", "c"], ["x, y", "say \"hi\"", "line1\nline2"], ["", "", ""]])
+    }
+
+    @Test func skipsByteOrderMarkAndBlankLines() throws {
+        #expect(try rows([0xEF, 0xBB, 0xBF] + Array("sku\n\nA1\n".utf8)) == [["sku"], ["A1"]])
+    }
+
+    @Test func noTrailingNewline() throws {
+        #expect(try rows("a,b\n1,2") == [["a", "b"], ["1", "2"]])
+    }
+
+    @Test func reportsBadQuotingAtItsLine() {
+        #expect(error("a\n\"open\n\nstill open") == DataFileError(line: 2, column: 1, "a quoted field is never closed",
+                                                                     hint: "add the closing '\"'; a '\"' inside a field is written '\"\"'"))
+        #expect(error("a,b\nx,\"q\"z\n")?.line == 2)
+        #expect(error("a,b\nx,\"q\"z\n")?.message == "text after the closing quote of a field")
+        #expect(error("a,b\nx,y\"z\n")?.message == "a '\"' inside an unquoted field")
+    }
+
+    @Test func reportsInvalidUTF8() throws {
+        do {
+            _ = try rows(Array("a\nok\n".utf8) + [0xFF, 0x0A])
+            Issue.record("expected an error")
+        } catch let e as DataFileError {
+            #expect(e.line == 3)
+            #expect(e.message == "field 1 is not valid UTF-8")
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+
+@Suite struct PlanBuilderTests {
+    static let header = """
+    version: 1
+    name: p
+    budget: { max_usd: 1 }
+    providers:
+      fast: { kind: gemini, api_key: k-123456, prices: { custom-model: 0.5 } }
+    sources:
+      products: { csv: data.csv, key: "{{ sku }}" }
+
+    """
+
+    func plan(_ stages: String, csv: String) -> (PlanReport?, [String]) {
+        let (outcome, _) = Fixtures.validate(Self.header + stages, files: ["data.csv": csv])
+        guard outcome.isValid, let pipeline = outcome.pipeline else { return (nil, Fixtures.lines(outcome)) }
+        let report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics).build()
+        return (report, outcome.diagnostics.sorted().map(\.formatted))
+    }
+
+    static let hero = """
+    stages:
+      hero:
+        generate: { from: products, provider: fast, model: gemini-2.5-flash-image, prompt: "{{ name }}", output: "hero/{{ sku }}.png" }
+
+    """
+
+    @Test func countsItemsAndEstimatesCost() throws {
+        let (report, lines) = plan(Self.hero, csv: "sku,name\nA1,Mug\nA2,Tote\n")
+        #expect(lines == [])
+        let stage = try #require(report?.stages.first)
+        #expect(stage.items == 2)
+        #expect(stage.unitPriceUSD == 0.039)
+        #expect(abs((report?.totalCostUSD ?? 0) - 0.078) < 1e-9)
+        #expect(report?.budgetHolds == true)
+        #expect(stage.samples.first?.lines.map(\.label) == ["prompt", "output"])
+    }
+
+    @Test func providerPricesOverrideAndBudgetWarns() throws {
+        let stages = Self.hero.replacingOccurrences(of: "gemini-2.5-flash-image", with: "custom-model")
+        let (report, lines) = plan(stages, csv: "sku,name\nA1,Mug\nA2,Tote\nA3,Cap\n")
+        #expect(report?.totalCostUSD == 1.5)
+        #expect(report?.budgetHolds == false)
+        #expect(lines == ["pipeline.yaml:3:1: warning: the estimated cost $1.50 exceeds budget.max_usd $1.00: the run will stop when the budget is reached; raise max_usd, or try a part first with fewer items"])
+    }
+
+    @Test func duplicateKeysNameBothLines() {
+        let (_, lines) = plan(Self.hero, csv: "sku,name\nA1,Mug\nA2,Tote\nA1,Cap\n")
+        #expect(lines.contains("data.csv:4:1: error: duplicate key 'A1' in source 'products': first at data.csv:2; keys must be unique: each names one item's outputs and its resume state"))
+    }
+
+    @Test func dataThatEscapesTheOutputFolderIsRefused() {
+        let (_, lines) = plan(Self.hero, csv: "sku,name\n../../etc/x,Mug\n")
+        #expect(lines.first == "data.csv:2:1: error: stage 'hero' output path 'hero/../../etc/x.png' for item '../../etc/x' leaves output_dir; this item's data contains '..' or '/' where the path uses it; clean the data or use the 'slug' filter")
+    }
+
+    @Test func collidingOutputPathsAreRefused() {
+        let stages = Self.hero.replacingOccurrences(of: "hero/{{ sku }}.png", with: "hero/{{ name | slug }}.png")
+        let (_, lines) = plan(stages, csv: "sku,name\nA1,Red Mug\nA2,red mug\n")
+        #expect(lines.first == "data.csv:3:1: error: stage 'hero' output path 'hero/red-mug.png' for item 'A2' is already written by stage 'hero' for the item at data.csv:2; make the output path unique per item, e.g. with {{ key }}")
+    }
+
+    @Test func raggedRowsAndQuotingErrorsNameTheirLine() {
+        let (_, lines) = plan(Self.hero, csv: "sku,name\nA1,Mug,extra\nA2,\"Tote\n")
+        #expect(lines.contains("data.csv:2:1: error: this row has 3 fields, the header has 2; quote fields that contain commas"))
+        #expect(lines.contains { $0.hasPrefix("data.csv:3:4: error: a quoted field is never closed") })
+    }
+
+    @Test func missingJSONLFieldIsReportedAtItsLine() throws {
+        let yaml = """
+        version: 1
+        name: p
+        providers: { fast: { kind: placeholder } }
+        sources: { posts: { jsonl: posts.jsonl, key: "{{ slug }}" } }
+        stages:
+          hero:
+            generate: { from: posts, provider: fast, model: m, prompt: "{{ title }} {{ mood | default(\\"calm\\") }}", output: "{{ slug }}.png" }
+        """
+        let (outcome, _) = Fixtures.validate(yaml, files: ["posts.jsonl": "{\"slug\":\"a\",\"title\":\"A\"}\n\n{\"slug\":\"b\"}\n"])
+        #expect(outcome.isValid)
+        _ = PlanBuilder(pipeline: try #require(outcome.pipeline), diagnostics: outcome.diagnostics).build()
+        #expect(Fixtures.lines(outcome) == ["posts.jsonl:3:1: error: item 'b' has no field 'title', needed by the prompt of stage 'hero'; add the field, or use {{ title | default(\"x\") }}"])
+    }
+
+    @Test func downstreamTemplatesSeeUpstreamOutputs() throws {
+        let stages = Self.hero + """
+          upload:
+            s3_upload: { from: hero, bucket: assets, key: "p/{{ sku }}.png", region: eu-west-1 }
+          cms:
+            http: { from: upload, method: PATCH, url: "https://cms.example.com/{{ sku }}", json: { image: "{{ upload.url }}", path: "{{ hero.path }}" } }
+        """
+        let (report, lines) = plan(stages, csv: "sku,name\nA1,Mug\n")
+        #expect(lines == [])
+        let cms = try #require(report?.stages.last?.samples.first)
+        #expect(cms.lines.first { $0.label == "json" }?.value == #"{"image":"https://assets.s3.eu-west-1.amazonaws.com/p/A1.png","path":"out/hero/A1.png"}"#)
+    }
+
+    @Test func secretsNeverAppearInPlanOutput() throws {
+        let yaml = """
+        version: 1
+        name: p
+        providers: { fast: { kind: openai, api_key: "${CANARY_KEY}" } }
+        sources: { products: { items: [{ sku: A1 }], key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: fast, model: gpt-image-1, prompt: "x {{ sku }}", output: "{{ sku }}.png" }
+          cms:
+            http: { from: hero, url: "https://cms.example.com/{{ sku }}", headers: { Authorization: "Bearer ${CANARY_TOKEN}" }, json: { t: "${CANARY_TOKEN}" } }
+        """
+        let secrets = SecretSet()
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("p.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let outcome = PipelineValidator(environment: ["CANARY_KEY": "sk-canary-0001", "CANARY_TOKEN": "tok-canary-0002"], secrets: secrets)
+            .validate(path: path)
+        let report = PlanBuilder(pipeline: try #require(outcome.pipeline), diagnostics: outcome.diagnostics).build()
+        let printer = PlanPrinter(secrets: secrets)
+        let output = printer.text(report) + printer.json(report, diagnostics: outcome.diagnostics.sorted())
+        #expect(!output.contains("canary"))
+        #expect(output.contains("***"))
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+@testable import ImagePipe
+
+/// Paths of the repository's test fixtures and examples, found from this file's location.
+enum Fixtures {
+    static let repository: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let invalid = repository.appendingPathComponent("Tests/Fixtures/invalid")
+    static let pipelines = repository.appendingPathComponent("pipelines")
+
+    /// A fixed environment, so results do not depend on the machine running the tests.
+    static let environment = ["SET_VAR": "value-from-env"]
+
+    /// A scratch folder, removed by the caller.
+    static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("imagepipe-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Writes files into a fresh folder and validates `pipeline.yaml` there, as `imagepipe validate` does.
+    static func validate(_ yaml: String, files: [String: String] = [:], environment: [String: String] = environment,
+                         strict: Bool = false) -> (PipelineValidator.Outcome, URL) {
+        let dir = temporaryDirectory()
+        for (name, content) in files {
+            let url = dir.appendingPathComponent(name)
+            try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try! content.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let path = dir.appendingPathComponent("pipeline.yaml").path
+        try! yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let outcome = PipelineValidator(environment: environment, strict: strict).validate(path: path, displayPath: "pipeline.yaml")
+        return (outcome, dir)
+    }
+
+    static func lines(_ outcome: PipelineValidator.Outcome) -> [String] {
+        outcome.diagnostics.sorted().map(\.formatted)
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+@testable import ImagePipe
+
+@Suite struct TemplateTests {
+    func render(_ text: String, _ fields: [String: String]) throws -> String {
+        try TemplateRenderer.render(try TemplateParser.parse(text)) { fields[$0.joined(separator: ".")] }
+    }
+
+    @Test func rendersFieldsPathsAndFilters() throws {
+        let fields = ["name": "  Café Noir (XL) ", "upload.url": "https://x/y.png", "color": ""]
+        #expect(try render("{{ name | trim }}!", fields) == "Café Noir (XL)!")
+        #expect(try render("{{name|slug}}", fields) == "cafe-noir-xl")
+        #expect(try render("{{ name | trim | upper }}", fields) == "CAFÉ NOIR (XL)")
+        #expect(try render("{{ upload.url }}", fields) == "https://x/y.png")
+        #expect(try render("{{ color | default(\"black\") }}", fields) == "black")
+        #expect(try render("{{ missing | default('none') }}", fields) == "none")
+        #expect(try render("<b>{{ name | trim }}</b>", fields) == "<b>Café Noir (XL)</b>", "no HTML escaping")
+    }
+
+    @Test func missingFieldIsAnError() {
+        #expect(throws: TemplateRenderer.MissingField(path: "sku")) { try render("{{ sku }}", [:]) }
+    }
+
+    @Test func syntaxErrorsCarryOffsets() {
+        func failure(_ text: String) -> TemplateParser.Failure? {
+            do { _ = try TemplateParser.parse(text); return nil } catch { return error }
+        }
+        #expect(failure("ab {{ name")?.offset == 3)
+        #expect(failure("{{ name | lowr }}")?.message == "unknown filter 'lowr'")
+        #expect(failure("{{ name | lowr }}")?.hint == "did you mean 'lower'?")
+        #expect(failure("{{ name | default }}")?.message == "filter 'default' needs an argument")
+        #expect(failure("{{ }}")?.message == "empty '{{ }}'")
+        #expect(failure("a }} b")?.message == "'}}' without a matching '{{'")
+        #expect(failure("{{ a b }}")?.message == "unexpected 'b' in '{{ }}'")
+    }
+
+    @Test func fieldErrorPointsAtTheColumnInTheFile() {
+        let yaml = """
+        version: 1
+        name: p
+        providers: { fast: { kind: placeholder } }
+        sources: { products: { items: [{ sku: A1, name: Mug }], key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: fast, model: m, prompt: "A {{ nme }}", output: "{{ sku }}.png" }
+        """
+        let (outcome, _) = Fixtures.validate(yaml)
+        #expect(Fixtures.lines(outcome) == ["pipeline.yaml:7:73: error: unknown field 'nme': source 'products' does not provide it (fields: sku, name), nor does any upstream stage; did you mean 'name'?"])
+    }
+}
