@@ -27,7 +27,7 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
         var out = ""
         var pendingDash = false
         for scalar in folded.unicodeScalars {
-            if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+            if ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) {
                 if pendingDash, !out.isEmpty { out.append("-") }
                 pendingDash = false
                 out.unicodeScalars.append(Unicode.Scalar(UInt8(ascii: scalar) | (("A"..."Z").contains(scalar) ? 0x20 : 0)))
