@@ -16,7 +16,6 @@ public final class PlanBuilder {
     private var outputsSeen: [Int: Int] = [:]
     private var stageIndex: [String: Int] = [:]
     private var sourceIndex: [String: Int] = [:]
-    private var reportedMissingImages = 0
     /// Per stage, the outputs that are the same for every item.
     private var constants: [String: [String: String]] = [:]
 
@@ -246,7 +245,6 @@ public final class PlanBuilder {
         if let image = render(stage.image, context, stage: stage, what: "image") {
             lines.append(("image", image))
             if !FileManager.default.fileExists(atPath: pipeline.files.resolve(image)) {
-                reportedMissingImages += 1
                 diagnostics.error("input image '\(pipeline.files.display(image))' for item '\(context.key)' (stage '\(stage.name)') does not exist",
                                   at: context.location, hint: "paths in 'image:' are relative to the pipeline file")
             }

@@ -34,11 +34,9 @@ public final class ConfigReader {
         var object = ConfigObject(spec: spec, location: here, fields: [:], keyLocations: [:], orderedKeys: [])
 
         var allowed = spec.fields
-        var variantOwner: [String: String] = [:]
+        var variantFieldNames = Set<String>()
         if let discriminator = spec.discriminator {
-            for variant in discriminator.variants {
-                for field in variant.fields { variantOwner[field.name, default: variant.value] = variantOwner[field.name] ?? variant.value }
-            }
+            variantFieldNames = Set(discriminator.variants.flatMap { $0.fields.map(\.name) })
             if let kindPair = pairs.first(where: { $0.0.scalar?.string == discriminator.field }),
                let kind = kindPair.1.scalar?.string,
                let variant = discriminator.variants.first(where: { $0.value == kind }) {
@@ -59,10 +57,10 @@ public final class ConfigReader {
             let keyLocation = location(of: keyNode)
             guard let field = allowed.first(where: { $0.name == key }) else {
                 if spec.allowsExtensionKeys, key.hasPrefix("x-") { continue }
-                if let owner = variantOwner[key], let discriminator = spec.discriminator {
+                if variantFieldNames.contains(key), let discriminator = spec.discriminator {
                     let kinds = discriminator.variants.filter { $0.fields.contains { $0.name == key } }.map { "'\($0.value)'" }
                     diagnostics.error("'\(key)' is only valid in \(display) when \(discriminator.field) is \(kinds.joined(separator: " or "))",
-                                      at: keyLocation, hint: owner.isEmpty ? nil : "remove it, or change '\(discriminator.field)'")
+                                      at: keyLocation, hint: "remove it, or change '\(discriminator.field)'")
                 } else {
                     let suggestion = DidYouMean.suggestion(for: key, among: allowedNames)
                     if let suggestion { suggested.insert(suggestion) }
