@@ -37,11 +37,11 @@ public final class PlanBuilder {
             matrixCombinations[stage.name] = stage.matrix.reduce([[]]) { combos, axis in
                 combos.flatMap { combo in axis.values.map { combo + [(axis.field, $0)] } }
             }
-            constants[stage.name] = constantOutputs(of: stage)
             let depth = stage.ancestors.count
             let price: PriceTable.Price? = stage.model.flatMap {
                 PriceTable.price(model: $0, provider: stage.provider, size: sizeOf(stage), resolution: resolutionOf(stage))
             }
+            constants[stage.name] = constantOutputs(of: stage, price: price)
             summaries[stage.name] = PlanReport.StageSummary(name: stage.name, kind: stage.spec.kind.name, from: stage.inputName, depth: depth,
                                                             provider: stage.provider?.name, model: stage.model, items: 0,
                                                             unitPriceUSD: price?.usd, priceSource: price?.source, samples: [])
@@ -76,7 +76,7 @@ public final class PlanBuilder {
                           sources: sources, stages: pipeline.stages.compactMap { summaries[$0.name] }, budgetUSD: pipeline.spec.budgetUSD)
     }
 
-    private func constantOutputs(of stage: CompiledStage) -> [String: String] {
+    private func constantOutputs(of stage: CompiledStage, price: PriceTable.Price?) -> [String: String] {
         var out: [String: String] = [:]
         for field in ItemType.outputFields(of: stage.spec.kind) { out[field] = "<\(stage.name).\(field)>" }
         switch stage.spec.kind {
@@ -87,9 +87,7 @@ public final class PlanBuilder {
                 out["width"] = String(size.width)
                 out["height"] = String(size.height)
             }
-            if let model = stage.model, let price = PriceTable.price(model: model, provider: stage.provider, size: image.size, resolution: image.resolution) {
-                out["cost_usd"] = JSONValue.format(price.usd)
-            }
+            if let price { out["cost_usd"] = JSONValue.format(price.usd) }
         case .s3Upload:
             out["bucket"] = stage.bucket ?? ""
         case .http:
