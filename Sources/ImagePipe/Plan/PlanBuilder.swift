@@ -11,11 +11,10 @@ public final class PlanBuilder {
     private var summaries: [String: PlanReport.StageSummary] = [:]
     private var children: [String: [CompiledStage]] = [:]
     private var matrixCombinations: [String: [[(field: String, value: String)]]] = [:]
-    /// Output path hash → where it was first written, packed as line << 24 | source << 16 | stage,
-    /// so that a million paths cost about 16 MB rather than a copy of every path.
+    /// Output path hash → where it was first written, packed as line << 32 | stage index (the
+    /// stage names its source), so that a million paths cost about 16 MB rather than a copy of each.
     private var outputsSeen: [Int: Int] = [:]
     private var stageIndex: [String: Int] = [:]
-    private var sourceIndex: [String: Int] = [:]
     /// Per stage, the outputs that are the same for every item.
     private var constants: [String: [String: String]] = [:]
 
@@ -30,7 +29,6 @@ public final class PlanBuilder {
     }
 
     public func build() -> PlanReport {
-        for (n, source) in pipeline.sources.enumerated() { sourceIndex[source.name] = n }
         for (n, stage) in pipeline.stages.enumerated() {
             stageIndex[stage.name] = n
             children[stage.inputName, default: []].append(stage)
@@ -54,11 +52,8 @@ public final class PlanBuilder {
         var sources: [PlanReport.SourceSummary] = []
         for source in pipeline.sources {
             let count = stream(source)
-            var path: String?
-            switch source.spec.kind {
-            case .csv(let p), .jsonl(let p): path = pipeline.files.display(p.value)
-            case .items: path = nil
-            }
+            var path: String? = sourceFile(source)
+            if case .items = source.spec.kind { path = nil }
             sources.append(.init(name: source.name, kind: source.spec.kind.name, path: path, items: count, keyed: source.key != nil))
             if source.key == nil, source.spec.key == nil, count > 0 {
                 diagnostics.warning("source '\(source.name)' has no 'key', so items are numbered by row and resume depends on row order",
@@ -232,12 +227,12 @@ public final class PlanBuilder {
         }
         let hash = normalized.hashValue
         if let packed = outputsSeen[hash] {
-            let firstStage = pipeline.stages[packed & 0xFFFF]
-            let firstFile = sourceFile(pipeline.sources[(packed >> 16) & 0xFF])
-            diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by stage '\(firstStage.name)' for the item at \(firstFile):\(packed >> 24)",
+            let firstStage = pipeline.stages[packed & 0xFFFF_FFFF]
+            let firstFile = pipeline.sources.first { $0.name == firstStage.rootSource }.map(sourceFile) ?? context.location.file
+            diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by stage '\(firstStage.name)' for the item at \(firstFile):\(packed >> 32)",
                               at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
         } else {
-            outputsSeen[hash] = context.location.line << 24 | (sourceIndex[stage.rootSource] ?? 0) << 16 | (stageIndex[stage.name] ?? 0)
+            outputsSeen[hash] = context.location.line << 32 | (stageIndex[stage.name] ?? 0)
         }
         var lines: [(String, String)] = []
         if let image = render(stage.image, context, stage: stage, what: "image") {
