@@ -2,6 +2,9 @@
 /// newlines, CRLF or LF line ends, a UTF-8 byte order mark. It is strict, because a silently
 /// misread catalogue row becomes a wrong, paid image: a stray quote, text after a closing quote,
 /// an unterminated quote or invalid UTF-8 is an error at its line.
+///
+/// It first finds where a record ends (the first line end outside quotes), then splits that
+/// record with a tight loop over its bytes; records are never copied byte by byte.
 public final class CSVReader {
     public struct Row {
         public var values: [String]
@@ -9,105 +12,163 @@ public final class CSVReader {
         public var line: Int
     }
 
-    private let stream: ByteStream
+    private let window: FileWindow
+    /// The line of the next unread byte.
     private var line = 1
     private var field: [UInt8] = []
 
     public init?(path: String) {
-        guard let stream = ByteStream(path: path) else { return nil }
-        self.stream = stream
+        guard let window = FileWindow(path: path) else { return nil }
+        self.window = window
         field.reserveCapacity(256)
         // A UTF-8 byte order mark, as spreadsheet programs write it.
-        _ = stream.skipPrefix([0xEF, 0xBB, 0xBF])
+        window.skipPrefix([0xEF, 0xBB, 0xBF])
     }
 
     /// The next record, or nil at the end of the file. Blank lines are skipped.
     public func next() throws(DataFileError) -> Row? {
         while true {
-            guard let first = stream.peek() else { return nil }
-            if first == 0x0A { _ = stream.next(); line += 1; continue }
-            if first == 0x0D {
-                _ = stream.next()
-                if stream.peek() == 0x0A { _ = stream.next() }
-                line += 1
-                continue
-            }
-            break
+            if let row = try nextRecord() { return row.values.isEmpty ? nil : row }
         }
-        let startLine = line
-        var values: [String] = []
-        var column = 1
+    }
+
+    /// A record that spans more bytes than this is cut there, so a stray quote near the top of a
+    /// large file cannot pull the whole file into memory: the split then reports the quote.
+    public static let maximumRecordBytes = 16 << 20
+
+    /// The next record; nil for a blank line; a row without values at the end of the file.
+    private func nextRecord() throws(DataFileError) -> Row? {
+        // Find the record's end: the first LF outside quotes (or the end of the file).
+        var scanned = 0
+        var inQuotes = false
+        var recordEnd = -1
         while true {
-            field.removeAll(keepingCapacity: true)
-            let fieldLine = line
-            let fieldColumn = column
-            var ended = false
-            if stream.peek() == 0x22 {
-                _ = stream.next()
-                column += 1
-                quoted: while true {
-                    guard let b = stream.next() else {
-                        throw DataFileError(line: fieldLine, column: fieldColumn, "a quoted field is never closed",
-                                            hint: "add the closing '\"'; a '\"' inside a field is written '\"\"'")
-                    }
-                    switch b {
-                    case 0x22:
-                        if stream.peek() == 0x22 {
-                            _ = stream.next()
-                            field.append(0x22)
-                            column += 2
-                        } else {
-                            column += 1
-                            break quoted
-                        }
-                    case 0x0A:
-                        field.append(b)
-                        line += 1
-                        column = 1
-                    default:
-                        field.append(b)
-                        column += 1
-                    }
+            let found: Int? = window.bytes.withUnsafeBufferPointer { buffer in
+                var i = window.start + scanned
+                let end = window.end
+                while i < end {
+                    let b = buffer[i]
+                    if b == 0x22 { inQuotes.toggle() } else if b == 0x0A, !inQuotes { return i }
+                    i += 1
                 }
-                // After the closing quote: a separator, a line end or the end of the file.
-                switch stream.peek() {
-                case nil: ended = true
-                case 0x2C?: _ = stream.next(); column += 1
-                case 0x0A?: _ = stream.next(); line += 1; ended = true
-                case 0x0D?:
-                    _ = stream.next()
-                    if stream.peek() == 0x0A { _ = stream.next() }
-                    line += 1
-                    ended = true
-                default:
-                    throw DataFileError(line: line, column: column, "text after the closing quote of a field",
-                                        hint: "quote the whole field, and write a '\"' inside it as '\"\"'")
-                }
-            } else {
-                unquoted: while true {
-                    guard let b = stream.next() else { ended = true; break unquoted }
-                    switch b {
-                    case 0x2C: column += 1; break unquoted
-                    case 0x0A: line += 1; ended = true; break unquoted
-                    case 0x0D:
-                        if stream.peek() == 0x0A { _ = stream.next() }
-                        line += 1
-                        ended = true
-                        break unquoted
-                    case 0x22:
-                        throw DataFileError(line: line, column: column, "a '\"' inside an unquoted field",
-                                            hint: "quote the whole field, and write a '\"' inside it as '\"\"'")
-                    default:
-                        field.append(b)
-                        column += 1
-                    }
-                }
+                return nil
             }
-            guard let text = String(validating: field, as: UTF8.self) else {
-                throw DataFileError(line: fieldLine, column: fieldColumn, "field \(values.count + 1) is not valid UTF-8", hint: "save the file as UTF-8")
+            if let found {
+                recordEnd = found
+                break
+            }
+            scanned = window.end - window.start
+            if scanned > Self.maximumRecordBytes {
+                recordEnd = window.start + Self.maximumRecordBytes
+                break
+            }
+            if !window.fill() { break }
+        }
+        let start = window.start
+        let stop = recordEnd >= 0 ? recordEnd : window.end
+        if start == stop && recordEnd < 0 { return Row(values: [], line: line) }
+        let startLine = line
+        let result: Result<[String]?, DataFileError> = window.bytes.withUnsafeBufferPointer { buffer in
+            split(buffer, from: start, to: stop, atEOF: recordEnd < 0)
+        }
+        window.start = recordEnd >= 0 ? recordEnd + 1 : window.end
+        switch result {
+        case .failure(let error):
+            throw error
+        case .success(let values?):
+            return Row(values: values, line: startLine)
+        case .success(nil):
+            return nil // a blank line
+        }
+    }
+
+    /// Splits one record (without its final LF) into fields, advancing `line` past it.
+    /// Returns nil for a blank line.
+    private func split(_ buffer: UnsafeBufferPointer<UInt8>, from start: Int, to rawStop: Int, atEOF: Bool) -> Result<[String]?, DataFileError> {
+        // Locals, not properties, in the loop: property access pays an exclusivity check per byte.
+        let recordLine = line
+        var field: [UInt8] = []
+        swap(&field, &self.field)
+        var linesInside = 0
+        defer {
+            line += 1 + linesInside
+            swap(&field, &self.field)
+        }
+        var stop = rawStop
+        if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
+        if stop == start { return .success(nil) }
+        var values: [String] = []
+        var i = start
+        var lineStart = start
+        var currentLine = recordLine
+        func column(_ index: Int) -> Int { index - lineStart + 1 }
+        while true {
+            let fieldStart = i
+            let fieldLine = currentLine
+            let fieldColumn = column(i)
+            let text: String?
+            if i < stop, buffer[i] == 0x22 {
+                field.removeAll(keepingCapacity: true)
+                i += 1
+                var closed = false
+                while i < stop {
+                    let b = buffer[i]
+                    if b == 0x22 {
+                        if i + 1 < stop, buffer[i + 1] == 0x22 {
+                            field.append(0x22)
+                            i += 2
+                            continue
+                        }
+                        i += 1
+                        closed = true
+                        break
+                    }
+                    if b == 0x0A {
+                        currentLine += 1
+                        lineStart = i + 1
+                        linesInside += 1
+                    }
+                    field.append(b)
+                    i += 1
+                }
+                guard closed else {
+                    return .failure(DataFileError(line: fieldLine, column: fieldColumn, "a quoted field is never closed",
+                                                  hint: "add the closing '\"'; a '\"' inside a field is written '\"\"'"))
+                }
+                if i < stop, buffer[i] != 0x2C {
+                    return .failure(DataFileError(line: currentLine, column: column(i), "text after the closing quote of a field",
+                                                  hint: "quote the whole field, and write a '\"' inside it as '\"\"'"))
+                }
+                text = field.withUnsafeBufferPointer(Self.string)
+            } else {
+                while i < stop, buffer[i] != 0x2C {
+                    if buffer[i] == 0x22 {
+                        return .failure(DataFileError(line: currentLine, column: column(i), "a '\"' inside an unquoted field",
+                                                      hint: "quote the whole field, and write a '\"' inside it as '\"\"'"))
+                    }
+                    i += 1
+                }
+                text = Self.string(UnsafeBufferPointer(rebasing: buffer[fieldStart..<i]))
+            }
+            guard let text else {
+                return .failure(DataFileError(line: fieldLine, column: fieldColumn, "field \(values.count + 1) is not valid UTF-8",
+                                              hint: "save the file as UTF-8"))
             }
             values.append(text)
-            if ended { return Row(values: values, line: startLine) }
+            if i >= stop { return .success(values) }
+            i += 1 // the comma
+            if i == stop { values.append(""); return .success(values) }
         }
+    }
+
+    /// Text of a field, or nil when it is not valid UTF-8. ASCII, the common case, skips validation.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for b in bytes where b >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
     }
 }

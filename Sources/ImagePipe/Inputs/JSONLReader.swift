@@ -5,29 +5,37 @@ public final class JSONLReader {
         public var line: Int
     }
 
-    private let stream: ByteStream
+    private let window: FileWindow
     private var line = 0
-    private var bytes: [UInt8] = []
     public static let maximumLineBytes = 16 << 20
 
     public init?(path: String) {
-        guard let stream = ByteStream(path: path) else { return nil }
-        self.stream = stream
+        guard let window = FileWindow(path: path) else { return nil }
+        self.window = window
+        window.skipPrefix([0xEF, 0xBB, 0xBF])
     }
 
     public func next() throws(DataFileError) -> Row? {
         while true {
-            bytes.removeAll(keepingCapacity: true)
-            guard stream.peek() != nil else { return nil }
-            line += 1
-            while let b = stream.next(), b != 0x0A {
-                bytes.append(b)
-                if bytes.count > Self.maximumLineBytes {
-                    throw DataFileError(line: line, "the line is longer than \(Self.maximumLineBytes) bytes")
+            var scanned = 0
+            var lineEnd = -1
+            while true {
+                let from = window.start + scanned
+                if let newline = window.bytes[from..<window.end].firstIndex(of: 0x0A) {
+                    lineEnd = newline
+                    break
                 }
+                scanned = window.end - window.start
+                if scanned > Self.maximumLineBytes {
+                    throw DataFileError(line: line + 1, "the line is longer than \(Self.maximumLineBytes) bytes")
+                }
+                if !window.fill() { break }
             }
-            if bytes.last == 0x0D { bytes.removeLast() }
-            if line == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+            if lineEnd < 0, window.isEmpty { return nil }
+            line += 1
+            var bytes = window.bytes[window.start..<(lineEnd >= 0 ? lineEnd : window.end)]
+            window.start = lineEnd >= 0 ? lineEnd + 1 : window.end
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             let value: JSONValue
             do {

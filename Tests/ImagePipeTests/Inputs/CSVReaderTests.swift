@@ -50,3 +50,25 @@ import Testing
         }
     }
 }
+
+@Suite struct CSVReaderStressTests {
+    @Test func manyBlankLinesDoNotRecurse() throws {
+        let text = "sku\n" + String(repeating: "\n", count: 200_000) + "A1\n"
+        #expect(try CSVReaderTests().rows(text) == [["sku"], ["A1"]])
+    }
+
+    @Test func recordsSpanningChunksAndLinesAreCounted() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("d.csv").path
+        var text = "sku,note\n"
+        for i in 0..<20_000 { text += "S\(i),\"line one\nline two, with comma\"\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let reader = try #require(CSVReader(path: path))
+        var count = 0
+        var last: CSVReader.Row?
+        while let row = try reader.next() { count += 1; last = row }
+        #expect(count == 20_001)
+        #expect(last?.line == 1 + 2 * 20_000 - 1)
+        #expect(last?.values == ["S19999", "line one\nline two, with comma"])
+    }
+}
