@@ -8,15 +8,34 @@ public final class PlanBuilder {
     let diagnostics: Diagnostics
     let sampleCount: Int
 
-    private var summaries: [String: PlanReport.StageSummary] = [:]
-    private var children: [String: [CompiledStage]] = [:]
-    private var matrixCombinations: [String: [[(field: String, value: String)]]] = [:]
+    /// Everything the per-item path needs about one stage, in one object: the item loop then
+    /// follows references instead of hashing stage names and copying `CompiledStage` values.
+    final class StagePlan {
+        let stage: CompiledStage
+        let index: Int
+        var children: [StagePlan] = []
+        /// Every combination of matrix values (one empty combination without a matrix).
+        let combinations: [[(field: String, value: String)]]
+        /// The outputs that are the same for every item.
+        let constants: [String: String]
+        var summary: PlanReport.StageSummary
+
+        init(stage: CompiledStage, index: Int, constants: [String: String], summary: PlanReport.StageSummary) {
+            self.stage = stage
+            self.index = index
+            self.constants = constants
+            self.summary = summary
+            combinations = stage.matrix.reduce([[]]) { combos, axis in
+                combos.flatMap { combo in axis.values.map { combo + [(axis.field, $0)] } }
+            }
+        }
+    }
+
+    private var plans: [StagePlan] = []
+    private var childrenOfSource: [String: [StagePlan]] = [:]
     /// Output path hash → where it was first written, packed as line << 32 | stage index (the
     /// stage names its source), so that a million paths cost about 16 MB rather than a copy of each.
-    private var outputsSeen: [Int: Int] = [:]
-    private var stageIndex: [String: Int] = [:]
-    /// Per stage, the outputs that are the same for every item.
-    private var constants: [String: [String: String]] = [:]
+    private var outputsSeen = HashIndex()
 
     /// The output folder as shown, with a trailing `/`, joined to each normalized output path.
     private let outputPrefix: String
@@ -29,20 +48,20 @@ public final class PlanBuilder {
     }
 
     public func build() -> PlanReport {
+        var plansByName: [String: StagePlan] = [:]
         for (n, stage) in pipeline.stages.enumerated() {
-            stageIndex[stage.name] = n
-            children[stage.inputName, default: []].append(stage)
-            matrixCombinations[stage.name] = stage.matrix.reduce([[]]) { combos, axis in
-                combos.flatMap { combo in axis.values.map { combo + [(axis.field, $0)] } }
-            }
             let depth = stage.ancestors.count
             let price: PriceTable.Price? = stage.model.flatMap {
                 PriceTable.price(model: $0, provider: stage.provider, size: sizeOf(stage), resolution: resolutionOf(stage))
             }
-            constants[stage.name] = constantOutputs(of: stage, price: price)
-            summaries[stage.name] = PlanReport.StageSummary(name: stage.name, kind: stage.spec.kind.name, from: stage.inputName, depth: depth,
-                                                            provider: stage.provider?.name, model: stage.model, items: 0,
-                                                            unitPriceUSD: price?.usd, priceSource: price?.source, samples: [])
+            let summary = PlanReport.StageSummary(name: stage.name, kind: stage.spec.kind.name, from: stage.inputName, depth: depth,
+                                                  provider: stage.provider?.name, model: stage.model, items: 0,
+                                                  unitPriceUSD: price?.usd, priceSource: price?.source, samples: [])
+            let plan = StagePlan(stage: stage, index: n, constants: constantOutputs(of: stage, price: price), summary: summary)
+            plans.append(plan)
+            plansByName[stage.name] = plan
+            // Stages come in dependency order, so a stage's input is planned before it.
+            if let parent = plansByName[stage.inputName] { parent.children.append(plan) } else { childrenOfSource[stage.inputName, default: []].append(plan) }
             if price == nil, let model = stage.model, stage.provider != nil {
                 diagnostics.warning("no price is known for model '\(model)', so the cost estimate leaves out stage '\(stage.name)'",
                                     at: stage.spec.body.keyLocation("model"),
@@ -61,14 +80,14 @@ public final class PlanBuilder {
             }
         }
         if let budget = pipeline.spec.budgetUSD {
-            let total = pipeline.stages.compactMap { summaries[$0.name]?.costUSD }.reduce(0, +)
+            let total = plans.compactMap(\.summary.costUSD).reduce(0, +)
             if total > budget {
                 diagnostics.warning(String(format: "the estimated cost $%.2f exceeds budget.max_usd $%.2f: the run will stop when the budget is reached", total, budget),
                                     at: pipeline.spec.root.keyLocation("budget"), hint: "raise max_usd, or try a part first with fewer items")
             }
         }
         return PlanReport(pipeline: pipeline.spec.name, file: pipeline.files.displayPipeline, outputDirectory: pipeline.displayOutputDirectory,
-                          sources: sources, stages: pipeline.stages.compactMap { summaries[$0.name] }, budgetUSD: pipeline.spec.budgetUSD)
+                          sources: sources, stages: plans.map(\.summary), budgetUSD: pipeline.spec.budgetUSD)
     }
 
     private func constantOutputs(of stage: CompiledStage, price: PriceTable.Price?) -> [String: String] {
@@ -122,9 +141,9 @@ public final class PlanBuilder {
             return 0
         }
         // Key hash → line of first use.
-        var keysSeen: [Int: Int] = [:]
+        var keysSeen = HashIndex()
         var count = 0
-        let stages = children[source.name] ?? []
+        let stages = childrenOfSource[source.name] ?? []
         while true {
             let next: (record: Record, location: SourceLocation)?
             do {
@@ -152,11 +171,9 @@ public final class PlanBuilder {
                 }
             }
             let hash = key.hashValue
-            if let firstLine = keysSeen[hash] {
+            if let firstLine = keysSeen.insertOrFind(hash, payload: location.line) {
                 diagnostics.error("duplicate key '\(key)' in source '\(source.name)': first at \(location.file):\(firstLine)", at: location,
                                   hint: "keys must be unique: each names one item's outputs and its resume state")
-            } else {
-                keysSeen[hash] = location.line
             }
             let context = ItemContext(record: record, key: key, location: location)
             for stage in stages { process(stage, context) }
@@ -175,48 +192,54 @@ public final class PlanBuilder {
         }
     }
 
-    private func process(_ stage: CompiledStage, _ incoming: ItemContext) {
+    private func process(_ plan: StagePlan, _ incoming: ItemContext) {
+        let stage = plan.stage
         switch stage.spec.kind {
         case .generate, .edit:
             for variant in 1...stage.variants {
-                for combination in matrixCombinations[stage.name] ?? [[]] {
+                for combination in plan.combinations {
                     var context = incoming
                     context.variant = variant
-                    context.matrix += combination
-                    processImage(stage, context)
+                    if !combination.isEmpty { context.matrix += combination }
+                    processImage(plan, context)
                 }
             }
         case .s3Upload(let upload):
             var context = incoming
             guard let key = render(stage.objectKey, context, stage: stage, what: "key") else { return }
-            let bucket = stage.bucket ?? ""
-            var url = S3Address.objectURL(bucket: bucket, key: key, region: upload.region, endpoint: upload.endpoint, pathStyle: upload.pathStyle)
-            if stage.publicURL != nil, let custom = render(stage.publicURL, context, stage: stage, what: "public_url") { url = custom }
-            record(stage, context, lines: [("key", key), ("url", url)])
-            context.outputs.append(StageOutput(stage: stage.name, values: [("url", url), ("key", key)], constants: constants[stage.name] ?? [:]))
-            forward(stage, context)
+            // The URL is derived from the key, so it is only built where it is shown or used.
+            var customURL: String?
+            if stage.publicURL != nil {
+                guard let rendered = render(stage.publicURL, context, stage: stage, what: "public_url") else { return }
+                customURL = rendered
+            }
+            func url() -> String {
+                customURL ?? S3Address.objectURL(bucket: stage.bucket ?? "", key: key, region: upload.region, endpoint: upload.endpoint,
+                                                 pathStyle: upload.pathStyle)
+            }
+            record(plan, context, lines: [("key", key), ("url", url())])
+            forward(plan, &context, values: [("url", url()), ("key", key)])
         case .http(let http):
             var context = incoming
             guard let url = render(stage.url, context, stage: stage, what: "url") else { return }
-            var lines: [(String, String)] = [("request", "\(http.method) \(url)")]
+            var body: JSONValue?
             if let json = stage.json {
                 do {
-                    let body = try json.render(lookup: context.lookup)
-                    lines.append(("json", body.serialized(pretty: false)))
+                    body = try json.render(lookup: context.lookup)
                 } catch {
                     diagnostics.error("item '\(context.key)' has no field '\(error.path)', needed by the json body of stage '\(stage.name)'",
                                       at: context.location, hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
                     return
                 }
             }
-            record(stage, context, lines: lines)
-            context.outputs.append(StageOutput(stage: stage.name, values: [], constants: constants[stage.name] ?? [:]))
-            forward(stage, context)
+            record(plan, context, lines: [("request", "\(http.method) \(url)")] + (body.map { [("json", $0.serialized(pretty: false))] } ?? []))
+            forward(plan, &context, values: [])
         }
     }
 
-    private func processImage(_ stage: CompiledStage, _ incoming: ItemContext) {
+    private func processImage(_ plan: StagePlan, _ incoming: ItemContext) {
         var context = incoming
+        let stage = plan.stage
         guard let prompt = render(stage.prompt, context, stage: stage, what: "prompt"),
               let relative = render(stage.output, context, stage: stage, what: "output path") else { return }
         let negative = render(stage.negativePrompt, context, stage: stage, what: "negative_prompt")
@@ -226,43 +249,38 @@ public final class PlanBuilder {
             return
         }
         let hash = normalized.hashValue
-        if let packed = outputsSeen[hash] {
+        if let packed = outputsSeen.insertOrFind(hash, payload: context.location.line << 32 | plan.index) {
             let firstStage = pipeline.stages[packed & 0xFFFF_FFFF]
             let firstFile = pipeline.sources.first { $0.name == firstStage.rootSource }.map(sourceFile) ?? context.location.file
             diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by stage '\(firstStage.name)' for the item at \(firstFile):\(packed >> 32)",
                               at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
-        } else {
-            outputsSeen[hash] = context.location.line << 32 | (stageIndex[stage.name] ?? 0)
         }
-        var lines: [(String, String)] = []
-        if let image = render(stage.image, context, stage: stage, what: "image") {
-            lines.append(("image", image))
-            if !FileManager.default.fileExists(atPath: pipeline.files.resolve(image)) {
-                diagnostics.error("input image '\(pipeline.files.display(image))' for item '\(context.key)' (stage '\(stage.name)') does not exist",
-                                  at: context.location, hint: "paths in 'image:' are relative to the pipeline file")
-            }
+        let image = render(stage.image, context, stage: stage, what: "image")
+        if let image, !FileManager.default.fileExists(atPath: pipeline.files.resolve(image)) {
+            diagnostics.error("input image '\(pipeline.files.display(image))' for item '\(context.key)' (stage '\(stage.name)') does not exist",
+                              at: context.location, hint: "paths in 'image:' are relative to the pipeline file")
         }
-        lines.append(("prompt", prompt))
-        if let negative { lines.append(("negative", negative)) }
         let displayPath = outputPrefix + normalized
-        lines.append(("output", displayPath))
-        record(stage, context, lines: lines)
-        guard children[stage.name] != nil else { return }
-        context.outputs.append(StageOutput(stage: stage.name, values: [("path", displayPath), ("prompt", prompt)], constants: constants[stage.name] ?? [:]))
-        forward(stage, context)
+        record(plan, context, lines: (image.map { [("image", $0)] } ?? []) + [("prompt", prompt)]
+            + (negative.map { [("negative", $0)] } ?? []) + [("output", displayPath)])
+        forward(plan, &context, values: [("path", displayPath), ("prompt", prompt)])
     }
 
-    private func record(_ stage: CompiledStage, _ context: ItemContext, lines: [(String, String)]) {
-        summaries[stage.name]!.items += 1
-        if summaries[stage.name]!.samples.count < sampleCount {
-            var key = context.key
-            if stage.variants > 1 { key += " #\(context.variant)" }
-            if !context.matrix.isEmpty { key += " " + context.matrix.map { "\($0.field)=\($0.value)" }.joined(separator: " ") }
-            summaries[stage.name]!.samples.append(.init(key: key, lines: lines))
-        }
+    /// Counts the item, and keeps it as a sample while there are fewer than `sampleCount`; the
+    /// sample's lines are only built then.
+    private func record(_ plan: StagePlan, _ context: ItemContext, lines: @autoclosure () -> [(String, String)]) {
+        plan.summary.items += 1
+        guard plan.summary.samples.count < sampleCount else { return }
+        var key = context.key
+        if plan.stage.variants > 1 { key += " #\(context.variant)" }
+        if !context.matrix.isEmpty { key += " " + context.matrix.map { "\($0.field)=\($0.value)" }.joined(separator: " ") }
+        plan.summary.samples.append(.init(key: key, lines: lines()))
     }
 
-    private func forward(_ stage: CompiledStage, _ context: ItemContext) {
-        for child in children[stage.name] ?? [] { process(child, context) }
+    /// Passes the item on to the stages fed by `plan`, with what this stage produced for it.
+    private func forward(_ plan: StagePlan, _ context: inout ItemContext, values: @autoclosure () -> [(name: String, value: String)]) {
+        guard !plan.children.isEmpty else { return }
+        context.outputs.append(StageOutput(stage: plan.stage.name, values: values(), constants: plan.constants))
+        for child in plan.children { process(child, context) }
     }
 }

@@ -24,21 +24,21 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
     static func slug(_ text: String) -> String {
         // Folding diacritics is costly (a locale per call); most keys are ASCII already.
         let folded = text.utf8.allSatisfy({ $0 < 0x80 }) ? text : text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(folded.utf8.count)
         var pendingDash = false
-        for scalar in folded.unicodeScalars {
-            if ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) {
-                if pendingDash, !out.isEmpty { out.append("-") }
+        for byte in folded.utf8 {
+            let lower = byte | 0x20
+            let isLetter = lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")
+            let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            if isLetter || isDigit {
+                if pendingDash, !out.isEmpty { out.append(UInt8(ascii: "-")) }
                 pendingDash = false
-                out.unicodeScalars.append(Unicode.Scalar(UInt8(ascii: scalar) | (("A"..."Z").contains(scalar) ? 0x20 : 0)))
+                out.append(isLetter ? lower : byte)
             } else {
                 pendingDash = true
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
-}
-
-private extension UInt8 {
-    init(ascii scalar: Unicode.Scalar) { self = UInt8(scalar.value) }
 }

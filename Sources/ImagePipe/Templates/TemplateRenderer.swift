@@ -8,6 +8,7 @@ public enum TemplateRenderer {
     public static func render(_ template: Template, lookup: ([String]) -> String?) throws(MissingField) -> String {
         if template.segments.count == 1, case .literal(let text) = template.segments[0] { return text }
         var out = ""
+        out.reserveCapacity(template.source.utf8.count + 32)
         for segment in template.segments {
             switch segment {
             case .literal(let text):
