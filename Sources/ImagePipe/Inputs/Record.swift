@@ -1,14 +1,16 @@
 /// One item's data: a CSV row (read through its header) or a JSON object.
-public enum Record {
+public enum Record: TemplateFields {
     case row(CSVHeader, [String])
     case object([(String, JSONValue)])
+
+    public func text(at path: [String]) -> String? { text(at: path[...]) }
 
     /// The text of a field path (`color`, or `dims.width` in a JSON object); nil when absent or null.
     public func text(at path: ArraySlice<String>) -> String? {
         guard let first = path.first else { return nil }
         switch self {
         case .row(let header, let values):
-            guard path.count == 1, let index = header.index[first], index < values.count else { return nil }
+            guard path.count == 1, let index = header.position(of: first), index < values.count else { return nil }
             return values[index]
         case .object(let pairs):
             guard var value = pairs.first(where: { $0.0 == first })?.1 else { return nil }
@@ -31,6 +33,13 @@ public final class CSVHeader {
         var index: [String: Int] = [:]
         for (n, name) in names.enumerated() where index[name] == nil { index[name] = n }
         self.index = index
+    }
+
+    /// The column of `name`. Catalogues have a handful of columns, where comparing names beats
+    /// hashing one; wide files use the index.
+    @inline(__always)
+    public func position(of name: String) -> Int? {
+        names.count <= 16 ? names.firstIndex(of: name) : index[name]
     }
 }
 

@@ -1,51 +1,62 @@
-/// A set of 64-bit hashes, each with a small payload (where it was first seen), in one flat
-/// array of (hash, payload) slots with linear probing. The plan keeps one per source for keys and
-/// one for output paths: a million entries take 32 MB, and a lookup touches one cache line,
-/// where a `Dictionary<Int, Int>` would hash the hash again and touch two.
+/// A set of 64-bit hashes, each with a 32-bit payload (the line where it was first seen), in two
+/// flat arrays with linear probing. The plan keeps one per source for keys and one for output
+/// paths; a million entries take 24 MB and a lookup hashes nothing again, where a
+/// `Dictionary<Int, Int>` would take 32 MB and hash the hash a second time.
 struct HashIndex {
-    /// Slot `n` is `slots[2n]` (the hash; 0 when empty) and `slots[2n + 1]` (the payload).
-    private var slots: [Int]
+    private var hashes: [UInt64]
+    private var payloads: [UInt32]
     private var mask: Int
+    /// The bits of a hash that identify it; the rest may carry a tag (see `tagged`).
+    private let identity: UInt64
     private(set) var count = 0
+    /// Slots come from the hash above its low bits, so tagged copies of a hash probe alike.
+    private static let slotShift = 11
 
-    init(capacity: Int = 1 << 10) {
+    /// - Parameter tagBits: low bits of each hash that carry a tag rather than identity.
+    init(capacity: Int = 1 << 10, tagBits: Int = 0) {
+        precondition(tagBits <= Self.slotShift, "slots are chosen from the bits above the tag")
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Int](repeating: 0, count: size * 2)
+        hashes = [UInt64](repeating: 0, count: size)
+        payloads = [UInt32](repeating: 0, count: size)
         mask = size - 1
+        identity = ~((1 << UInt64(tagBits)) - 1)
     }
 
-    /// The payload stored for `hash`, or stores `payload` and returns nil when `hash` is new.
-    /// Hashes 0 and 1 are one key, since 0 marks an empty slot: a 2⁻⁶⁴ chance per pair.
-    mutating func insertOrFind(_ hash: Int, payload: Int) -> Int? {
+    /// A hash whose low `bits` carry `tag` (clamped to the largest tag those bits hold).
+    static func tagged(_ hash: Int, tag: Int, bits: Int) -> UInt64 {
+        let limit = (1 << bits) - 1
+        return UInt64(bitPattern: Int64(hash)) & ~UInt64(limit) | UInt64(min(tag, limit))
+    }
+
+    /// The stored hash (with its tag) and payload for `hash`, or nil after storing `payload`
+    /// when `hash` is new. A hash of 0 is stored as 1 (0 marks an empty slot).
+    mutating func insertOrFind(_ hash: UInt64, payload: Int) -> (hash: UInt64, payload: Int)? {
         let key = hash == 0 ? 1 : hash
-        let found: Int? = slots.withUnsafeMutableBufferPointer { slots in
-            var slot = Int(UInt(bitPattern: key) & UInt(mask))
-            while true {
-                let existing = slots[2 * slot]
-                if existing == 0 { break }
-                if existing == key { return slots[2 * slot + 1] }
-                slot = (slot + 1) & mask
-            }
-            slots[2 * slot] = key
-            slots[2 * slot + 1] = payload
-            return nil
+        var slot = Int(truncatingIfNeeded: key >> Self.slotShift) & mask
+        while true {
+            let existing = hashes[slot]
+            if existing == 0 { break }
+            if existing & identity == key & identity { return (existing, Int(payloads[slot])) }
+            slot = (slot + 1) & mask
         }
-        if found != nil { return found }
+        hashes[slot] = key
+        payloads[slot] = UInt32(clamping: payload)
         count += 1
         if count * 2 > mask + 1 { grow() }
         return nil
     }
 
     private mutating func grow() {
-        let old = slots
-        slots = [Int](repeating: 0, count: old.count * 2)
-        mask = old.count - 1
-        for slot in stride(from: 0, to: old.count, by: 2) where old[slot] != 0 {
-            var target = Int(UInt(bitPattern: old[slot]) & UInt(mask))
-            while slots[2 * target] != 0 { target = (target + 1) & mask }
-            slots[2 * target] = old[slot]
-            slots[2 * target + 1] = old[slot + 1]
+        let oldHashes = hashes, oldPayloads = payloads
+        hashes = [UInt64](repeating: 0, count: oldHashes.count * 2)
+        payloads = [UInt32](repeating: 0, count: oldHashes.count * 2)
+        mask = hashes.count - 1
+        for (slot, key) in oldHashes.enumerated() where key != 0 {
+            var target = Int(truncatingIfNeeded: key >> Self.slotShift) & mask
+            while hashes[target] != 0 { target = (target + 1) & mask }
+            hashes[target] = key
+            payloads[target] = oldPayloads[slot]
         }
     }
 }

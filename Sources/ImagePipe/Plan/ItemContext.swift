@@ -1,6 +1,6 @@
 /// One item on its way through the DAG: its record, identity, fan-out fields and what the
 /// stages it has passed through produced.
-struct ItemContext {
+struct ItemContext: TemplateFields {
     var record: Record
     var key: String
     var location: SourceLocation
@@ -10,7 +10,7 @@ struct ItemContext {
 
     /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
     /// item's own fields, then the record.
-    func lookup(_ path: [String]) -> String? {
+    func text(at path: [String]) -> String? {
         let head = path[0]
         if let output = outputs.first(where: { $0.stage == head }) {
             guard path.count > 1 else { return nil }

@@ -14,17 +14,17 @@ public indirect enum JSONTemplate: Sendable {
         }
     }
 
-    public func render(lookup: ([String]) -> String?) throws(TemplateRenderer.MissingField) -> JSONValue {
+    public func render<Fields: TemplateFields>(fields: Fields) throws(TemplateRenderer.MissingField) -> JSONValue {
         switch self {
         case .value(let v): return v
-        case .template(let t): return .string(try TemplateRenderer.render(t, lookup: lookup))
+        case .template(let t): return .string(try TemplateRenderer.render(t, fields: fields))
         case .array(let items):
             var out: [JSONValue] = []
-            for item in items { out.append(try item.render(lookup: lookup)) }
+            for item in items { out.append(try item.render(fields: fields)) }
             return .array(out)
         case .object(let pairs):
             var out: [(String, JSONValue)] = []
-            for (k, v) in pairs { out.append((k, try v.render(lookup: lookup))) }
+            for (k, v) in pairs { out.append((k, try v.render(fields: fields))) }
             return .object(out)
         }
     }

@@ -33,9 +33,10 @@ public final class PlanBuilder {
 
     private var plans: [StagePlan] = []
     private var childrenOfSource: [String: [StagePlan]] = [:]
-    /// Output path hash → where it was first written, packed as line << 32 | stage index (the
-    /// stage names its source), so that a million paths cost about 16 MB rather than a copy of each.
-    private var outputsSeen = HashIndex()
+    /// Output path hashes, tagged with the writing stage's index (the stage names its source), and
+    /// the line that first wrote each: a million paths cost 24 MB rather than a copy of each path.
+    private var outputsSeen = HashIndex(tagBits: PlanBuilder.stageTagBits)
+    static let stageTagBits = 8
 
     /// The output folder as shown, with a trailing `/`, joined to each normalized output path.
     private let outputPrefix: String
@@ -159,7 +160,7 @@ public final class PlanBuilder {
             var key = String(count)
             if let template = source.key {
                 do {
-                    key = try TemplateRenderer.render(template, lookup: { record.text(at: $0[...]) })
+                    key = try TemplateRenderer.render(template, fields: record)
                 } catch {
                     diagnostics.error("this item has no field '\(error.path)' for source '\(source.name)' key", at: location,
                                       hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
@@ -171,7 +172,7 @@ public final class PlanBuilder {
                 }
             }
             let hash = key.hashValue
-            if let firstLine = keysSeen.insertOrFind(hash, payload: location.line) {
+            if let firstLine = keysSeen.insertOrFind(UInt64(bitPattern: Int64(hash)), payload: location.line)?.payload {
                 diagnostics.error("duplicate key '\(key)' in source '\(source.name)': first at \(location.file):\(firstLine)", at: location,
                                   hint: "keys must be unique: each names one item's outputs and its resume state")
             }
@@ -184,7 +185,7 @@ public final class PlanBuilder {
     private func render(_ template: Template?, _ context: ItemContext, stage: CompiledStage, what: String) -> String? {
         guard let template else { return nil }
         do {
-            return try TemplateRenderer.render(template, lookup: context.lookup)
+            return try TemplateRenderer.render(template, fields: context)
         } catch {
             diagnostics.error("item '\(context.key)' has no field '\(error.path)', needed by the \(what) of stage '\(stage.name)'",
                               at: context.location, hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
@@ -225,7 +226,7 @@ public final class PlanBuilder {
             var body: JSONValue?
             if let json = stage.json {
                 do {
-                    body = try json.render(lookup: context.lookup)
+                    body = try json.render(fields: context)
                 } catch {
                     diagnostics.error("item '\(context.key)' has no field '\(error.path)', needed by the json body of stage '\(stage.name)'",
                                       at: context.location, hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
@@ -249,10 +250,16 @@ public final class PlanBuilder {
             return
         }
         let hash = normalized.hashValue
-        if let packed = outputsSeen.insertOrFind(hash, payload: context.location.line << 32 | plan.index) {
-            let firstStage = pipeline.stages[packed & 0xFFFF_FFFF]
+        let tagged = HashIndex.tagged(hash, tag: plan.index, bits: Self.stageTagBits)
+        if let first = outputsSeen.insertOrFind(tagged, payload: context.location.line) {
+            let largestTag = (1 << Self.stageTagBits) - 1
+            let firstIndex = Int(first.hash & UInt64(largestTag))
+            // Stages past the tag's range share its largest value, so the writer is then unknown.
+            let known = firstIndex < largestTag || pipeline.stages.count <= largestTag + 1
+            let firstStage = pipeline.stages[firstIndex]
             let firstFile = pipeline.sources.first { $0.name == firstStage.rootSource }.map(sourceFile) ?? context.location.file
-            diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by stage '\(firstStage.name)' for the item at \(firstFile):\(packed >> 32)",
+            let writer = known ? "stage '\(firstStage.name)'" : "a later stage"
+            diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by \(writer) for the item at \(firstFile):\(first.payload)",
                               at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
         }
         let image = render(stage.image, context, stage: stage, what: "image")

@@ -1,11 +1,18 @@
-/// Renders a compiled template against a lookup from field paths to text.
+/// Where a template's fields come from: one item on its way through the DAG, a record, a summary.
+public protocol TemplateFields {
+    /// The text of a field path, or nil when there is no such field.
+    func text(at path: [String]) -> String?
+}
+
+/// Renders a compiled template against a set of fields.
 public enum TemplateRenderer {
     public struct MissingField: Error, Equatable {
         public var path: String
     }
 
-    /// - Parameter lookup: the text of a field path, or nil when the item has no such field.
-    public static func render(_ template: Template, lookup: ([String]) -> String?) throws(MissingField) -> String {
+    /// Generic rather than closure-taking: the plan renders millions of templates, and a closure
+    /// over an item would be allocated for each.
+    public static func render<Fields: TemplateFields>(_ template: Template, fields: Fields) throws(MissingField) -> String {
         if template.segments.count == 1, case .literal(let text) = template.segments[0] { return text }
         var out = ""
         out.reserveCapacity(template.source.utf8.count + 32)
@@ -14,7 +21,7 @@ public enum TemplateRenderer {
             case .literal(let text):
                 out += text
             case .expression(let expression):
-                var value = lookup(expression.path)
+                var value = fields.text(at: expression.path)
                 for call in expression.filters {
                     value = call.filter.apply(value, argument: call.argument)
                 }
@@ -24,4 +31,17 @@ public enum TemplateRenderer {
         }
         return out
     }
+
+    /// - Parameter lookup: the text of a field path, or nil when there is no such field.
+    public static func render(_ template: Template, lookup: ([String]) -> String?) throws(MissingField) -> String {
+        try withoutActuallyEscaping(lookup) { lookup throws(MissingField) in
+            try render(template, fields: LookupFields(lookup: lookup))
+        }
+    }
+}
+
+/// Fields answered by a closure, for the few places that render once.
+struct LookupFields: TemplateFields {
+    let lookup: ([String]) -> String?
+    func text(at path: [String]) -> String? { lookup(path) }
 }
