@@ -28,16 +28,25 @@ public final class CSVReader {
     /// The next record, or nil at the end of the file. Blank lines are skipped.
     public func next() throws(DataFileError) -> Row? {
         while true {
-            if let row = try nextRecord() { return row.values.isEmpty ? nil : row }
+            switch try nextRecord() {
+            case .row(let row): return row
+            case .blank: continue
+            case .end: return nil
+            }
         }
+    }
+
+    private enum Scan {
+        case row(Row)
+        case blank
+        case end
     }
 
     /// A record that spans more bytes than this is cut there, so a stray quote near the top of a
     /// large file cannot pull the whole file into memory: the split then reports the quote.
     public static let maximumRecordBytes = 16 << 20
 
-    /// The next record; nil for a blank line; a row without values at the end of the file.
-    private func nextRecord() throws(DataFileError) -> Row? {
+    private func nextRecord() throws(DataFileError) -> Scan {
         // Find the record's end: the first LF outside quotes (or the end of the file).
         var scanned = 0
         var inQuotes = false
@@ -66,7 +75,7 @@ public final class CSVReader {
         }
         let start = window.start
         let stop = recordEnd >= 0 ? recordEnd : window.end
-        if start == stop && recordEnd < 0 { return Row(values: [], line: line) }
+        if start == stop && recordEnd < 0 { return .end }
         let startLine = line
         let result: Result<[String]?, DataFileError> = window.bytes.withUnsafeBufferPointer { buffer in
             split(buffer, from: start, to: stop, atEOF: recordEnd < 0)
@@ -76,9 +85,9 @@ public final class CSVReader {
         case .failure(let error):
             throw error
         case .success(let values?):
-            return Row(values: values, line: startLine)
+            return .row(Row(values: values, line: startLine))
         case .success(nil):
-            return nil // a blank line
+            return .blank
         }
     }
 

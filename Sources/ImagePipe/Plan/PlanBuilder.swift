@@ -258,7 +258,7 @@ public final class PlanBuilder {
             let known = firstIndex < largestTag || pipeline.stages.count <= largestTag + 1
             let firstStage = pipeline.stages[firstIndex]
             let firstFile = pipeline.sources.first { $0.name == firstStage.rootSource }.map(sourceFile) ?? context.location.file
-            let writer = known ? "stage '\(firstStage.name)'" : "a later stage"
+            let writer = known ? "stage '\(firstStage.name)'" : "another stage"
             diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by \(writer) for the item at \(firstFile):\(first.payload)",
                               at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
         }
