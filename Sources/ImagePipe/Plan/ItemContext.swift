@@ -29,6 +29,10 @@ struct ItemContext: TemplateFields {
 /// What a stage produced for one item, as templates downstream see it: a few values that vary
 /// per item, and the stage's constants (placeholders for what only a run can know).
 struct StageOutput {
+    /// The absolute path of a written image, for `edit` stages downstream; templates cannot
+    /// name it (`@` is not an identifier character).
+    static let fileField = "@file"
+
     var stage: String
     var values: [(name: String, value: String)]
     var constants: [String: String]

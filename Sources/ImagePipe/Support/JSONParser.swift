@@ -147,8 +147,11 @@ public struct JSONParser {
             case 0..<0x20:
                 throw failure("control character in a string (escape it)")
             default:
-                out.append(b)
-                index += 1
+                // Copy a run of plain bytes at once: base64 image data is megabytes of them.
+                var end = index + 1
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+                out.append(contentsOf: bytes[index..<end])
+                index = end
             }
         }
         index = start

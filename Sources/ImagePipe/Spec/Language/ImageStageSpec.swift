@@ -10,6 +10,9 @@ public struct ImageStageSpec: Sendable {
     public var resolution: String?
     public var seed: Int?
     public var variants: Int
+    public var quality: String?
+    public var background: String?
+    public var outputFormat: String?
     public var matrix: [(field: Located<String>, values: [ConfigNode])]
     public var output: Located<String>?
     /// `edit` fed from a source: the field holding the input image's path.
@@ -29,6 +32,9 @@ public struct ImageStageSpec: Sendable {
             FieldSpec("aspect_ratio", .aspectRatio, doc: "Aspect ratio \"W:H\" for providers that take one instead of a size."),
             FieldSpec("resolution", .choice(resolutions), doc: "Resolution tier with `aspect_ratio`."),
             FieldSpec("seed", .integer(min: 0), doc: "A fixed seed, for providers that take one."),
+            FieldSpec("quality", .choice(["auto", "low", "medium", "high", "standard", "hd"]), doc: "Image quality, for providers that take it (OpenAI)."),
+            FieldSpec("background", .choice(["auto", "transparent", "opaque"]), doc: "Background, for providers that take it (OpenAI's gpt-image models)."),
+            FieldSpec("output_format", .choice(["png", "jpeg", "webp"]), doc: "The file format to ask for, for providers that take it (OpenAI's gpt-image models). The written file keeps what the provider sends."),
             FieldSpec("variants", .integer(min: 1, max: 100), default: .int(1), doc: "Images per item; templates see `{{ variant }}` (1, 2, …)."),
             FieldSpec("matrix", .map(.list(.scalar, minCount: 1), keyPattern: PipelineSpec.namePattern), doc: "Fans each item out over every combination of these values; each key becomes a field."),
             FieldSpec("output", .template, required: true, doc: "The image's path, a template relative to `output_dir`. It must stay inside `output_dir` and be unique per item."),
@@ -55,6 +61,9 @@ public struct ImageStageSpec: Sendable {
         resolution = o.string("resolution")?.value
         seed = o.int("seed")
         variants = o.int("variants") ?? 1
+        quality = o.string("quality")?.value
+        background = o.string("background")?.value
+        outputFormat = o.string("output_format")?.value
         matrix = (o.map("matrix") ?? []).map { pair in
             if case .list(let values) = pair.value.value { return (pair.key, values) }
             return (pair.key, [])

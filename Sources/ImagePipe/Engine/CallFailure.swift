@@ -1,0 +1,17 @@
+/// One failed attempt: its class, a message for people, and what the server asked for.
+public struct CallFailure: Error, Sendable, CustomStringConvertible {
+    public var failureClass: FailureClass
+    public var message: String
+    /// Seconds the server asked us to wait (`Retry-After`, `retry-after-ms`, Gemini's `RetryInfo`).
+    public var retryAfter: Double?
+    public var status: Int?
+
+    public init(_ failureClass: FailureClass, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
+        self.failureClass = failureClass
+        self.message = message
+        self.retryAfter = retryAfter
+        self.status = status
+    }
+
+    public var description: String { "\(failureClass.rawValue): \(message)" }
+}

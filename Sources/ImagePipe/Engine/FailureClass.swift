@@ -1,0 +1,35 @@
+/// Why a (stage, item) failed. Recorded in the manifest and the summary; decides whether the
+/// call is tried again.
+public enum FailureClass: String, Sendable, CaseIterable, Comparable {
+    case rate_limited, server_error, timeout, network, auth, content_policy, bad_request, invalid_output
+    /// Not the provider's doing: the output could not be written, an input could not be read.
+    case local_error
+    /// The run stopped (interrupt, budget) before this item finished.
+    case cancelled
+
+    /// The `retry.on` condition that covers this class; nil when it is never retried.
+    public var retryCondition: RetryPolicy.Condition? {
+        switch self {
+        case .rate_limited: return .rate_limit
+        case .server_error: return .server_error
+        case .timeout: return .timeout
+        case .network: return .network
+        case .auth, .content_policy, .bad_request, .invalid_output, .local_error, .cancelled: return nil
+        }
+    }
+
+    /// The class of an HTTP status that is not a success.
+    public static func of(status: Int) -> FailureClass {
+        switch status {
+        case 429: return .rate_limited
+        case 408: return .timeout
+        case 401, 403: return .auth
+        case 500...599: return .server_error
+        default: return .bad_request
+        }
+    }
+
+    public static func < (a: FailureClass, b: FailureClass) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}

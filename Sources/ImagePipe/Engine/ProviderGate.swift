@@ -1,0 +1,51 @@
+import Foundation
+
+/// Everything a call to one provider waits for, shared by every stage that uses the provider:
+/// its concurrency cap, its rate limit (with 429 pauses), and the breaker that stops sending
+/// after the key has been refused several times in a row.
+public final class ProviderGate: @unchecked Sendable {
+    /// Refusals in a row (401/403) after which the provider's remaining items fail at once.
+    public static let authFailuresToGiveUp = 3
+
+    public let name: String
+    let slots: AsyncSemaphore?
+    let limiter: RateLimiter
+    private let lock = NSLock()
+    private var authFailuresInARow = 0
+    private var refusal: CallFailure?
+
+    public init(provider: ProviderSpec) {
+        name = provider.name
+        slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
+        limiter = RateLimiter(limit: provider.rateLimit)
+    }
+
+    /// Set once the key has been refused `authFailuresToGiveUp` times in a row.
+    public var givenUp: CallFailure? { lock.withLock { refusal } }
+
+    /// Runs one call once a slot and a rate-limit token are free.
+    func call<T>(control: RunControl, _ body: () async throws -> T) async throws -> T {
+        if let slots { try await slots.acquire() }
+        defer { slots?.release() }
+        try await limiter.acquire { try await control.sleep(until: $0) }
+        return try await body()
+    }
+
+    /// Tells the gate how a call ended, so that a 429 pauses everyone and refusals add up.
+    func record(_ failure: CallFailure?) {
+        if let failure, failure.failureClass == .rate_limited {
+            // Without a server hint, a short pause still spreads the retries of many callers.
+            limiter.pause(for: failure.retryAfter ?? 1)
+        }
+        lock.withLock {
+            if let failure, failure.failureClass == .auth {
+                authFailuresInARow += 1
+                if authFailuresInARow >= Self.authFailuresToGiveUp, refusal == nil {
+                    refusal = CallFailure(.auth, "provider '\(name)' refused the API key \(authFailuresInARow) times in a row (\(failure.message)); its remaining items were not sent")
+                }
+            } else if failure == nil || failure?.failureClass != .auth {
+                authFailuresInARow = 0
+            }
+        }
+    }
+}

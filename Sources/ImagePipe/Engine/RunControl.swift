@@ -1,0 +1,35 @@
+import Foundation
+
+/// Whether new work may start. Set by an interrupt or the budget; checked before every call.
+public final class RunControl: @unchecked Sendable {
+    public enum StopReason: Sendable, Equatable {
+        case interrupted
+        case budget
+    }
+
+    private let lock = NSLock()
+    private var reason: StopReason?
+
+    public init() {}
+
+    public var stopReason: StopReason? { lock.withLock { reason } }
+    public var isStopping: Bool { stopReason != nil }
+
+    public func stop(_ why: StopReason) {
+        lock.withLock { if reason == nil { reason = why } }
+    }
+}
+
+extension RunControl {
+    public struct Stopped: Error {}
+
+    /// Sleeps until `deadline`, or throws `Stopped` soon after the run starts stopping, so that
+    /// a long backoff or rate-limit wait never holds up the end of a run.
+    func sleep(until deadline: ContinuousClock.Instant) async throws {
+        while deadline > .now {
+            if isStopping { throw Stopped() }
+            try await Task.sleep(until: min(deadline, .now + .milliseconds(250)), clock: .continuous)
+        }
+        if isStopping { throw Stopped() }
+    }
+}

@@ -1,0 +1,332 @@
+import Crypto
+import Foundation
+
+/// Runs a compiled pipeline: streams every source, sends each item through the DAG on its own
+/// (item 7 may finish while item 900 waits for its turn), under the stages' and providers'
+/// limits, with retries, the budget, and a manifest line per (stage, item).
+public final class RunEngine: @unchecked Sendable {
+    public struct Result: Sendable {
+        public var stages: [StageStats.Snapshot]
+        public var stopReason: RunControl.StopReason?
+        public var spentUSD: Double
+        public var duration: Double
+        public var manifestPath: String
+
+        public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
+        public var allSucceeded: Bool {
+            stopReason == nil && stages.allSatisfy { $0.failedCount == 0 && $0.skipped == 0 && $0.cancelled == 0 && $0.succeeded >= $0.expected }
+        }
+    }
+
+    let pipeline: CompiledPipeline
+    let secrets: SecretSet
+    let options: RunOptions
+    public let control: RunControl
+    public let budget: BudgetGate
+    let transport: HTTPTransport
+    public let manifest: ManifestWriter
+    let stages: [StageRuntime]
+    private var rootsBySource: [String: [StageRuntime]] = [:]
+    let admission: AsyncSemaphore
+    /// Told about every failure as it happens (progress prints it).
+    public var onFailure: (@Sendable (ItemOutcome) -> Void)?
+
+    /// Stage kinds this version runs; the others are refused before anything is called.
+    public static func unsupportedStages(in pipeline: CompiledPipeline) -> [CompiledStage] {
+        pipeline.stages.filter {
+            switch $0.spec.kind {
+            case .generate, .edit: return false
+            case .s3Upload, .http: return true
+            }
+        }
+    }
+
+    public init(pipeline: CompiledPipeline, plan: PlanReport, secrets: SecretSet, options: RunOptions = RunOptions(),
+                control: RunControl = RunControl()) throws(AtomicFile.Failure) {
+        self.pipeline = pipeline
+        self.secrets = secrets
+        self.options = options
+        self.control = control
+        budget = BudgetGate(limit: pipeline.spec.budgetUSD)
+        let largest = pipeline.stages.map(\.concurrency).max() ?? 1
+        let providerLimits = pipeline.spec.providers.map { $0.concurrency ?? 0 }.max() ?? 0
+        transport = HTTPTransport(connectionsPerHost: max(largest, providerLimits))
+        admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest))
+        manifest = try ManifestWriter(path: options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl", secrets: secrets)
+
+        var gates: [String: ProviderGate] = [:]
+        var providers: [String: ImageProvider] = [:]
+        for spec in pipeline.spec.providers {
+            gates[spec.name] = ProviderGate(provider: spec)
+            providers[spec.name] = ProviderFactory.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
+        }
+        let expected = Dictionary(plan.stages.map { ($0.name, $0.items) }, uniquingKeysWith: { a, _ in a })
+        var byName: [String: StageRuntime] = [:]
+        var runtimes: [StageRuntime] = []
+        for stage in pipeline.stages {
+            let image: ImageStageSpec? = { switch stage.spec.kind { case .generate(let s), .edit(let s): return s; default: return nil } }()
+            let price = stage.model.flatMap { PriceTable.price(model: $0, provider: stage.provider, size: image?.size, resolution: image?.resolution)?.usd }
+            let runtime = StageRuntime(stage: stage, gate: stage.provider.flatMap { gates[$0.name] }, provider: stage.provider.flatMap { providers[$0.name] },
+                                       price: price, expected: expected[stage.name] ?? 0)
+            runtimes.append(runtime)
+            byName[stage.name] = runtime
+            if let parent = byName[stage.inputName] { parent.children.append(runtime) } else { rootsBySource[stage.inputName, default: []].append(runtime) }
+        }
+        stages = runtimes
+    }
+
+    public var stageStats: [StageStats] { stages.map(\.stats) }
+
+    public func run() async -> Result {
+        let start = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            for source in pipeline.sources {
+                guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
+                group.addTask { await self.stream(source, into: roots) }
+            }
+        }
+        manifest.flush()
+        await transport.shutdown()
+        let elapsed = ContinuousClock.now - start
+        return Result(stages: stages.map(\.stats.snapshot), stopReason: control.stopReason, spentUSD: budget.spent,
+                      duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                      manifestPath: manifest.path)
+    }
+
+    // MARK: - Items
+
+    private func stream(_ source: CompiledSource, into roots: [StageRuntime]) async {
+        guard let records = try? RecordStream(source: source.spec, files: pipeline.files) else { return }
+        await withDiscardingTaskGroup { group in
+            var count = 0
+            while !control.isStopping {
+                // The plan read this file without errors before the run; a row that fails now
+                // (the file changed underneath) is left out, as the plan would report it.
+                let next: (record: Record, location: SourceLocation)?
+                do { next = try records.next() } catch { continue }
+                guard let (record, location) = next else { break }
+                count += 1
+                var key = String(count)
+                if let template = source.key {
+                    guard let rendered = try? TemplateRenderer.render(template, fields: record), !rendered.isEmpty else { continue }
+                    key = rendered
+                }
+                do { try await admission.acquire() } catch { break }
+                if control.isStopping {
+                    admission.release()
+                    break
+                }
+                let context = ItemContext(record: record, key: key, location: location)
+                group.addTask {
+                    await self.send(context, to: roots)
+                    self.admission.release()
+                }
+            }
+        }
+    }
+
+    private func send(_ context: ItemContext, to stages: [StageRuntime]) async {
+        if stages.count == 1 { return await process(stages[0], context) }
+        await withDiscardingTaskGroup { group in
+            for stage in stages { group.addTask { await self.process(stage, context) } }
+        }
+    }
+
+    private func process(_ runtime: StageRuntime, _ incoming: ItemContext) async {
+        let stage = runtime.stage
+        var units: [ItemContext] = []
+        for variant in 1...stage.variants {
+            for combination in runtime.combinations {
+                var context = incoming
+                context.variant = variant
+                if !combination.isEmpty { context.matrix += combination }
+                units.append(context)
+            }
+        }
+        if units.count == 1 { return await processImage(runtime, units[0]) }
+        await withDiscardingTaskGroup { group in
+            for unit in units { group.addTask { await self.processImage(runtime, unit) } }
+        }
+    }
+
+    private func render(_ template: Template?, _ context: ItemContext) throws(CallFailure) -> String? {
+        guard let template else { return nil }
+        do {
+            return try TemplateRenderer.render(template, fields: context)
+        } catch {
+            throw CallFailure(.local_error, "the item has no field '\(error.path)'")
+        }
+    }
+
+    private func processImage(_ runtime: StageRuntime, _ incoming: ItemContext) async {
+        guard !control.isStopping else { return }
+        let stage = runtime.stage
+        var context = incoming
+        var outcome = ItemOutcome(stage: stage.name, key: context.key, status: .failed)
+        if stage.variants > 1 { outcome.variant = context.variant }
+        outcome.matrix = context.matrix
+        outcome.model = stage.model
+        outcome.provider = stage.provider?.name
+
+        let request: ImageRequest
+        let absolutePath: String
+        do throws(CallFailure) {
+            let prompt = try render(stage.prompt, context) ?? ""
+            outcome.prompt = prompt
+            guard let relative = try render(stage.output, context), !relative.hasPrefix("/"),
+                  let normalized = RelativePath.normalize(relative), !normalized.isEmpty else {
+                throw CallFailure(.local_error, "the output path leaves output_dir")
+            }
+            outcome.path = normalized
+            absolutePath = pipeline.outputDirectory + "/" + normalized
+            var input: [UInt8]?
+            var inputPath: String?
+            if runtime.isEdit {
+                if let field = try render(stage.image, context) {
+                    inputPath = pipeline.files.resolve(field)
+                } else {
+                    inputPath = context.outputs.last?.value(StageOutput.fileField)
+                }
+                guard let path = inputPath, let data = FileManager.default.contents(atPath: path) else {
+                    throw CallFailure(.local_error, "cannot read the input image \(inputPath ?? "(none)")")
+                }
+                input = Array(data)
+            }
+            let spec = runtime.image
+            request = ImageRequest(stage: stage.name, key: context.key, variant: context.variant, model: stage.model ?? "", prompt: prompt,
+                                   negativePrompt: try render(stage.negativePrompt, context), size: spec?.size, aspectRatio: spec?.aspectRatio,
+                                   resolution: spec?.resolution, seed: spec?.seed, quality: spec?.quality, background: spec?.background,
+                                   outputFormat: spec?.outputFormat, inputImage: input, inputImagePath: inputPath, outputPath: absolutePath,
+                                   timeout: stage.timeout)
+        } catch {
+            outcome.failureClass = error.failureClass
+            outcome.message = error.message
+            return finish(runtime, outcome, context: context, wasInFlight: false)
+        }
+
+        let price = runtime.price ?? 0
+        if price > 0, !budget.reserve(price) {
+            control.stop(.budget)
+            return
+        }
+        runtime.stats.started()
+        let result = await call(runtime, request, outcome: &outcome)
+        budget.settle(price, spent: result != nil && price > 0)
+        guard let (bytes, info) = result else {
+            return finish(runtime, outcome, context: context, wasInFlight: true)
+        }
+        do {
+            try AtomicFile.write(bytes, to: absolutePath)
+        } catch {
+            outcome.failureClass = .local_error
+            outcome.message = error.description
+            return finish(runtime, outcome, context: context, wasInFlight: true)
+        }
+        outcome.status = .succeeded
+        outcome.sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        outcome.width = info.width
+        outcome.height = info.height
+        outcome.bytes = bytes.count
+        outcome.costUSD = runtime.price
+        if !runtime.children.isEmpty {
+            let display = RelativePath.join(pipeline.displayOutputDirectory, outcome.path!)
+            var values: [(name: String, value: String)] = [
+                ("path", display), ("prompt", request.prompt), ("sha256", outcome.sha256!), ("width", String(info.width)),
+                ("height", String(info.height)), ("bytes", String(bytes.count)), (StageOutput.fileField, absolutePath),
+            ]
+            if let price = runtime.price { values.append(("cost_usd", JSONValue.format(price))) }
+            context.outputs.append(StageOutput(stage: stage.name, values: values, constants: runtime.constants))
+        }
+        finish(runtime, outcome, context: context, wasInFlight: true)
+        if !runtime.children.isEmpty { await send(context, to: runtime.children) }
+    }
+
+    /// Calls the provider until it succeeds, fails for good, or the run stops; fills in the
+    /// attempts, latency and failure of `outcome`.
+    private func call(_ runtime: StageRuntime, _ request: ImageRequest, outcome: inout ItemOutcome) async -> ([UInt8], ImageInfo)? {
+        guard let provider = runtime.provider, let gate = runtime.gate else {
+            outcome.failureClass = .local_error
+            outcome.message = "stage has no provider"
+            return nil
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            var failure: CallFailure
+            do {
+                try await runtime.slots.acquire()
+            } catch {
+                outcome.status = .cancelled
+                outcome.failureClass = .cancelled
+                outcome.message = "cancelled before the call"
+                return nil
+            }
+            let started = ContinuousClock.now
+            do {
+                if let refusal = gate.givenUp { throw refusal }
+                let image = try await gate.call(control: control) { try await provider.generate(request) }
+                outcome.attempts = attempt
+                outcome.latencyMS = Self.milliseconds(since: started)
+                do {
+                    let info = try ImageInspector.inspect(image.bytes)
+                    runtime.slots.release()
+                    gate.record(nil)
+                    return (image.bytes, info)
+                } catch {
+                    throw CallFailure(.invalid_output, "the provider's answer is not a usable image: \(error.description)")
+                }
+            } catch let error as CallFailure {
+                failure = error
+            } catch is RunControl.Stopped {
+                runtime.slots.release()
+                outcome.status = .cancelled
+                outcome.failureClass = .cancelled
+                outcome.message = attempt == 1 ? "the run stopped before this item was sent" : "the run stopped before attempt \(attempt)"
+                outcome.attempts = attempt - 1
+                return nil
+            } catch {
+                failure = CallFailure(.cancelled, "cancelled")
+            }
+            runtime.slots.release()
+            outcome.attempts = attempt
+            outcome.latencyMS = Self.milliseconds(since: started)
+            if failure.failureClass != .cancelled { gate.record(failure) }
+            outcome.failureClass = failure.failureClass
+            outcome.message = secrets.redact(failure.message)
+            if failure.failureClass == .cancelled {
+                outcome.status = .cancelled
+                outcome.message = "cancelled while in flight (the run was interrupted)"
+                return nil
+            }
+            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return nil }
+            let wait = runtime.retry.seconds(after: failure, attempt: attempt)
+            do {
+                try await control.sleep(until: .now + .seconds(wait))
+            } catch {
+                outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
+                return nil
+            }
+        }
+    }
+
+    private static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let d = ContinuousClock.now - start
+        return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// Records the outcome; after a failure, marks everything below it skipped.
+    private func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool) {
+        runtime.stats.ended(outcome, wasInFlight: wasInFlight)
+        manifest.append(outcome)
+        if outcome.status != .succeeded, outcome.status != .cancelled { onFailure?(outcome) }
+        guard outcome.status == .failed else { return }
+        for (below, items) in runtime.descendants {
+            var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)
+            skipped.variant = outcome.variant
+            skipped.matrix = outcome.matrix
+            skipped.message = "upstream stage '\(runtime.name)' failed (\(outcome.failureClass?.rawValue ?? "error"))" + (items > 1 ? "; \(items) items skipped" : "")
+            for _ in 0..<items { below.stats.ended(skipped, wasInFlight: false) }
+            manifest.append(skipped)
+        }
+    }
+}

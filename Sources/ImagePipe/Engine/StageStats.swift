@@ -1,0 +1,48 @@
+import Foundation
+
+/// Live counts for one stage, updated by the engine and read by progress and the summary.
+public final class StageStats: @unchecked Sendable {
+    public struct Snapshot: Sendable {
+        public var name: String
+        public var expected: Int
+        public var succeeded = 0
+        public var failed: [FailureClass: Int] = [:]
+        public var skipped = 0
+        public var cancelled = 0
+        public var inFlight = 0
+        public var costUSD = 0.0
+        public var firstStart: ContinuousClock.Instant?
+        public var lastEnd: ContinuousClock.Instant?
+
+        public var failedCount: Int { failed.values.reduce(0, +) }
+        public var finished: Int { succeeded + failedCount + skipped + cancelled }
+    }
+
+    private let lock = NSLock()
+    private var s: Snapshot
+
+    init(name: String, expected: Int) { s = Snapshot(name: name, expected: expected) }
+
+    public var snapshot: Snapshot { lock.withLock { s } }
+
+    func started() {
+        lock.withLock {
+            s.inFlight += 1
+            if s.firstStart == nil { s.firstStart = .now }
+        }
+    }
+
+    func ended(_ outcome: ItemOutcome, wasInFlight: Bool) {
+        lock.withLock {
+            if wasInFlight { s.inFlight -= 1 }
+            switch outcome.status {
+            case .succeeded: s.succeeded += 1
+            case .failed: s.failed[outcome.failureClass ?? .local_error, default: 0] += 1
+            case .skipped: s.skipped += 1
+            case .cancelled: s.cancelled += 1
+            }
+            s.costUSD += outcome.costUSD ?? 0
+            if wasInFlight { s.lastEnd = .now }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// A deterministic test picture for a prompt: two colours and a pattern chosen by the prompt's
+/// hash, in flat cells so that it compresses to a few KiB at any size. Same prompt and size,
+/// same bytes.
+public enum PlaceholderImage {
+    public static func png(prompt: String, width: Int, height: Int) -> [UInt8] {
+        PNGEncoder.encode(width: width, height: height, rgb: pixels(prompt: prompt, width: width, height: height))
+    }
+
+    static func pixels(prompt: String, width: Int, height: Int) -> [UInt8] {
+        let h = fnv1a(prompt)
+        let a = color(h)
+        let b = color(h >> 24)
+        let pattern = Int(h >> 48) % 4
+        let cell = max(8, min(width, height) / 8)
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        var row = [UInt8](repeating: 0, count: width * 3)
+        var i = 0
+        for y in 0..<height {
+            let cy = y / cell
+            for x in 0..<width {
+                let cx = x / cell
+                let step: Int
+                switch pattern {
+                case 0: step = (cx + cy) % 8                  // diagonal bands
+                case 1: step = (cx ^ cy) % 8                  // woven
+                case 2: step = (cx + cy) % 2 == 0 ? 0 : 7     // checks
+                default: step = cy % 8                        // stripes
+                }
+                let t = step * 255 / 7
+                row[x * 3] = mix(a.0, b.0, t)
+                row[x * 3 + 1] = mix(a.1, b.1, t)
+                row[x * 3 + 2] = mix(a.2, b.2, t)
+            }
+            rgb.replaceSubrange(i..<(i + width * 3), with: row)
+            i += width * 3
+        }
+        return rgb
+    }
+
+    static func fnv1a(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    private static func color(_ h: UInt64) -> (Int, Int, Int) {
+        (Int(h & 0xFF), Int(h >> 8 & 0xFF), Int(h >> 16 & 0xFF))
+    }
+
+    private static func mix(_ a: Int, _ b: Int, _ t: Int) -> UInt8 {
+        UInt8((a * (255 - t) + b * t) / 255)
+    }
+}

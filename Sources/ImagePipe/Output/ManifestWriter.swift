@@ -1,0 +1,45 @@
+import Foundation
+
+/// `OUTPUT_DIR/manifest.jsonl`: one JSON line per (stage, item), appended as results arrive and
+/// flushed often, so that an interrupted run still leaves every recorded line. Every line passes
+/// through the secret filter.
+public final class ManifestWriter: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private let secrets: SecretSet
+    private static let flushSize = 64 * 1024
+
+    public init(path: String, secrets: SecretSet) throws(AtomicFile.Failure) {
+        self.path = path
+        self.secrets = secrets
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AtomicFile.Failure(description: "cannot write the manifest \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    deinit { close(fd) }
+
+    public func append(_ outcome: ItemOutcome) {
+        let line = secrets.redact(outcome.json.serialized(pretty: false)) + "\n"
+        lock.withLock {
+            buffer.append(contentsOf: line.utf8)
+            if buffer.count >= Self.flushSize { flushLocked() }
+        }
+    }
+
+    public func flush() { lock.withLock { flushLocked() } }
+
+    private func flushLocked() {
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return }
+                offset += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

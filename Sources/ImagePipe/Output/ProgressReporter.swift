@@ -1,0 +1,118 @@
+import Foundation
+
+/// Progress on stderr while a run goes: on a terminal a live line per stage, redrawn a few
+/// times a second; elsewhere (CI, a pipe) a plain line every few seconds. Failures get a line
+/// of their own as they happen in both.
+public final class ProgressReporter: @unchecked Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case auto, live, plain, none
+    }
+
+    private let stats: [StageStats]
+    private let mode: Mode
+    private let interval: Double
+    private let secrets: SecretSet
+    private let lock = NSLock()
+    private var drawnLines = 0
+    private var task: Task<Void, Never>?
+    private let start = ContinuousClock.now
+    /// Failure lines shown in full; after that they are counted, so that 10,000 failures do not
+    /// bury the terminal (the manifest has every one).
+    public static let failureLinesShown = 50
+    private var failureLines = 0
+
+    public init(stats: [StageStats], mode: Mode, interval: Double, secrets: SecretSet) {
+        self.stats = stats
+        self.secrets = secrets
+        if mode == .auto {
+            self.mode = isatty(STDERR_FILENO) == 1 ? .live : .plain
+        } else {
+            self.mode = mode
+        }
+        self.interval = self.mode == .live ? 0.2 : interval
+    }
+
+    public func begin() {
+        guard mode != .none else { return }
+        task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(self?.interval ?? 1))
+                if Task.isCancelled { return }
+                self?.draw()
+            }
+        }
+    }
+
+    public func end() {
+        task?.cancel()
+        guard mode != .none else { return }
+        draw()
+    }
+
+    public func failure(_ outcome: ItemOutcome) {
+        guard mode != .none else { return }
+        lock.withLock {
+            failureLines += 1
+            guard failureLines <= Self.failureLinesShown else { return }
+            var item = outcome.key
+            if let variant = outcome.variant { item += " #\(variant)" }
+            var line = "\(outcome.status == .skipped ? "skipped" : "failed"): \(outcome.stage) \(item): "
+            if let failureClass = outcome.failureClass { line += failureClass.rawValue + ": " }
+            line += outcome.message ?? ""
+            if outcome.attempts > 1 { line += " (after \(outcome.attempts) attempts)" }
+            if failureLines == Self.failureLinesShown { line += "\n(further failures are counted below and listed in the manifest)" }
+            write(clearLocked() + secrets.redact(line) + "\n")
+            drawnLines = 0
+        }
+    }
+
+    public func message(_ text: String) {
+        lock.withLock {
+            write(clearLocked() + secrets.redact(text) + "\n")
+            drawnLines = 0
+        }
+    }
+
+    private func clearLocked() -> String {
+        guard mode == .live, drawnLines > 0 else { return "" }
+        return "\u{1B}[\(drawnLines)F\u{1B}[J"
+    }
+
+    private func draw() {
+        let elapsed = Self.seconds(ContinuousClock.now - start)
+        let snapshots = stats.map(\.snapshot)
+        let width = snapshots.map(\.name.count).max() ?? 0
+        var lines: [String] = []
+        for s in snapshots {
+            let done = s.succeeded + s.failedCount
+            var line = s.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(s.finished)/\(s.expected)"
+            if s.failedCount > 0 { line += "  \(s.failedCount) failed" }
+            if s.skipped > 0 { line += "  \(s.skipped) skipped" }
+            line += "  \(s.inFlight) in flight"
+            if let first = s.firstStart, done > 0 {
+                let active = max(0.001, Self.seconds(ContinuousClock.now - first))
+                let rate = Double(done) / active
+                line += String(format: "  %.1f/s", rate)
+                let left = s.expected - s.finished
+                if left > 0, rate > 0 { line += "  ETA " + DurationText.format(Double(left) / rate) }
+            }
+            lines.append(line)
+        }
+        lock.withLock {
+            if mode == .live {
+                write(clearLocked() + lines.joined(separator: "\n") + "\n")
+                drawnLines = lines.count
+            } else {
+                write("[\(DurationText.format(elapsed))] " + lines.joined(separator: " | ") + "\n")
+            }
+        }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Runs a program for each image, without a shell: each argv element is a template rendered on
+/// its own, so data can never inject arguments or commands. Success is exit status 0 and the
+/// image at `{{ output }}` (or at the `local_path` of a JSON answer on stdout).
+struct CommandProvider: ImageProvider {
+    /// Kept of stderr in a failure's message.
+    static let stderrTail = 2000
+
+    let name: String
+    let argv: [Template]
+    let workingDirectory: String
+
+    init(provider: ProviderSpec, workingDirectory: String) {
+        name = provider.name
+        argv = provider.command.compactMap { try? TemplateParser.parse($0.value) }
+        self.workingDirectory = workingDirectory
+    }
+
+    func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage {
+        let folder = (request.outputPath as NSString).deletingLastPathComponent
+        let ext = (request.outputPath as NSString).pathExtension
+        let temporary = folder + "/.imagepipe-cmd-\(UUID().uuidString)" + (ext.isEmpty ? "" : "." + ext)
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let size = request.effectiveSize
+        let fields: [String: String] = [
+            "prompt": request.prompt, "negative_prompt": request.negativePrompt ?? "", "model": request.model, "output": temporary,
+            "size": size.description, "width": String(size.width), "height": String(size.height),
+            "aspect_ratio": request.aspectRatio?.description ?? "", "resolution": request.resolution ?? "",
+            "seed": request.seed.map(String.init) ?? "", "variant": String(request.variant), "key": request.key,
+            "image": request.inputImagePath ?? "",
+        ]
+        var arguments: [String] = []
+        for template in argv {
+            guard let text = try? TemplateRenderer.render(template, lookup: { fields[$0[0]] }) else {
+                throw CallFailure(.bad_request, "provider '\(name)': an argument template names an unknown field")
+            }
+            arguments.append(text)
+        }
+        guard let program = arguments.first, let executable = Self.locate(program) else {
+            throw CallFailure(.local_error, "provider '\(name)': program '\(arguments.first ?? "")' not found on PATH")
+        }
+        let result = try await ProcessRunner.run(executable: executable, arguments: Array(arguments.dropFirst()),
+                                                 workingDirectory: workingDirectory, timeout: request.timeout)
+        let stderr = String(decoding: result.stderr.suffix(Self.stderrTail), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if result.timedOut {
+            throw CallFailure(.timeout, "'\(program)' did not finish within \(DurationText.format(request.timeout)) and was stopped")
+        }
+        guard result.status == 0 else {
+            let how = result.signaled ? "was killed by signal \(result.status)" : "exited with status \(result.status)"
+            throw CallFailure(.bad_request, "'\(program)' \(how)" + (stderr.isEmpty ? "" : ": " + stderr))
+        }
+        var path = temporary
+        if let json = try? JSONParser.parse(result.stdout) {
+            if case .string(let status)? = json["status"], status != "success" {
+                throw CallFailure(.bad_request, "'\(program)' reported status '\(status)'" + (stderr.isEmpty ? "" : ": " + stderr))
+            }
+            if case .string(let local)? = json["local_path"] {
+                path = local.hasPrefix("/") ? local : workingDirectory + "/" + local
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CallFailure(.invalid_output, "'\(program)' exited 0 but wrote no file at \(path == temporary ? "{{ output }}" : path)" + (stderr.isEmpty ? "" : "; stderr: " + stderr))
+        }
+        if path != temporary { try? FileManager.default.removeItem(atPath: path) }
+        return ProviderImage(bytes: Array(data))
+    }
+
+    /// `program` itself when it has a slash, else the first match on PATH.
+    static func locate(_ program: String) -> String? {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") {
+            let candidate = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// An HTTP answer, whatever its status.
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+    }
+
+    public var json: JSONValue? { try? JSONParser.parse(body) }
+}
+
+/// The one HTTP client of a run (async-http-client, pooled), with failures mapped to classes.
+public final class HTTPTransport: @unchecked Sendable {
+    /// Larger answers are refused rather than held in memory: a 4K PNG as base64 is ~30 MB.
+    public static let maximumResponseBytes = 128 * 1024 * 1024
+
+    let client: HTTPClient
+
+    /// `connectionsPerHost` should cover the most calls a run keeps in flight to one host.
+    public init(connectionsPerHost: Int) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connectionsPerHost))
+        configuration.timeout = .init(connect: .seconds(10))
+        configuration.decompression = .disabled
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                     timeout: Double) async throws(CallFailure) -> HTTPReply {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(max(0.001, timeout) * 1e9))
+        do {
+            let response = try await client.execute(request, deadline: deadline)
+            let buffer = try await response.body.collect(upTo: Self.maximumResponseBytes)
+            return HTTPReply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                             body: Array(buffer.readableBytesView))
+        } catch {
+            throw Self.classify(error, url: url, timeout: timeout)
+        }
+    }
+
+    /// Turns a client or socket error into a failure class and a message without secrets.
+    static func classify(_ error: Error, url: String, timeout: Double) -> CallFailure {
+        let host = URL(string: url)?.host ?? url
+        if error is CancellationError { return CallFailure(.cancelled, "cancelled") }
+        if let e = error as? HTTPClientError {
+            if [.deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout].contains(e) {
+                return CallFailure(.timeout, "no answer from \(host) within \(DurationText.format(timeout))")
+            }
+            if e == .cancelled { return CallFailure(.cancelled, "cancelled") }
+            if e == .remoteConnectionClosed { return CallFailure(.network, "\(host) closed the connection") }
+            if [.invalidURL, .emptyHost, .emptyScheme].contains(e) { return CallFailure(.bad_request, "invalid URL for \(host): \(e)") }
+            return CallFailure(.network, "\(host): \(e)")
+        }
+        if error is NIOTooManyBytesError {
+            return CallFailure(.invalid_output, "the answer from \(host) is larger than \(maximumResponseBytes / 1_048_576) MiB")
+        }
+        if let e = error as? IOError {
+            return CallFailure(.network, "\(host): \(e.description)")
+        }
+        // NIO's connection errors ("connection refused", resets) carry the socket error in their text.
+        return CallFailure(.network, "\(host): \(error)")
+    }
+}

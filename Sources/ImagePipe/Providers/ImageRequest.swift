@@ -1,0 +1,50 @@
+/// One image to make: everything a provider needs, rendered for one item.
+public struct ImageRequest: Sendable {
+    public var stage: String
+    public var key: String
+    public var variant: Int
+    public var model: String
+    public var prompt: String
+    public var negativePrompt: String?
+    public var size: ImageSize?
+    public var aspectRatio: AspectRatio?
+    public var resolution: String?
+    public var seed: Int?
+    public var quality: String?
+    public var background: String?
+    public var outputFormat: String?
+    /// For `edit`: the input image's bytes and where they came from.
+    public var inputImage: [UInt8]?
+    public var inputImagePath: String?
+    /// Where the image will be stored (absolute); the `command` provider is told to write here.
+    public var outputPath: String
+    public var timeout: Double
+
+    /// The pixel size to render when a provider needs one: the size, else the aspect ratio at
+    /// the resolution tier's long side, else 1024 square.
+    public var effectiveSize: ImageSize {
+        if let size { return size }
+        let long: Int
+        switch resolution {
+        case "2K": long = 2048
+        case "4K": long = 4096
+        default: long = 1024
+        }
+        guard let ratio = aspectRatio else { return ImageSize(width: long, height: long) }
+        if ratio.width >= ratio.height {
+            return ImageSize(width: long, height: max(1, long * ratio.height / ratio.width))
+        }
+        return ImageSize(width: max(1, long * ratio.width / ratio.height), height: long)
+    }
+}
+
+/// What a provider returns: the image's bytes.
+public struct ProviderImage: Sendable {
+    public var bytes: [UInt8]
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// A generation backend at the boundary: one call, one image, or a classified failure.
+public protocol ImageProvider: Sendable {
+    func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage
+}

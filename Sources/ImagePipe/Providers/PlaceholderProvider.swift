@@ -1,0 +1,12 @@
+/// Offline, free and deterministic: a PNG drawn from the prompt's hash at the requested size.
+struct PlaceholderProvider: ImageProvider {
+    func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage {
+        let size = request.effectiveSize
+        var text = request.prompt
+        if let negative = request.negativePrompt { text += "\u{0}" + negative }
+        if request.variant > 1 { text += "\u{0}\(request.variant)" }
+        if let seed = request.seed { text += "\u{0}seed \(seed)" }
+        if let input = request.inputImage { text += "\u{0}\(Checksums.crc32(input))" }
+        return ProviderImage(bytes: PlaceholderImage.png(prompt: text, width: size.width, height: size.height))
+    }
+}

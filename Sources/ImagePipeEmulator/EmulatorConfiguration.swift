@@ -1,0 +1,25 @@
+import ImagePipe
+
+/// How the emulator behaves: its latency, its failures and its limits.
+public struct EmulatorConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port = 0
+    /// Seconds before each answer, plus up to `latencyJitter` more (uniformly).
+    public var latency = 0.0
+    public var latencyJitter = 0.0
+    /// Share of requests answered 500 (0…1).
+    public var errorRate = 0.0
+    /// Share of requests never answered (0…1).
+    public var hangRate = 0.0
+    /// Requests per minute past which the emulator answers 429 with Retry-After.
+    public var rateLimitRPM: Double?
+    /// A prompt containing this is refused as unsafe, in each API's own way.
+    public var blockMarker = "[[block]]"
+    /// The size of every image sent back; nil answers at the requested size.
+    public var imageSize: ImageSize? = ImageSize(width: 64, height: 64)
+    /// When set, requests without this key get the API's authentication error.
+    public var apiKey: String?
+
+    public init() {}
+}

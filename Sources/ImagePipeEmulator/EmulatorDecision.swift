@@ -1,0 +1,63 @@
+import Foundation
+
+/// What the emulator does with one generation request, before the wire format is chosen.
+enum EmulatorDecision: Equatable {
+    case image
+    case status(Int, retryAfter: Double?)
+    case block
+    case hang
+    case unauthorized
+
+    /// Prompt markers make a test's failures exact: `[[fail:429x2]]` answers the first two
+    /// requests for the prompt with 429, `[[fail:500x1]]` the first with 500, `[[hang:1]]` leaves
+    /// the first unanswered. Random rates and the rate limit apply to the rest.
+    static func decide(prompt: String, attempt: Int, keyAccepted: Bool, configuration: EmulatorConfiguration,
+                       stats: EmulatorStats) -> EmulatorDecision {
+        guard keyAccepted else { return .unauthorized }
+        for marker in markers(in: prompt) {
+            switch marker {
+            case .fail(let status, let times) where attempt <= times:
+                return .status(status, retryAfter: status == 429 ? 1 : nil)
+            case .hang(let times) where attempt <= times:
+                return .hang
+            default:
+                continue
+            }
+        }
+        if prompt.contains(configuration.blockMarker) { return .block }
+        if let rpm = configuration.rateLimitRPM {
+            // Counted after this request's own arrival: more than the limit in the last minute is too many.
+            let recent = stats.recentArrivals(within: 60)
+            if Double(recent.count) > rpm { return .status(429, retryAfter: max(1, (recent.oldest ?? 1).rounded(.up))) }
+        }
+        if configuration.hangRate > 0, Double.random(in: 0..<1) < configuration.hangRate { return .hang }
+        if configuration.errorRate > 0, Double.random(in: 0..<1) < configuration.errorRate { return .status(500, retryAfter: nil) }
+        return .image
+    }
+
+    enum Marker: Equatable {
+        case fail(status: Int, times: Int)
+        case hang(times: Int)
+    }
+
+    static func markers(in prompt: String) -> [Marker] {
+        var out: [Marker] = []
+        var rest = prompt[...]
+        while let open = rest.range(of: "[["), let close = rest[open.upperBound...].range(of: "]]") {
+            let body = rest[open.upperBound..<close.lowerBound]
+            rest = rest[close.upperBound...]
+            let parts = body.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "fail":
+                let spec = parts[1].split(separator: "x")
+                if spec.count == 2, let status = Int(spec[0]), let times = Int(spec[1]) { out.append(.fail(status: status, times: times)) }
+            case "hang":
+                if let times = Int(parts[1]) { out.append(.hang(times: times)) }
+            default:
+                continue
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import ImagePipe
+import NIOCore
+import NIOHTTP1
+
+/// One connection's requests: routes them, decides, and answers after the configured latency.
+final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let configuration: EmulatorConfiguration
+    private let stats: EmulatorStats
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    /// A generation request counted in flight and not yet answered (hanging or waiting).
+    private var pending = false
+
+    init(configuration: EmulatorConfiguration, stats: EmulatorStats) {
+        self.configuration = configuration
+        self.stats = stats
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = context.channel.allocator.buffer(capacity: 0)
+        case .body(var chunk):
+            body?.writeBuffer(&chunk)
+        case .end:
+            guard let head else { return }
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            self.head = nil
+            body = nil
+            route(context: context, head: head, body: bytes)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if pending {
+            pending = false
+            stats.abandoned()
+        }
+        context.fireChannelInactive()
+    }
+
+    private func route(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8]) {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let headers = head.headers.map { ($0.name, $0.value) }
+        switch (head.method, path) {
+        case (.GET, "/_emulator/stats"):
+            return send(context: context, head: head, EmulatorAnswer(status: 200, json: stats.json), counted: false)
+        case (.POST, "/_emulator/reset"):
+            stats.reset()
+            return send(context: context, head: head, EmulatorAnswer(status: 200, json: .object([("ok", .bool(true))])), counted: false)
+        case (.GET, "/healthz"):
+            return send(context: context, head: head, EmulatorAnswer(status: 200, json: .object([("ok", .bool(true))])), counted: false)
+        default:
+            break
+        }
+        let wire: WireFormat
+        var model = ""
+        if head.method == .POST, path.hasSuffix("/images/generations") || path.hasSuffix("/images/edits") {
+            wire = OpenAIWire()
+        } else if head.method == .POST, path.hasPrefix("/v1beta/models/"), path.hasSuffix(":generateContent") {
+            wire = GeminiWire()
+            model = String(path.dropFirst("/v1beta/models/".count).dropLast(":generateContent".count))
+        } else {
+            return send(context: context, head: head, EmulatorAnswer(status: 404, json: .object([("error", .object([
+                ("message", .string("no route for \(head.method) \(path)")), ("code", .int(404)),
+            ]))])), counted: false)
+        }
+        let contentType = head.headers.first(name: "Content-Type")
+        guard let request = wire.parse(body: body, contentType: contentType) else {
+            return send(context: context, head: head, wire.malformed("the request has no prompt"), counted: false)
+        }
+        if model.isEmpty, let json = try? JSONParser.parse(body), case .string(let m)? = json["model"] { model = m }
+        if path.hasSuffix("/images/edits"), !request.hasImage {
+            return send(context: context, head: head, wire.malformed("an edit needs an image"), counted: false)
+        }
+        let attempt = stats.arrived(prompt: request.prompt)
+        pending = true
+        let decision = EmulatorDecision.decide(prompt: request.prompt, attempt: attempt,
+                                               keyAccepted: wire.keyAccepted(headers: headers, expected: configuration.apiKey),
+                                               configuration: configuration, stats: stats)
+        if decision == .hang { return }
+        let size = configuration.imageSize ?? request.size ?? ImageSize(width: 1024, height: 1024)
+        let answer = wire.answer(decision, image: { PlaceholderImage.png(prompt: request.prompt, width: size.width, height: size.height) }, model: model)
+        let delay = configuration.latency + (configuration.latencyJitter > 0 ? Double.random(in: 0...configuration.latencyJitter) : 0)
+        if delay <= 0 { return send(context: context, head: head, answer, counted: true) }
+        context.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {
+            self.send(context: context, head: head, answer, counted: true)
+        }
+    }
+
+    private func send(context: ChannelHandlerContext, head: HTTPRequestHead, _ answer: EmulatorAnswer, counted: Bool) {
+        if counted {
+            guard pending else { return }  // the client went away meanwhile
+            pending = false
+            stats.answered(status: answer.status)
+        }
+        var headers = HTTPHeaders(answer.headers)
+        headers.add(name: "Content-Length", value: String(answer.body.count))
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import ImagePipe
+
+/// What the emulator saw: requests per prompt (so tests can prove nothing was generated
+/// twice), arrival times (so they can check a rate limit), and the peak of requests in flight.
+public final class EmulatorStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private let start = ContinuousClock.now
+    private var requests = 0
+    private var inFlight = 0
+    private var peakInFlight = 0
+    private var byPrompt: [String: Int] = [:]
+    private var arrivals: [Double] = []
+    private var statuses: [Int: Int] = [:]
+
+    public init() {}
+
+    /// Counts a generation request; returns how many times this prompt has been asked for,
+    /// this one included.
+    func arrived(prompt: String) -> Int {
+        lock.withLock {
+            requests += 1
+            inFlight += 1
+            peakInFlight = max(peakInFlight, inFlight)
+            arrivals.append(Self.seconds(ContinuousClock.now - start))
+            byPrompt[prompt, default: 0] += 1
+            return byPrompt[prompt]!
+        }
+    }
+
+    func answered(status: Int) {
+        lock.withLock {
+            inFlight -= 1
+            statuses[status, default: 0] += 1
+        }
+    }
+
+    /// A hanging request whose client gave up.
+    func abandoned() {
+        lock.withLock { inFlight -= 1 }
+    }
+
+    /// Arrivals in the last `window` seconds, for the emulator's own rate limit.
+    func recentArrivals(within window: Double) -> (count: Int, oldest: Double?) {
+        lock.withLock {
+            let now = Self.seconds(ContinuousClock.now - start)
+            var n = 0
+            var oldest: Double?
+            for t in arrivals.reversed() {
+                if now - t > window { break }
+                n += 1
+                oldest = t
+            }
+            return (n, oldest.map { window - (now - $0) })
+        }
+    }
+
+    public func reset() {
+        lock.withLock {
+            requests = 0
+            peakInFlight = inFlight
+            byPrompt = [:]
+            arrivals = []
+            statuses = [:]
+        }
+    }
+
+    public struct Snapshot: Sendable {
+        public var requests: Int
+        public var inFlight: Int
+        public var peakInFlight: Int
+        public var byPrompt: [String: Int]
+        /// Seconds since the emulator started, in arrival order.
+        public var arrivals: [Double]
+        public var statuses: [Int: Int]
+    }
+
+    public var snapshot: Snapshot {
+        lock.withLock {
+            Snapshot(requests: requests, inFlight: inFlight, peakInFlight: peakInFlight, byPrompt: byPrompt, arrivals: arrivals, statuses: statuses)
+        }
+    }
+
+    var json: JSONValue {
+        let s = snapshot
+        return .object([
+            ("requests", .int(s.requests)), ("in_flight", .int(s.inFlight)), ("peak_in_flight", .int(s.peakInFlight)),
+            ("by_prompt", .object(s.byPrompt.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("statuses", .object(s.statuses.sorted { $0.key < $1.key }.map { (String($0.key), .int($0.value)) })),
+            ("arrivals", .array(s.arrivals.map { .double($0) })),
+        ])
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}

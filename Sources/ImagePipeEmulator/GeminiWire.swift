@@ -1,0 +1,71 @@
+import Foundation
+import ImagePipe
+
+/// The Gemini API's `generateContent`: parts in, `inlineData` parts out, safety blocks as HTTP 200
+/// with a `finishReason`, errors as `{"error": {"code", "message", "status", "details"}}`.
+struct GeminiWire: WireFormat {
+    func parse(body: [UInt8], contentType: String?) -> (prompt: String, size: ImageSize?, hasImage: Bool)? {
+        guard let json = try? JSONParser.parse(body), case .array(let contents)? = json["contents"] else { return nil }
+        var prompt = ""
+        var hasImage = false
+        for content in contents {
+            guard case .array(let parts)? = content["parts"] else { continue }
+            for part in parts {
+                if case .string(let text)? = part["text"] { prompt += text }
+                if let inline = part["inline_data"] ?? part["inlineData"], case .string(let data)? = inline["data"], !data.isEmpty { hasImage = true }
+            }
+        }
+        guard !prompt.isEmpty else { return nil }
+        return (prompt, nil, hasImage)
+    }
+
+    func keyAccepted(headers: [(String, String)], expected: String?) -> Bool {
+        guard let expected else { return true }
+        return Self.header(headers, "x-goog-api-key") == expected
+    }
+
+    func answer(_ decision: EmulatorDecision, image: () -> [UInt8], model: String) -> EmulatorAnswer {
+        switch decision {
+        case .image:
+            return EmulatorAnswer(status: 200, json: .object([
+                ("candidates", .array([.object([
+                    ("content", .object([("parts", .array([
+                        .object([("text", .string("Here is the image.")), ("thought", .bool(true))]),
+                        .object([("inlineData", .object([("mimeType", .string("image/png")), ("data", .string(Data(image()).base64EncodedString()))]))]),
+                    ])), ("role", .string("model"))])),
+                    ("finishReason", .string("STOP")), ("index", .int(0)),
+                ])])),
+                ("usageMetadata", .object([("promptTokenCount", .int(12)), ("candidatesTokenCount", .int(1290)), ("totalTokenCount", .int(1302))])),
+                ("modelVersion", .string(model)),
+            ]))
+        case .block:
+            return EmulatorAnswer(status: 200, json: .object([
+                ("candidates", .array([.object([("finishReason", .string("IMAGE_SAFETY")), ("index", .int(0))])])),
+                ("modelVersion", .string(model)),
+            ]))
+        case .unauthorized:
+            return error(400, "API key not valid. Please pass a valid API key.", status: "INVALID_ARGUMENT", details: [.object([
+                ("@type", .string("type.googleapis.com/google.rpc.ErrorInfo")), ("reason", .string("API_KEY_INVALID")), ("domain", .string("googleapis.com")),
+            ])])
+        case .status(429, let retryAfter):
+            return error(429, "Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED", details: [.object([
+                ("@type", .string("type.googleapis.com/google.rpc.RetryInfo")), ("retryDelay", .string("\(Int((retryAfter ?? 1).rounded(.up)))s")),
+            ])])
+        case .status(let code, _):
+            return error(code, "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+                         status: code == 503 ? "UNAVAILABLE" : "INTERNAL", details: [])
+        case .hang:
+            return error(500, "unreachable", status: "INTERNAL", details: [])
+        }
+    }
+
+    func malformed(_ why: String) -> EmulatorAnswer {
+        error(400, why, status: "INVALID_ARGUMENT", details: [])
+    }
+
+    private func error(_ code: Int, _ message: String, status: String, details: [JSONValue]) -> EmulatorAnswer {
+        var error: [(String, JSONValue)] = [("code", .int(code)), ("message", .string(message)), ("status", .string(status))]
+        if !details.isEmpty { error.append(("details", .array(details))) }
+        return EmulatorAnswer(status: code, json: .object([("error", .object(error))]))
+    }
+}
