@@ -7,10 +7,13 @@ enum EmulatorDecision: Equatable {
     case block
     case hang
     case unauthorized
+    /// HTTP 200 whose "image" is not one.
+    case garbage
 
     /// Prompt markers make a test's failures exact: `[[fail:429x2]]` answers the first two
     /// requests for the prompt with 429, `[[fail:500x1]]` the first with 500, `[[hang:1]]` leaves
-    /// the first unanswered. Random rates and the rate limit apply to the rest.
+    /// the first unanswered, `[[garbage:1]]` sends
+    /// bytes that are not an image the first time. Random rates and the rate limit apply to the rest.
     static func decide(prompt: String, attempt: Int, keyAccepted: Bool, configuration: EmulatorConfiguration,
                        stats: EmulatorStats) -> EmulatorDecision {
         guard keyAccepted else { return .unauthorized }
@@ -20,6 +23,8 @@ enum EmulatorDecision: Equatable {
                 return .status(status, retryAfter: status == 429 ? 1 : nil)
             case .hang(let times) where attempt <= times:
                 return .hang
+            case .garbage(let times) where attempt <= times:
+                return .garbage
             default:
                 continue
             }
@@ -38,6 +43,7 @@ enum EmulatorDecision: Equatable {
     enum Marker: Equatable {
         case fail(status: Int, times: Int)
         case hang(times: Int)
+        case garbage(times: Int)
     }
 
     static func markers(in prompt: String) -> [Marker] {
@@ -54,6 +60,8 @@ enum EmulatorDecision: Equatable {
                 if spec.count == 2, let status = Int(spec[0]), let times = Int(spec[1]) { out.append(.fail(status: status, times: times)) }
             case "hang":
                 if let times = Int(parts[1]) { out.append(.hang(times: times)) }
+            case "garbage":
+                if let times = Int(parts[1]) { out.append(.garbage(times: times)) }
             default:
                 continue
             }

@@ -85,13 +85,30 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
                                                configuration: configuration, stats: stats)
         if decision == .hang { return }
         let size = configuration.imageSize ?? request.size ?? ImageSize(width: 1024, height: 1024)
-        let answer = wire.answer(decision, image: { PlaceholderImage.png(prompt: request.prompt, width: size.width, height: size.height) }, model: model)
+        let image: () -> [UInt8] = decision == .garbage
+            ? { Array("<html>upstream error</html>".utf8) }
+            : { PlaceholderImage.png(prompt: request.prompt, width: size.width, height: size.height) }
         let delay = configuration.latency + (configuration.latencyJitter > 0 ? Double.random(in: 0...configuration.latencyJitter) : 0)
-        if delay <= 0 { return send(context: context, head: head, answer, counted: true) }
-        context.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {
-            self.send(context: context, head: head, answer, counted: true)
+        let due = NIODeadline.now() + .nanoseconds(Int64(delay * 1e9))
+        let respond = { (answer: EmulatorAnswer) in
+            context.eventLoop.scheduleTask(deadline: due) { self.send(context: context, head: head, answer, counted: true) }
+        }
+        let shown = decision == .garbage ? EmulatorDecision.image : decision
+        if size.width * size.height <= Self.smallImage {
+            respond(wire.answer(shown, image: image, model: model))
+        } else {
+            // A large image takes a while to draw: off the event loop, so that other requests
+            // (and their timestamps) are not held up behind it.
+            let eventLoop = context.eventLoop
+            DispatchQueue.global().async {
+                let answer = wire.answer(shown, image: image, model: model)
+                eventLoop.execute { respond(answer) }
+            }
         }
     }
+
+    /// Pixels drawn on the event loop itself; larger images are drawn on another thread.
+    static let smallImage = 128 * 128
 
     private func send(context: ChannelHandlerContext, head: HTTPRequestHead, _ answer: EmulatorAnswer, counted: Bool) {
         if counted {

@@ -16,7 +16,16 @@ struct GeminiWire: WireFormat {
             }
         }
         guard !prompt.isEmpty else { return nil }
-        return (prompt, nil, hasImage)
+        // Gemini takes an aspect ratio and a tier, not pixels: answer as the 1K tier would.
+        var size: ImageSize?
+        if case .string(let ratio)? = json["generationConfig"]?["imageConfig"]?["aspectRatio"] {
+            let parts = ratio.split(separator: ":").compactMap { Int($0) }
+            if parts.count == 2, parts[0] > 0, parts[1] > 0 {
+                size = parts[0] >= parts[1] ? ImageSize(width: 1024, height: 1024 * parts[1] / parts[0])
+                                            : ImageSize(width: 1024 * parts[0] / parts[1], height: 1024)
+            }
+        }
+        return (prompt, size, hasImage)
     }
 
     func keyAccepted(headers: [(String, String)], expected: String?) -> Bool {
@@ -26,7 +35,7 @@ struct GeminiWire: WireFormat {
 
     func answer(_ decision: EmulatorDecision, image: () -> [UInt8], model: String) -> EmulatorAnswer {
         switch decision {
-        case .image:
+        case .image, .garbage:
             return EmulatorAnswer(status: 200, json: .object([
                 ("candidates", .array([.object([
                     ("content", .object([("parts", .array([

@@ -26,7 +26,7 @@ struct OpenAIWire: WireFormat {
 
     func answer(_ decision: EmulatorDecision, image: () -> [UInt8], model: String) -> EmulatorAnswer {
         switch decision {
-        case .image:
+        case .image, .garbage:
             return EmulatorAnswer(status: 200, json: .object([
                 ("created", .int(Int(Date().timeIntervalSince1970))),
                 ("data", .array([.object([("b64_json", .string(Data(image()).base64EncodedString()))])])),

@@ -11,7 +11,7 @@ struct EmulateCommand: AsyncParsableCommand {
         discussion: """
         Point a provider's base_url at it: openai → http://127.0.0.1:PORT/v1, gemini → http://127.0.0.1:PORT. \
         Prompts can force answers: [[fail:429x2]] (first two requests 429), [[fail:500x1]], [[hang:1]] (first \
-        request never answered), and the block marker (a safety refusal). GET /_emulator/stats shows requests per \
+        request never answered), [[garbage:1]] (not an image), and the block marker (a safety refusal). GET /_emulator/stats shows requests per \
         prompt, arrival times and the peak in flight. Runs until interrupted.
         """
     )

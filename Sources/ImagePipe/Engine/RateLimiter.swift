@@ -1,38 +1,83 @@
 import Foundation
 
-/// A token bucket in its GCRA form: each request reserves the earliest start time the bucket
-/// allows, so that waits are absolute deadlines (oversleeping one never delays the next) and no
-/// window ever sees more than `burst` plus the rate's share of requests.
+/// A token bucket in its GCRA form, checked at the moment a request is let through: callers
+/// queue first come, first served, sleep until their estimated turn, and the one at the head
+/// goes only when `now ≥ TAT − (burst−1)·interval`. Checking on wake-up (rather than handing out
+/// start times in advance) means that callers waking late, on a busy machine, never go out
+/// together: no window ever sees more than `burst` plus the rate's share.
 ///
 /// `pause(for:)` is how a 429 slows a provider down for every caller: nothing starts before the
-/// pause ends, and callers that already hold an earlier slot wait it out too.
+/// pause ends.
 public final class RateLimiter: @unchecked Sendable {
     private let lock = NSLock()
     /// Seconds between requests at the configured rate; nil means no rate limit, only pauses.
-    private let interval: Double?
+    private let interval: Duration?
     private let burst: Int
     /// The theoretical arrival time of the next request (GCRA's TAT).
     private var nextSlot: ContinuousClock.Instant
     private var pausedUntil: ContinuousClock.Instant
+    private var nextTicket = 0
+    private var serving = 0
+    /// Tickets whose callers gave up (cancelled, or the run stopped) before their turn.
+    private var abandoned = Set<Int>()
 
     public init(limit: RateLimit?) {
-        interval = limit.map { 1 / $0.requestsPerSecond }
+        interval = limit.map { .seconds(1 / $0.requestsPerSecond) }
         burst = limit?.burst ?? 1
         nextSlot = .now
         pausedUntil = .now
     }
 
+    private enum Turn {
+        case go
+        case wait(ContinuousClock.Instant)
+    }
+
     /// Waits until this caller may send one request; `sleep` does the waiting (so that a
-    /// stopping run can cut it short).
+    /// stopping run can cut it short by throwing).
     public func acquire(sleep: (ContinuousClock.Instant) async throws -> Void = { try await Task.sleep(until: $0, clock: .continuous) }) async throws {
-        var slot = reserve()
-        while true {
-            if slot > .now { try await sleep(slot) }
-            let resume = lock.withLock { pausedUntil }
-            guard resume > .now else { return }
-            // A 429 arrived while we waited: the slot we held is void, take a new one after it.
-            try await sleep(resume)
-            slot = reserve()
+        let ticket: Int? = interval == nil ? nil : lock.withLock {
+            nextTicket += 1
+            return nextTicket - 1
+        }
+        do {
+            while true {
+                switch turn(ticket) {
+                case .go: return
+                case .wait(let until): try await sleep(until)
+                }
+            }
+        } catch {
+            if let ticket { abandon(ticket) }
+            throw error
+        }
+    }
+
+    private func turn(_ ticket: Int?) -> Turn {
+        lock.withLock {
+            let now = ContinuousClock.now
+            if pausedUntil > now { return .wait(pausedUntil) }
+            guard let interval, let ticket else { return .go }
+            let allowed = nextSlot - interval * (burst - 1)
+            if ticket == serving, now >= allowed {
+                nextSlot = max(nextSlot, now) + interval
+                advance()
+                return .go
+            }
+            // Not our turn yet: sleep until about when it comes, and look again.
+            let estimate = allowed + interval * max(0, ticket - serving)
+            return .wait(max(estimate, now + min(interval / 8, .milliseconds(5))))
+        }
+    }
+
+    private func advance() {
+        serving += 1
+        while abandoned.remove(serving) != nil { serving += 1 }
+    }
+
+    private func abandon(_ ticket: Int) {
+        lock.withLock {
+            if ticket == serving { advance() } else if ticket > serving { abandoned.insert(ticket) }
         }
     }
 
@@ -43,20 +88,6 @@ public final class RateLimiter: @unchecked Sendable {
         lock.withLock {
             if until > pausedUntil { pausedUntil = until }
             if interval != nil, until > nextSlot { nextSlot = until }
-        }
-    }
-
-    private func reserve() -> ContinuousClock.Instant {
-        lock.withLock {
-            let now = ContinuousClock.now
-            let earliest = max(now, pausedUntil)
-            guard let interval else { return earliest }
-            let step = Duration.seconds(interval)
-            // GCRA: a request may go at `nextSlot - (burst-1)·interval`, and not before now.
-            let allowed = nextSlot - step * (burst - 1)
-            let start = max(earliest, allowed)
-            nextSlot = max(nextSlot, start) + step
-            return start
         }
     }
 }

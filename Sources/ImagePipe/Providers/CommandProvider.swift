@@ -37,7 +37,7 @@ struct CommandProvider: ImageProvider {
             }
             arguments.append(text)
         }
-        guard let program = arguments.first, let executable = Self.locate(program) else {
+        guard let program = arguments.first, let executable = Self.locate(program, relativeTo: workingDirectory) else {
             throw CallFailure(.local_error, "provider '\(name)': program '\(arguments.first ?? "")' not found on PATH")
         }
         let result = try await ProcessRunner.run(executable: executable, arguments: Array(arguments.dropFirst()),
@@ -66,9 +66,13 @@ struct CommandProvider: ImageProvider {
         return ProviderImage(bytes: Array(data))
     }
 
-    /// `program` itself when it has a slash, else the first match on PATH.
-    static func locate(_ program: String) -> String? {
-        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+    /// `program` itself when it has a slash (relative to the pipeline's folder), else the first
+    /// match on PATH.
+    static func locate(_ program: String, relativeTo folder: String) -> String? {
+        if program.contains("/") {
+            let path = program.hasPrefix("/") ? program : folder + "/" + program
+            return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+        }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = "\(folder)/\(program)"

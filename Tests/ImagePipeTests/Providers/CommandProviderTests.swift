@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+
+/// The `command` provider driving a real program: argv without a shell, exit status, stderr,
+/// a JSON answer's `local_path`, and the per-call timeout.
+@Suite struct CommandProviderTests {
+    static let script = """
+    #!/bin/sh
+    prompt="$1"; out="$2"
+    printf '%s\\n' "$prompt" >> prompts.log
+    case "$prompt" in
+      *fail*) echo "model exploded: out of credits" >&2; exit 3;;
+      *slow*) sleep 5;;
+      *json*) cp sample.png alt.png; echo '{"status":"success","local_path":"alt.png"}'; exit 0;;
+      *nothing*) exit 0;;
+    esac
+    cp sample.png "$out"
+    """
+
+    static func run(_ names: [String]) async throws -> RunHarness.Outcome {
+        let csv = "sku,name\n" + names.enumerated().map { "S\($0.offset + 1),\"\($0.element.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: "\n") + "\n"
+        let yaml = """
+        version: 1
+        name: command-test
+        providers:
+          tool: { kind: command, command: ["./gen.sh", "{{ prompt }}", "{{ output }}"] }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: tool
+              model: any
+              prompt: "{{ name }}"
+              output: "{{ sku }}.png"
+              timeout: 500ms
+              retry: { attempts: 1 }
+        """
+        let dir = Fixtures.temporaryDirectory()
+        try Data(PlaceholderImage.png(prompt: "sample", width: 40, height: 30)).write(to: dir.appendingPathComponent("sample.png"))
+        return try await RunHarness.run(yaml, files: ["products.csv": csv, "gen.sh": script], setUp: { folder in
+            try FileManager.default.copyItem(at: dir.appendingPathComponent("sample.png"), to: folder.appendingPathComponent("sample.png"))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.appendingPathComponent("gen.sh").path)
+        })
+    }
+
+    @Test func runsTheProgramAndClassifiesWhatHappened() async throws {
+        let injection = "$(touch pwned); echo `id` > pwned2"
+        let run = try await Self.run(["a red mug", "this will fail", "slow one", "json answer", "nothing written", injection])
+        let lines = Dictionary(run.lines(stage: "hero").map { ($0["key"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(lines["S1"]?["status"] as? String == "succeeded")
+        #expect(lines["S1"]?["width"] as? Int == 40)
+        #expect(lines["S2"]?["failure_class"] as? String == "bad_request")
+        #expect((lines["S2"]?["message"] as? String)?.contains("exited with status 3: model exploded: out of credits") == true)
+        #expect(lines["S3"]?["failure_class"] as? String == "timeout")
+        #expect(lines["S4"]?["status"] as? String == "succeeded")
+        #expect(lines["S5"]?["failure_class"] as? String == "invalid_output")
+        #expect(lines["S6"]?["status"] as? String == "succeeded")
+        // The data reached the program as one argument, untouched, and no shell ran it.
+        let log = try String(contentsOf: run.directory.appendingPathComponent("prompts.log"), encoding: .utf8)
+        #expect(log.contains(injection))
+        #expect(!FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("pwned").path))
+        #expect(!FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("pwned2").path))
+        // The JSON answer's file was taken and moved into place.
+        #expect(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("out/S4.png").path))
+        #expect(!FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("alt.png").path))
+        // Nothing half-written is left behind (the timed-out call's temporary file included).
+        let left = try FileManager.default.contentsOfDirectory(atPath: run.directory.appendingPathComponent("out").path)
+        #expect(left.sorted() == ["S1.png", "S4.png", "S6.png", "manifest.jsonl"])
+    }
+}

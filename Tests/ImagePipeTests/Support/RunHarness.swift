@@ -1,0 +1,56 @@
+import Foundation
+@testable import ImagePipe
+import ImagePipeEmulator
+
+/// Runs a pipeline in-process against a real loopback emulator, as `imagepipe run` would, and
+/// collects what a test needs: the result, the manifest lines and what the emulator saw.
+struct RunHarness {
+    struct Outcome {
+        var result: RunEngine.Result
+        var manifest: [[String: Any]]
+        var emulator: EmulatorStats.Snapshot?
+        var directory: URL
+
+        func lines(stage: String) -> [[String: Any]] { manifest.filter { $0["stage"] as? String == stage } }
+        func stage(_ name: String) -> StageStats.Snapshot { result.stages.first { $0.name == name }! }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// `{{BASE}}` in the YAML becomes the emulator's base URL.
+    static func run(_ yaml: String, files: [String: String] = [:], emulator configuration: EmulatorConfiguration? = nil,
+                    options: RunOptions = RunOptions(), control: RunControl = RunControl(),
+                    setUp: (URL) throws -> Void = { _ in }) async throws -> Outcome {
+        var emulator: Emulator?
+        var text = yaml
+        if let configuration {
+            // Its own event loop, so that the engine's work never delays the emulator's clock.
+            let e = Emulator(configuration: configuration, threads: 1)
+            try await e.start()
+            emulator = e
+            text = text.replacingOccurrences(of: "{{BASE}}", with: e.baseURL)
+        }
+        defer { if let emulator { Task { await emulator.stop() } } }
+        let (outcome, dir) = Fixtures.validate(text, files: files, strict: true)
+        try setUp(dir)
+        guard outcome.isValid, let pipeline = outcome.pipeline else {
+            throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n"))
+        }
+        let report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0).build()
+        guard !outcome.diagnostics.hasErrors else { throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n")) }
+        let engine = try RunEngine(pipeline: pipeline, plan: report, secrets: SecretSet(), options: options, control: control)
+        let result = await engine.run()
+        let manifestText = (try? String(contentsOfFile: result.manifestPath, encoding: .utf8)) ?? ""
+        let manifest = manifestText.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        return Outcome(result: result, manifest: manifest, emulator: emulator?.stats.snapshot, directory: dir)
+    }
+
+    /// A CSV of `count` products: sku, name.
+    static func products(_ count: Int, name: (Int) -> String = { "Product \($0)" }) -> String {
+        "sku,name\n" + (1...count).map { "P\($0),\(name($0))" }.joined(separator: "\n") + "\n"
+    }
+}
