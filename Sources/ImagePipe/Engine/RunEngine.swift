@@ -209,10 +209,12 @@ public final class RunEngine: @unchecked Sendable {
             control.stop(.budget)
             return
         }
-        runtime.stats.started()
         let result = await call(runtime, request, outcome: &outcome)
-        budget.settle(price, spent: result != nil && price > 0)
-        guard let (bytes, info) = result else {
+        var produced: (bytes: [UInt8], info: ImageInfo)?
+        if case .image(let bytes, let info) = result { produced = (bytes, info) }
+        budget.settle(price, spent: produced != nil && price > 0)
+        if case .notStarted = result { return }
+        guard let (bytes, info) = produced else {
             return finish(runtime, outcome, context: context, wasInFlight: true)
         }
         do {
@@ -243,11 +245,19 @@ public final class RunEngine: @unchecked Sendable {
 
     /// Calls the provider until it succeeds, fails for good, or the run stops; fills in the
     /// attempts, latency and failure of `outcome`.
-    private func call(_ runtime: StageRuntime, _ request: ImageRequest, outcome: inout ItemOutcome) async -> ([UInt8], ImageInfo)? {
+    private enum CallResult {
+        case image([UInt8], ImageInfo)
+        case failed
+        /// The run stopped before the first attempt went out: nothing to record.
+        case notStarted
+    }
+
+    private func call(_ runtime: StageRuntime, _ request: ImageRequest, outcome: inout ItemOutcome) async -> CallResult {
         guard let provider = runtime.provider, let gate = runtime.gate else {
+            runtime.stats.started()
             outcome.failureClass = .local_error
             outcome.message = "stage has no provider"
-            return nil
+            return .failed
         }
         var attempt = 0
         while true {
@@ -256,10 +266,19 @@ public final class RunEngine: @unchecked Sendable {
             do {
                 try await runtime.slots.acquire()
             } catch {
+                if attempt == 1 { return .notStarted }
                 outcome.status = .cancelled
                 outcome.failureClass = .cancelled
-                outcome.message = "cancelled before the call"
-                return nil
+                outcome.message = "cancelled before attempt \(attempt)"
+                return .failed
+            }
+            if attempt == 1 {
+                // Waiting for a slot is not being in flight; a stop while waiting means never started.
+                guard !control.isStopping else {
+                    runtime.slots.release()
+                    return .notStarted
+                }
+                runtime.stats.started()
             }
             let started = ContinuousClock.now
             do {
@@ -271,7 +290,7 @@ public final class RunEngine: @unchecked Sendable {
                     let info = try ImageInspector.inspect(image.bytes)
                     runtime.slots.release()
                     gate.record(nil)
-                    return (image.bytes, info)
+                    return .image(image.bytes, info)
                 } catch {
                     throw CallFailure(.invalid_output, "the provider's answer is not a usable image: \(error.description)")
                 }
@@ -279,11 +298,15 @@ public final class RunEngine: @unchecked Sendable {
                 failure = error
             } catch is RunControl.Stopped {
                 runtime.slots.release()
+                if attempt == 1 {
+                    runtime.stats.withdrawn()
+                    return .notStarted
+                }
                 outcome.status = .cancelled
                 outcome.failureClass = .cancelled
-                outcome.message = attempt == 1 ? "the run stopped before this item was sent" : "the run stopped before attempt \(attempt)"
+                outcome.message = "the run stopped before attempt \(attempt)"
                 outcome.attempts = attempt - 1
-                return nil
+                return .failed
             } catch {
                 failure = CallFailure(.cancelled, "cancelled")
             }
@@ -296,15 +319,15 @@ public final class RunEngine: @unchecked Sendable {
             if failure.failureClass == .cancelled {
                 outcome.status = .cancelled
                 outcome.message = "cancelled while in flight (the run was interrupted)"
-                return nil
+                return .failed
             }
-            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return nil }
+            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return .failed }
             let wait = runtime.retry.seconds(after: failure, attempt: attempt)
             do {
                 try await control.sleep(until: .now + .seconds(wait))
             } catch {
                 outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
-                return nil
+                return .failed
             }
         }
     }

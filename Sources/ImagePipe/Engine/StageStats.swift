@@ -32,6 +32,11 @@ public final class StageStats: @unchecked Sendable {
         }
     }
 
+    /// A call that was counted in flight but never went out (the run stopped first).
+    func withdrawn() {
+        lock.withLock { s.inFlight -= 1 }
+    }
+
     func ended(_ outcome: ItemOutcome, wasInFlight: Bool) {
         lock.withLock {
             if wasInFlight { s.inFlight -= 1 }

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+import ImagePipeEmulator
+
+/// `imagepipe run` as a process: exit codes, the summary, and interrupts that leave intact files.
+@Suite struct RunCommandTests {
+    static func pipeline(base: String, apiKey: String = "test-key-123456", concurrency: Int = 4, timeout: String = "60s") -> String {
+        """
+        version: 1
+        name: cli-run
+        providers:
+          p: { kind: openai, base_url: "\(base)/v1", api_key: "\(apiKey)" }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: p
+              model: gpt-image-1
+              prompt: "{{ name }}"
+              size: 64x64
+              output: hero/{{ sku }}.png
+              concurrency: \(concurrency)
+              timeout: \(timeout)
+              retry: { attempts: 2, initial: 10ms }
+        """
+    }
+
+    static func folder(_ yaml: String, csv: String) throws -> URL {
+        let dir = Fixtures.temporaryDirectory()
+        try yaml.write(to: dir.appendingPathComponent("pipeline.yaml"), atomically: true, encoding: .utf8)
+        try csv.write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    /// Every file under `out/hero` decodes, and no temporary file is left.
+    static func checkImages(in dir: URL) throws -> Int {
+        let hero = dir.appendingPathComponent("out/hero")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: hero.path)) ?? []
+        for name in names {
+            #expect(!name.hasPrefix("."), "temporary file left: \(name)")
+            let bytes = try #require(FileManager.default.contents(atPath: hero.appendingPathComponent(name).path))
+            #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
+        }
+        return names.count
+    }
+
+    @Test func quickstartRunsOfflineWithExit0() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        try FileManager.default.copyItem(at: Fixtures.pipelines.appendingPathComponent("quickstart.yaml"), to: dir.appendingPathComponent("quickstart.yaml"))
+        try FileManager.default.copyItem(at: Fixtures.pipelines.appendingPathComponent("data"), to: dir.appendingPathComponent("data"))
+        let result = try await CLIProcess.run(["run", "quickstart.yaml"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("hero           8  0             0            0  $0.00"))
+        let images = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/quickstart/hero").path)
+        #expect(images.count == 8)
+        let manifest = try String(contentsOf: dir.appendingPathComponent("out/quickstart/manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.split(separator: "\n").count == 8)
+    }
+
+    @Test func missingEnvironmentVariableExits2BeforeAnyCall() async throws {
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = try Self.folder(Self.pipeline(base: emulator.baseURL, apiKey: "${NOT_SET_ANYWHERE}"), csv: RunHarness.products(3))
+        let result = try await CLIProcess.run(["run", "pipeline.yaml"], in: dir)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("error: environment variable 'NOT_SET_ANYWHERE' is not set"), "\(result.stderr)")
+        #expect(emulator.stats.snapshot.requests == 0)
+    }
+
+    @Test func integrationStagesAreRefusedUntilTheyCanRun() async throws {
+        let result = try await CLIProcess.run(["run", "pipelines/product-catalog.yaml"], in: Fixtures.repository,
+                                              environment: ["GEMINI_API_KEY": "k-123456", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
+                                                            "SLACK_WEBHOOK": "http://127.0.0.1:9/x", "CMS_TOKEN": "t-123456"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot run yet"), "\(result.stderr)")
+    }
+
+    @Test func someFailuresExit1AndArePrinted() async throws {
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = try Self.folder(Self.pipeline(base: emulator.baseURL), csv: "sku,name\nA1,fine\nA2,[[block]] not fine\n")
+        let result = try await CLIProcess.run(["run", "--progress", "plain", "pipeline.yaml"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("failed: hero A2: content_policy:"), "\(result.stderr)")
+        #expect(result.stdout.contains("1 content_policy"))
+    }
+
+    @Test func interruptLetsCallsInFlightFinishAndExits130() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.latency = 1.0
+        let emulator = Emulator(configuration: configuration, threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = try Self.folder(Self.pipeline(base: emulator.baseURL, concurrency: 3), csv: RunHarness.products(30))
+        let process = try CLIProcess(["run", "--progress", "plain", "--grace", "10", "pipeline.yaml"], in: dir)
+        while emulator.stats.snapshot.requests < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        process.signal(SIGINT)
+        let status = await process.wait()
+        #expect(status == 130, "\(process.stderr)")
+        // The three calls in flight finished and were kept; nothing else started.
+        #expect(emulator.stats.snapshot.requests == 3)
+        #expect(try Self.checkImages(in: dir) == 3)
+        let manifest = try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.split(separator: "\n").count == 3)
+        #expect(process.stdout.contains("interrupted: 27 items were not started"))
+    }
+
+    @Test func interruptPastTheGracePeriodCancelsCallsInFlight() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.latency = 30
+        let emulator = Emulator(configuration: configuration, threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = try Self.folder(Self.pipeline(base: emulator.baseURL, concurrency: 2), csv: RunHarness.products(5))
+        let process = try CLIProcess(["run", "--progress", "none", "--grace", "0.3", "pipeline.yaml"], in: dir)
+        while emulator.stats.snapshot.requests < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        let start = Date()
+        process.signal(SIGTERM)
+        let status = await process.wait()
+        #expect(status == 130)
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(try Self.checkImages(in: dir) == 0)
+        let manifest = try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
+        #expect(manifest.split(separator: "\n").filter { $0.contains("\"status\":\"cancelled\"") }.count == 2)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+
+/// The semaphore and the rate limiter's bookkeeping (their timing is measured against the
+/// emulator in `RunEngineTests` and by scripts/bench-run).
+@Suite struct LimitsTests {
+    @Test func semaphoreWaiterGivesUpWhenCancelled() async throws {
+        let semaphore = AsyncSemaphore(permits: 1)
+        try await semaphore.acquire()
+        let waiter = Task { try await semaphore.acquire() }
+        try await Task.sleep(for: .milliseconds(20))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        // The cancelled waiter took nothing: release hands the permit back for the next caller.
+        semaphore.release()
+        try await semaphore.acquire()
+        #expect(semaphore.inUse == 1)
+    }
+
+    @Test func semaphoreServesWaitersInOrder() async throws {
+        let semaphore = AsyncSemaphore(permits: 1)
+        try await semaphore.acquire()
+        let order = OrderLog()
+        var tasks: [Task<Void, Error>] = []
+        for n in 0..<5 {
+            tasks.append(Task {
+                try await semaphore.acquire()
+                order.append(n)
+                semaphore.release()
+            })
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        semaphore.release()
+        for task in tasks { try await task.value }
+        #expect(order.values == [0, 1, 2, 3, 4])
+    }
+
+    @Test func rateLimiterSkipsAbandonedTurns() async throws {
+        let limiter = RateLimiter(limit: RateLimit(requestsPerSecond: 20, burst: 1))
+        try await limiter.acquire()
+        struct GaveUp: Error {}
+        // The next caller gives up while waiting its turn; the one after must not wait forever.
+        await #expect(throws: GaveUp.self) { try await limiter.acquire(sleep: { _ in throw GaveUp() }) }
+        let start = ContinuousClock.now
+        try await limiter.acquire()
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+
+    @Test func pauseHoldsEveryoneBack() async throws {
+        let limiter = RateLimiter(limit: nil)
+        limiter.pause(for: 0.2)
+        let start = ContinuousClock.now
+        try await limiter.acquire()
+        #expect(ContinuousClock.now - start >= .milliseconds(190))
+    }
+
+    @Test func budgetRefusesTheCallThatWouldPassTheCap() {
+        let budget = BudgetGate(limit: 0.1)
+        #expect(budget.reserve(0.04))
+        #expect(budget.reserve(0.04))
+        #expect(!budget.reserve(0.04))
+        #expect(budget.isReached)
+        budget.settle(0.04, spent: true)
+        budget.settle(0.04, spent: false)
+        #expect(abs(budget.spent - 0.04) < 1e-12)
+    }
+
+    final class OrderLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [Int] = []
+        func append(_ n: Int) { lock.withLock { items.append(n) } }
+        var values: [Int] { lock.withLock { items } }
+    }
+}
