@@ -16,7 +16,8 @@ public final class BudgetGate: @unchecked Sendable {
 
     /// False when `usd` more would pass the cap.
     func reserve(_ usd: Double) -> Bool {
-        lock.withLock {
+        guard usd > 0 else { return true }
+        return lock.withLock {
             guard let limit else {
                 reserved += usd
                 return true
@@ -33,6 +34,7 @@ public final class BudgetGate: @unchecked Sendable {
 
     /// Turns a reservation into spending (the call was billed) or gives it back.
     func settle(_ usd: Double, spent: Bool) {
+        guard usd > 0 else { return }
         lock.withLock {
             reserved -= usd
             if spent { spentUSD += usd }

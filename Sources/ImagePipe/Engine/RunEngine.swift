@@ -204,16 +204,19 @@ public final class RunEngine: @unchecked Sendable {
             return finish(runtime, outcome, context: context, wasInFlight: false)
         }
 
-        let price = runtime.price ?? 0
-        if price > 0, !budget.reserve(price) {
-            control.stop(.budget)
-            return
+        guard let provider = runtime.provider, let gate = runtime.gate else {
+            // The compiler gives every image stage a provider; this guards the engine's own use.
+            outcome.failureClass = .local_error
+            outcome.message = "stage '\(stage.name)' has no provider"
+            return finish(runtime, outcome, context: context, wasInFlight: false)
         }
-        let result = await call(runtime, request, outcome: &outcome)
+        let price = runtime.price ?? 0
+        let result = await call(runtime, provider, gate, request, price: price, outcome: &outcome)
+        if case .notStarted = result { return }
         var produced: (bytes: [UInt8], info: ImageInfo)?
         if case .image(let bytes, let info) = result { produced = (bytes, info) }
-        budget.settle(price, spent: produced != nil && price > 0)
-        if case .notStarted = result { return }
+        // Started means reserved: a failed call gives its reservation back.
+        budget.settle(price, spent: produced != nil)
         guard let (bytes, info) = produced else {
             return finish(runtime, outcome, context: context, wasInFlight: true)
         }
@@ -252,13 +255,10 @@ public final class RunEngine: @unchecked Sendable {
         case notStarted
     }
 
-    private func call(_ runtime: StageRuntime, _ request: ImageRequest, outcome: inout ItemOutcome) async -> CallResult {
-        guard let provider = runtime.provider, let gate = runtime.gate else {
-            runtime.stats.started()
-            outcome.failureClass = .local_error
-            outcome.message = "stage has no provider"
-            return .failed
-        }
+    /// Reserves `price` from the budget just before the first attempt (after waiting for a slot),
+    /// so that calls queued behind a slot never hold budget they may not use.
+    private func call(_ runtime: StageRuntime, _ provider: ImageProvider, _ gate: ProviderGate, _ request: ImageRequest, price: Double,
+                      outcome: inout ItemOutcome) async -> CallResult {
         var attempt = 0
         while true {
             attempt += 1
@@ -275,6 +275,11 @@ public final class RunEngine: @unchecked Sendable {
             if attempt == 1 {
                 // Waiting for a slot is not being in flight; a stop while waiting means never started.
                 guard !control.isStopping else {
+                    runtime.slots.release()
+                    return .notStarted
+                }
+                if !budget.reserve(price) {
+                    control.stop(.budget)
                     runtime.slots.release()
                     return .notStarted
                 }

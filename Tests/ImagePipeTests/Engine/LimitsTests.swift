@@ -55,6 +55,21 @@ import Testing
         #expect(ContinuousClock.now - start >= .milliseconds(190))
     }
 
+    @Test func a429PausesTheWholeProvider() async throws {
+        var spec = try #require(Fixtures.validate("""
+        version: 1
+        name: gate
+        providers:
+          p: { kind: placeholder, concurrency: 2 }
+        """).0.pipeline?.spec.providers.first)
+        spec.rateLimit = nil
+        let gate = ProviderGate(provider: spec)
+        gate.record(CallFailure(.rate_limited, "429", retryAfter: 0.3))
+        let start = ContinuousClock.now
+        _ = try await gate.call(control: RunControl()) { 1 }
+        #expect(ContinuousClock.now - start >= .milliseconds(290))
+    }
+
     @Test func budgetRefusesTheCallThatWouldPassTheCap() {
         let budget = BudgetGate(limit: 0.1)
         #expect(budget.reserve(0.04))

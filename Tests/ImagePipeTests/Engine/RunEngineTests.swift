@@ -186,6 +186,18 @@ import ImagePipeEmulator
         #expect(run.emulator?.byPrompt["Brighter: fine"] == 1)
     }
 
+    @Test func secretsNeverReachTheManifest() async throws {
+        let yaml = Self.pipeline(base: "{{BASE}}/v1", prompt: "{{ name }} for ${BRAND_CODE}").replacingOccurrences(of: "api_key: test-key-123456", with: "api_key: ${CANARY_KEY}")
+        var emulator = EmulatorConfiguration()
+        emulator.apiKey = "canary-key-5f3a9"
+        let run = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA1,mug\nA2,[[block]] cup\n"], emulator: emulator,
+                                           environment: ["CANARY_KEY": "canary-key-5f3a9", "BRAND_CODE": "canary-brand-77e1"])
+        #expect(run.stage("hero").succeeded == 1)
+        let manifest = try String(contentsOfFile: run.result.manifestPath, encoding: .utf8)
+        #expect(manifest.contains("mug for ***"))
+        #expect(!manifest.contains("canary"))
+    }
+
     @Test func budgetStopsNewWorkAndSaysSo() async throws {
         let yaml = """
         version: 1

@@ -21,7 +21,7 @@ struct RunHarness {
 
     /// `{{BASE}}` in the YAML becomes the emulator's base URL.
     static func run(_ yaml: String, files: [String: String] = [:], emulator configuration: EmulatorConfiguration? = nil,
-                    options: RunOptions = RunOptions(), control: RunControl = RunControl(),
+                    options: RunOptions = RunOptions(), control: RunControl = RunControl(), environment: [String: String] = Fixtures.environment,
                     setUp: (URL) throws -> Void = { _ in }) async throws -> Outcome {
         var emulator: Emulator?
         var text = yaml
@@ -33,14 +33,15 @@ struct RunHarness {
             text = text.replacingOccurrences(of: "{{BASE}}", with: e.baseURL)
         }
         defer { if let emulator { Task { await emulator.stop() } } }
-        let (outcome, dir) = Fixtures.validate(text, files: files, strict: true)
+        let secrets = SecretSet()
+        let (outcome, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets)
         try setUp(dir)
         guard outcome.isValid, let pipeline = outcome.pipeline else {
             throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n"))
         }
         let report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0).build()
         guard !outcome.diagnostics.hasErrors else { throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n")) }
-        let engine = try RunEngine(pipeline: pipeline, plan: report, secrets: SecretSet(), options: options, control: control)
+        let engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options, control: control)
         let result = await engine.run()
         let manifestText = (try? String(contentsOfFile: result.manifestPath, encoding: .utf8)) ?? ""
         let manifest = manifestText.split(separator: "\n").compactMap {
