@@ -100,6 +100,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             // A large image takes a while to draw: off the event loop, so that other requests
             // (and their timestamps) are not held up behind it.
             let eventLoop = context.eventLoop
+            let model = model
             DispatchQueue.global().async {
                 let answer = wire.answer(shown, image: image, model: model)
                 eventLoop.execute { respond(answer) }

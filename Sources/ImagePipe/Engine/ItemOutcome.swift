@@ -30,25 +30,27 @@ public struct ItemOutcome: Sendable {
         self.status = status
     }
 
-    /// The manifest's JSON line for this outcome.
-    public var json: JSONValue {
-        var o: [(String, JSONValue)] = [("key", .string(key)), ("stage", .string(stage))]
-        if let variant { o.append(("variant", .int(variant))) }
-        if !matrix.isEmpty { o.append(("matrix", .object(matrix.map { ($0.field, .string($0.value)) }))) }
-        o.append(("status", .string(status.rawValue)))
-        if let failureClass { o.append(("failure_class", .string(failureClass.rawValue))) }
-        if let message { o.append(("message", .string(message))) }
-        if let prompt { o.append(("prompt", .string(prompt))) }
-        if let model { o.append(("model", .string(model))) }
-        if let provider { o.append(("provider", .string(provider))) }
-        if let path { o.append(("path", .string(path))) }
-        if let sha256 { o.append(("sha256", .string(sha256))) }
-        if let width { o.append(("width", .int(width))) }
-        if let height { o.append(("height", .int(height))) }
-        if let bytes { o.append(("bytes", .int(bytes))) }
-        o.append(("attempts", .int(attempts)))
-        if let latencyMS { o.append(("latency_ms", .int(latencyMS))) }
-        if let costUSD { o.append(("cost_usd", .double(costUSD))) }
-        return .object(o)
+    /// The manifest's JSON line for this outcome (without the newline).
+    public var jsonLine: String {
+        var o = JSONObjectWriter()
+        o.add("key", key)
+        o.add("stage", stage)
+        o.add("variant", variant)
+        if !matrix.isEmpty { o.add("matrix", object: matrix.map { ($0.field, $0.value) }) }
+        o.add("status", status.rawValue)
+        o.add("failure_class", failureClass?.rawValue)
+        o.add("message", message)
+        o.add("prompt", prompt)
+        o.add("model", model)
+        o.add("provider", provider)
+        o.add("path", path)
+        o.add("sha256", sha256)
+        o.add("width", width)
+        o.add("height", height)
+        o.add("bytes", bytes)
+        o.add("attempts", attempts)
+        o.add("latency_ms", latencyMS)
+        o.add("cost_usd", costUSD)
+        return o.finished
     }
 }

@@ -64,8 +64,10 @@ public final class RateLimiter: @unchecked Sendable {
                 advance()
                 return .go
             }
-            // Not our turn yet: sleep until about when it comes, and look again.
-            let estimate = allowed + interval * max(0, ticket - serving)
+            // The head waits exactly until it may go; the others until about their turn, and at
+            // least a little, so that a late head does not make them spin.
+            if ticket == serving { return .wait(allowed) }
+            let estimate = allowed + interval * (ticket - serving)
             return .wait(max(estimate, now + min(interval / 8, .milliseconds(5))))
         }
     }

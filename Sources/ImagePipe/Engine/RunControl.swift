@@ -28,7 +28,7 @@ extension RunControl {
     func sleep(until deadline: ContinuousClock.Instant) async throws {
         while deadline > .now {
             if isStopping { throw Stopped() }
-            try await Task.sleep(until: min(deadline, .now + .milliseconds(250)), clock: .continuous)
+            try await Task.sleep(until: min(deadline, .now + .milliseconds(250)), tolerance: .zero, clock: .continuous)
         }
         if isStopping { throw Stopped() }
     }

@@ -228,7 +228,7 @@ public final class RunEngine: @unchecked Sendable {
             return finish(runtime, outcome, context: context, wasInFlight: true)
         }
         outcome.status = .succeeded
-        outcome.sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
         outcome.width = info.width
         outcome.height = info.height
         outcome.bytes = bytes.count

@@ -12,27 +12,38 @@ public enum PlaceholderImage {
         let b = color(h >> 24)
         let pattern = Int(h >> 48) % 4
         let cell = max(8, min(width, height) / 8)
+        // Eight shades between the two colours; every pixel is one of them.
+        let shades: [(UInt8, UInt8, UInt8)] = (0..<8).map { step in
+            let t = step * 255 / 7
+            return (mix(a.0, b.0, t), mix(a.1, b.1, t), mix(a.2, b.2, t))
+        }
         var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        var row = [UInt8](repeating: 0, count: width * 3)
-        var i = 0
-        for y in 0..<height {
-            let cy = y / cell
-            for x in 0..<width {
-                let cx = x / cell
-                let step: Int
-                switch pattern {
-                case 0: step = (cx + cy) % 8                  // diagonal bands
-                case 1: step = (cx ^ cy) % 8                  // woven
-                case 2: step = (cx + cy) % 2 == 0 ? 0 : 7     // checks
-                default: step = cy % 8                        // stripes
+        let rowLength = width * 3
+        rgb.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                let start = y * rowLength
+                if y % cell != 0 {
+                    // Rows repeat within a band of cells: copy the band's first row.
+                    let previous = start - rowLength
+                    for i in 0..<rowLength { out[start + i] = out[previous + i] }
+                    continue
                 }
-                let t = step * 255 / 7
-                row[x * 3] = mix(a.0, b.0, t)
-                row[x * 3 + 1] = mix(a.1, b.1, t)
-                row[x * 3 + 2] = mix(a.2, b.2, t)
+                let cy = y / cell
+                for x in 0..<width {
+                    let cx = x / cell
+                    let step: Int
+                    switch pattern {
+                    case 0: step = (cx + cy) % 8                  // diagonal bands
+                    case 1: step = (cx ^ cy) % 8                  // woven
+                    case 2: step = (cx + cy) % 2 == 0 ? 0 : 7     // checks
+                    default: step = cy % 8                        // stripes
+                    }
+                    let shade = shades[step]
+                    out[start + x * 3] = shade.0
+                    out[start + x * 3 + 1] = shade.1
+                    out[start + x * 3 + 2] = shade.2
+                }
             }
-            rgb.replaceSubrange(i..<(i + width * 3), with: row)
-            i += width * 3
         }
         return rgb
     }

@@ -22,7 +22,7 @@ public final class ManifestWriter: @unchecked Sendable {
     deinit { close(fd) }
 
     public func append(_ outcome: ItemOutcome) {
-        let line = secrets.redact(outcome.json.serialized(pretty: false)) + "\n"
+        let line = secrets.redact(outcome.jsonLine) + "\n"
         lock.withLock {
             buffer.append(contentsOf: line.utf8)
             if buffer.count >= Self.flushSize { flushLocked() }

@@ -10,18 +10,22 @@ public final class SecretSet: @unchecked Sendable {
 
     private let lock = NSLock()
     private var values: Set<String> = []
+    /// Longest first, so a secret containing another is masked whole; rebuilt on register.
+    private var ordered: [String] = []
 
     public init() {}
 
     public func register(_ value: String) {
         guard value.count >= Self.minimumLength else { return }
-        lock.withLock { _ = values.insert(value) }
+        lock.withLock {
+            if values.insert(value).inserted { ordered = values.sorted { $0.count > $1.count } }
+        }
     }
 
     public var isEmpty: Bool { lock.withLock { values.isEmpty } }
 
     public func redact(_ text: String) -> String {
-        let secrets = lock.withLock { values.sorted { $0.count > $1.count } }
+        let secrets = lock.withLock { ordered }
         guard !secrets.isEmpty else { return text }
         var result = text
         for secret in secrets where result.contains(secret) {
