@@ -14,6 +14,7 @@ import NIOPosix
 public final class Emulator: @unchecked Sendable {
     public let configuration: EmulatorConfiguration
     public let stats = EmulatorStats()
+    private let images = EmulatorImages()
     private let group: EventLoopGroup
     private let ownsGroup: Bool
     private var channel: Channel?
@@ -35,13 +36,14 @@ public final class Emulator: @unchecked Sendable {
     public func start() async throws -> Int {
         let configuration = self.configuration
         let stats = self.stats
+        let images = self.images
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(EmulatorHandler(configuration: configuration, stats: stats))
+                    channel.pipeline.addHandler(EmulatorHandler(configuration: configuration, stats: stats, images: images))
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()

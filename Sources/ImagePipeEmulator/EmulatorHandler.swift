@@ -10,14 +10,16 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let configuration: EmulatorConfiguration
     private let stats: EmulatorStats
+    private let images: EmulatorImages
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// A generation request counted in flight and not yet answered (hanging or waiting).
     private var pending = false
 
-    init(configuration: EmulatorConfiguration, stats: EmulatorStats) {
+    init(configuration: EmulatorConfiguration, stats: EmulatorStats, images: EmulatorImages) {
         self.configuration = configuration
         self.stats = stats
+        self.images = images
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,7 +89,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         let size = configuration.imageSize ?? request.size ?? ImageSize(width: 1024, height: 1024)
         let image: () -> [UInt8] = decision == .garbage
             ? { Array("<html>upstream error</html>".utf8) }
-            : { PlaceholderImage.png(prompt: request.prompt, width: size.width, height: size.height) }
+            : { self.images.png(prompt: request.prompt, size: size) }
         let delay = configuration.latency + (configuration.latencyJitter > 0 ? Double.random(in: 0...configuration.latencyJitter) : 0)
         let due = NIODeadline.now() + .nanoseconds(Int64(delay * 1e9))
         let respond = { (answer: EmulatorAnswer) in

@@ -36,18 +36,27 @@ public final class HTTPTransport: @unchecked Sendable {
         try? await client.shutdown()
     }
 
+    /// Sends one request and collects the whole answer on the event loop, so that a call costs
+    /// one hop back to the caller's task (the streaming API pays one per body chunk).
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
                      timeout: Double) async throws(CallFailure) -> HTTPReply {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(max(0.001, timeout) * 1e9))
+        let request: HTTPClient.Request
         do {
-            let response = try await client.execute(request, deadline: deadline)
-            let buffer = try await response.body.collect(upTo: Self.maximumResponseBytes)
+            request = try HTTPClient.Request(url: url, method: method, headers: HTTPHeaders(headers), body: body.map { .bytes($0) })
+        } catch {
+            throw CallFailure(.bad_request, "invalid URL \(url): \(error)")
+        }
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(max(0.001, timeout) * 1e9))
+        let accumulator = ResponseAccumulator(request: request, maxBodySize: Self.maximumResponseBytes)
+        let task = client.execute(request: request, delegate: accumulator, deadline: deadline)
+        do {
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
             return HTTPReply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                             body: Array(buffer.readableBytesView))
+                             body: response.body.map { Array($0.readableBytesView) } ?? [])
         } catch {
             throw Self.classify(error, url: url, timeout: timeout)
         }
@@ -66,7 +75,7 @@ public final class HTTPTransport: @unchecked Sendable {
             if [.invalidURL, .emptyHost, .emptyScheme].contains(e) { return CallFailure(.bad_request, "invalid URL for \(host): \(e)") }
             return CallFailure(.network, "\(host): \(e)")
         }
-        if error is NIOTooManyBytesError {
+        if error is NIOTooManyBytesError || error is ResponseAccumulator.ResponseTooBigError {
             return CallFailure(.invalid_output, "the answer from \(host) is larger than \(maximumResponseBytes / 1_048_576) MiB")
         }
         if let e = error as? IOError {

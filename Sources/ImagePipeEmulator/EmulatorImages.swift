@@ -1,0 +1,22 @@
+import Foundation
+import ImagePipe
+
+/// The pictures the emulator sends: one of a fixed set of placeholder patterns per size, chosen
+/// by the prompt's hash, drawn once and then reused, so that answering costs the emulator next
+/// to nothing and a benchmark measures the client, not the image encoder.
+final class EmulatorImages: @unchecked Sendable {
+    static let patterns: UInt64 = 64
+
+    private let lock = NSLock()
+    private var cache: [ImageSize: [UInt64: [UInt8]]] = [:]
+
+    func png(prompt: String, size: ImageSize) -> [UInt8] {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in prompt.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let pattern = h % Self.patterns
+        if let hit = lock.withLock({ cache[size]?[pattern] }) { return hit }
+        let drawn = PlaceholderImage.png(prompt: "emulator pattern \(pattern)", width: size.width, height: size.height)
+        lock.withLock { cache[size, default: [:]][pattern] = drawn }
+        return drawn
+    }
+}
