@@ -9,7 +9,7 @@ struct ImagePipeCommand: AsyncParsableCommand {
         abstract: "Turns a YAML file into a production image-generation pipeline.",
         discussion: "Exit codes: 0 all good, 1 some items failed, 2 invalid pipeline or usage, 130 interrupted.",
         version: ImagePipeVersion.current,
-        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, EmulateCommand.self, SchemaCommand.self, DocsCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, EmulateCommand.self, SchemaCommand.self, DocsCommand.self]
     )
 }
 
@@ -19,7 +19,7 @@ struct ImagePipeCommand: AsyncParsableCommand {
 enum ImagePipeCLI {
     static func main() async {
         do {
-            var command = try ImagePipeCommand.parseAsRoot()
+            var command = try ImagePipeCommand.parseAsRoot(RunCommand.rewriteForce(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -24,8 +24,16 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Treat warnings that would stop a run (a missing environment variable) as errors.")
     var strict = false
 
+    @Option(help: "The ledger to read for cached items (default: the pipeline's 'state:', else .imagepipe/NAME.sqlite beside the pipeline file).")
+    var state: String?
+
     func validate() throws {
         guard samples >= 0 else { throw ValidationError("--samples must be 0 or more") }
+    }
+
+    /// `path` relative to `folder` when inside it, for display.
+    static func relative(_ path: String, to folder: String) -> String {
+        path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
     }
 
     func run() throws {
@@ -33,7 +41,16 @@ struct PlanCommand: ParsableCommand {
         let outcome = PipelineValidator(strict: strict, secrets: secrets).validate(path: file)
         var report: PlanReport?
         if outcome.isValid, let pipeline = outcome.pipeline {
-            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples).build()
+            // What earlier runs finished: read only, and only if there is a ledger already.
+            let ledgerPath = state ?? Ledger.defaultPath(for: pipeline)
+            var cache: LedgerSnapshot?
+            do {
+                cache = try Ledger.existing(path: ledgerPath)?.successes()
+            } catch {
+                FileHandle.standardError.write(Data("warning: \(error.description); cached items are not counted\n".utf8))
+            }
+            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples, cache: cache,
+                                 ledgerPath: cache == nil ? nil : RelativePath.join(pipeline.files.displayDirectory, Self.relative(ledgerPath, to: pipeline.files.directory))).build()
         }
         let diagnostics = outcome.diagnostics.sorted()
         let printer = PlanPrinter(secrets: secrets)

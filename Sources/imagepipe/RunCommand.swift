@@ -12,8 +12,10 @@ struct RunCommand: AsyncParsableCommand {
         any call). Writes images atomically under output_dir and one manifest line per (stage, item) to \
         OUTPUT_DIR/manifest.jsonl. Ctrl-C stops starting work and lets calls in flight finish for the grace \
         period; a second Ctrl-C quits at once.
-        Exit codes: 0 every item succeeded, 1 some failed or the budget was reached, 2 invalid pipeline or usage, \
-        130 interrupted.
+        Finished work is recorded in a ledger (SQLite) and skipped when run again with the same fingerprint and \
+        the file intact; see --force, --only, --limit, --retry-failed.
+        Exit codes: 0 every item succeeded, 1 some failed or the budget was reached, 2 invalid pipeline, usage, \
+        or another run of the pipeline in progress, 130 interrupted.
         """
     )
 
@@ -32,9 +34,66 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where to write the manifest (default: OUTPUT_DIR/manifest.jsonl).")
     var manifest: String?
 
+    @Option(help: "The ledger file (default: the pipeline's 'state:', else .imagepipe/NAME.sqlite beside the pipeline file).")
+    var state: String?
+
+    @Option(name: .customLong("force"), help: ArgumentHelp("Run this stage again even where the ledger has its results (repeatable). '--force' alone forces every stage.", valueName: "stage"))
+    var forceStages: [String] = []
+
+    /// Set by `--force` without a stage (rewritten by `ImagePipeCLI` before parsing).
+    @Flag(name: .customLong("force-all"), help: .hidden)
+    var forceAll = false
+
+    @Option(help: ArgumentHelp("Run only this stage; the others pass on what the ledger already holds.", valueName: "stage"))
+    var only: String?
+
+    @Option(help: "Only the first N items of each source, for a trial.")
+    var limit: Int?
+
+    @Flag(help: "Only the items whose last attempt failed (or was skipped or cancelled).")
+    var retryFailed = false
+
+    @Flag(help: "Re-hash every cached file instead of trusting its recorded size.")
+    var verify = false
+
     func validate() throws {
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be more than 0") }
+        if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
+    }
+
+    /// `--force` alone (followed by nothing, another option, or the pipeline file) means every
+    /// stage; ArgumentParser has no option with an optional value, so it is rewritten first.
+    static func rewriteForce(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run" else { return arguments }
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--force" {
+                let next = i + 1 < arguments.count ? arguments[i + 1] : nil
+                if let next, !next.hasPrefix("-"), !next.hasSuffix(".yaml"), !next.hasSuffix(".yml"), !FileManager.default.fileExists(atPath: next) {
+                    out += [argument, next]
+                    i += 2
+                    continue
+                }
+                out.append("--force-all")
+            } else {
+                out.append(argument)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// Names given to --force and --only must be stages.
+    private func checkStageNames(_ pipeline: CompiledPipeline) throws {
+        let names = pipeline.stages.map(\.name)
+        for name in forceStages + (only.map { [$0] } ?? []) where !names.contains(name) {
+            let hint = DidYouMean.hint(for: name, among: names) ?? "stages: " + names.joined(separator: ", ")
+            FileHandle.standardError.write(Data("\(file): error: no stage named '\(name)'; \(hint)\n".utf8))
+            throw ExitCode(ExitStatus.invalid)
+        }
     }
 
     func run() async throws {
@@ -56,18 +115,37 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.invalid)
         }
 
+        try checkStageNames(pipeline)
+
         var options = RunOptions()
         options.gracePeriod = grace
         options.manifestPath = manifest
+        options.forceAll = forceAll
+        options.forcedStages = Set(forceStages)
+        options.only = only
+        options.limit = limit
+        options.retryFailed = retryFailed
+        options.verify = verify
+        let ledgerPath = state ?? Ledger.defaultPath(for: pipeline)
+        let ledger: Ledger
+        do {
+            ledger = try Ledger(path: ledgerPath)
+            try ledger.lock()
+        } catch {
+            FileHandle.standardError.write(Data("\(file): error: \(error.description)\n".utf8))
+            throw ExitCode(ExitStatus.invalid)
+        }
+        defer { ledger.unlock() }
         let engine: RunEngine
         do {
-            engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options)
+            engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options, ledger: ledger)
         } catch {
             FileHandle.standardError.write(Data("\(file): error: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.itemsFailed)
         }
         let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets)
         engine.onFailure = { progress.failure($0) }
+        engine.onLedgerFailure = { progress.message("warning: " + $0) }
 
         let runTask = Task { await engine.run() }
         let grace = self.grace
@@ -90,10 +168,11 @@ struct RunCommand: AsyncParsableCommand {
         trap.cancel()
         progress.end()
 
+        let status = result.stopReason == .interrupted ? ExitStatus.interrupted : result.allSucceeded ? ExitStatus.ok : ExitStatus.itemsFailed
+        engine.closeLedger(result: result, exitCode: status)
         let displayManifest = manifest ?? RelativePath.join(pipeline.displayOutputDirectory, "manifest.jsonl")
         print(secrets.redact(RunSummaryPrinter.text(result, displayManifest: displayManifest, budget: pipeline.spec.budgetUSD)), terminator: "")
-        if result.stopReason == .interrupted { throw ExitCode(ExitStatus.interrupted) }
-        if !result.allSucceeded { throw ExitCode(ExitStatus.itemsFailed) }
+        if status != ExitStatus.ok { throw ExitCode(status) }
     }
 }
 

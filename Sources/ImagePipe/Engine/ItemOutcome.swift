@@ -2,6 +2,8 @@
 public struct ItemOutcome: Sendable {
     public enum Status: String, Sendable {
         case succeeded, failed, skipped, cancelled
+        /// Finished by an earlier run with the same fingerprint; nothing was called.
+        case cached
     }
 
     public var stage: String

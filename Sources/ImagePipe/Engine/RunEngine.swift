@@ -14,7 +14,7 @@ public final class RunEngine: @unchecked Sendable {
 
         public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
         public var allSucceeded: Bool {
-            stopReason == nil && stages.allSatisfy { $0.failedCount == 0 && $0.skipped == 0 && $0.cancelled == 0 && $0.succeeded >= $0.expected }
+            stopReason == nil && stages.allSatisfy { $0.failedCount == 0 && $0.skipped == 0 && $0.cancelled == 0 }
         }
     }
 
@@ -28,6 +28,12 @@ public final class RunEngine: @unchecked Sendable {
     let stages: [StageRuntime]
     private var rootsBySource: [String: [StageRuntime]] = [:]
     let admission: AsyncSemaphore
+    let ledger: Ledger?
+    let runID: Int64?
+    let cache: LedgerSnapshot
+    let writer: LedgerWriter?
+    /// With `--retry-failed`: the items to retry.
+    let unfinishedKeys: Set<String>?
     /// Told about every failure as it happens (progress prints it).
     public var onFailure: (@Sendable (ItemOutcome) -> Void)?
 
@@ -41,9 +47,31 @@ public final class RunEngine: @unchecked Sendable {
         }
     }
 
+    public struct SetupFailure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// With a `ledger` (locked by the caller), finished work is skipped and every result is
+    /// recorded; without one, everything runs and only the manifest records it.
     public init(pipeline: CompiledPipeline, plan: PlanReport, secrets: SecretSet, options: RunOptions = RunOptions(),
-                control: RunControl = RunControl()) throws(AtomicFile.Failure) {
+                control: RunControl = RunControl(), ledger: Ledger? = nil) throws(SetupFailure) {
         self.pipeline = pipeline
+        self.ledger = ledger
+        if let ledger {
+            do {
+                cache = options.forceAll ? LedgerSnapshot() : try ledger.successes()
+                unfinishedKeys = options.retryFailed ? try ledger.unfinishedKeys() : nil
+                runID = try ledger.beginRun(pipelineSHA256: Self.pipelineHash(pipeline))
+            } catch {
+                throw SetupFailure(description: error.description)
+            }
+            writer = LedgerWriter(ledger: ledger, runID: runID!)
+        } else {
+            cache = LedgerSnapshot()
+            unfinishedKeys = nil
+            runID = nil
+            writer = nil
+        }
         self.secrets = secrets
         self.options = options
         self.control = control
@@ -52,7 +80,11 @@ public final class RunEngine: @unchecked Sendable {
         let providerLimits = pipeline.spec.providers.map { $0.concurrency ?? 0 }.max() ?? 0
         transport = HTTPTransport(connectionsPerHost: max(largest, providerLimits))
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest))
-        manifest = try ManifestWriter(path: options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl", secrets: secrets)
+        do {
+            manifest = try ManifestWriter(path: options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl", secrets: secrets)
+        } catch {
+            throw SetupFailure(description: error.description)
+        }
 
         var gates: [String: ProviderGate] = [:]
         var providers: [String: ImageProvider] = [:]
@@ -76,6 +108,27 @@ public final class RunEngine: @unchecked Sendable {
     }
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
+
+    static func pipelineHash(_ pipeline: CompiledPipeline) -> String {
+        let name = (pipeline.files.displayPipeline as NSString).lastPathComponent
+        let bytes = FileManager.default.contents(atPath: pipeline.files.directory + "/" + name) ?? Data()
+        return Hex.string(SHA256.hash(data: bytes))
+    }
+
+    /// Records how the run ended in the ledger, and lets the next run take the lock.
+    public func closeLedger(result: Result, exitCode: Int32) {
+        guard let ledger, let runID else { return }
+        let stop: String? = result.stopReason.map { $0 == .budget ? "budget" : "interrupted" }
+        ledger.endRun(runID, exitCode: exitCode, stopReason: stop, costUSD: result.spentUSD, stages: result.stages.map {
+            Ledger.StageTotals(stage: $0.name, expected: $0.expected, succeeded: $0.succeeded, failed: $0.failedCount,
+                               skipped: $0.skipped + $0.cancelled, cached: $0.cached, costUSD: $0.costUSD)
+        })
+    }
+
+    public var onLedgerFailure: (@Sendable (String) -> Void)? {
+        get { writer?.onFailure }
+        set { writer?.onFailure = newValue }
+    }
 
     public func run() async -> Result {
         let start = ContinuousClock.now
@@ -106,11 +159,13 @@ public final class RunEngine: @unchecked Sendable {
                 do { next = try records.next() } catch { continue }
                 guard let (record, location) = next else { break }
                 count += 1
+                if let limit = options.limit, count > limit { break }
                 var key = String(count)
                 if let template = source.key {
                     guard let rendered = try? TemplateRenderer.render(template, fields: record), !rendered.isEmpty else { continue }
                     key = rendered
                 }
+                if let unfinishedKeys, !unfinishedKeys.contains(key) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
                     admission.release()
@@ -201,14 +256,45 @@ public final class RunEngine: @unchecked Sendable {
         } catch {
             outcome.failureClass = error.failureClass
             outcome.message = error.message
-            return finish(runtime, outcome, context: context, wasInFlight: false)
+            return await finish(runtime, outcome, context: context, wasInFlight: false, fingerprint: nil)
+        }
+
+        let fingerprint = Fingerprint.image(stage: stage, prompt: request.prompt, negativePrompt: request.negativePrompt, variant: context.variant,
+                                            matrix: context.matrix, inputSHA256: request.inputImage.map { Hex.string(SHA256.hash(data: $0)) })
+        if !options.isForced(stage.name),
+           let entry = cache.success(stage: stage.name, item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
+                                     fingerprint: fingerprint),
+           let moved = reuse(entry, at: outcome.path!) {
+            var cached = outcome
+            cached.status = .cached
+            cached.sha256 = entry.sha256
+            cached.width = entry.width
+            cached.height = entry.height
+            cached.bytes = entry.bytes
+            cached.attempts = 0
+            if moved {
+                // Same work, new name: copied into place and recorded under the new path.
+                await writer?.record(LedgerEntry(outcome: { var o = cached; o.status = .succeeded; o.attempts = entry.attempts; o.costUSD = entry.costUSD; return o }(),
+                                                 item: entry.item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
+            }
+            return await succeed(runtime, cached, context: context, absolutePath: absolutePath, prompt: request.prompt)
+        }
+        if let only = options.only, only != stage.name {
+            // `--only`: other stages pass on what the ledger holds and run nothing.
+            if runtime.children.contains(where: { $0.name == only || $0.descendants.contains { $0.stage.name == only } }) {
+                var skipped = outcome
+                skipped.status = .skipped
+                skipped.message = "not run (--only \(only)): stage '\(stage.name)' has not finished this item; run it first"
+                return await finish(runtime, skipped, context: context, wasInFlight: false, fingerprint: nil, record: false)
+            }
+            return
         }
 
         guard let provider = runtime.provider, let gate = runtime.gate else {
             // The compiler gives every image stage a provider; this guards the engine's own use.
             outcome.failureClass = .local_error
             outcome.message = "stage '\(stage.name)' has no provider"
-            return finish(runtime, outcome, context: context, wasInFlight: false)
+            return await finish(runtime, outcome, context: context, wasInFlight: false, fingerprint: fingerprint)
         }
         let price = runtime.price ?? 0
         let result = await call(runtime, provider, gate, request, price: price, outcome: &outcome)
@@ -218,14 +304,14 @@ public final class RunEngine: @unchecked Sendable {
         // Started means reserved: a failed call gives its reservation back.
         budget.settle(price, spent: produced != nil)
         guard let (bytes, info) = produced else {
-            return finish(runtime, outcome, context: context, wasInFlight: true)
+            return await finish(runtime, outcome, context: context, wasInFlight: true, fingerprint: fingerprint)
         }
         do {
             try AtomicFile.write(bytes, to: absolutePath)
         } catch {
             outcome.failureClass = .local_error
             outcome.message = error.description
-            return finish(runtime, outcome, context: context, wasInFlight: true)
+            return await finish(runtime, outcome, context: context, wasInFlight: true, fingerprint: fingerprint)
         }
         outcome.status = .succeeded
         outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
@@ -233,17 +319,53 @@ public final class RunEngine: @unchecked Sendable {
         outcome.height = info.height
         outcome.bytes = bytes.count
         outcome.costUSD = runtime.price
-        if !runtime.children.isEmpty {
-            let display = RelativePath.join(pipeline.displayOutputDirectory, outcome.path!)
-            var values: [(name: String, value: String)] = [
-                ("path", display), ("prompt", request.prompt), ("sha256", outcome.sha256!), ("width", String(info.width)),
-                ("height", String(info.height)), ("bytes", String(bytes.count)), (StageOutput.fileField, absolutePath),
-            ]
-            if let price = runtime.price { values.append(("cost_usd", JSONValue.format(price))) }
-            context.outputs.append(StageOutput(stage: stage.name, values: values, constants: runtime.constants))
+        await writer?.record(LedgerEntry(outcome: ledgerCopy(outcome),
+                                         item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
+                                         fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
+        await succeed(runtime, outcome, context: context, absolutePath: absolutePath, prompt: request.prompt, wasInFlight: true)
+    }
+
+    /// Records a success (or a cache hit) and sends the item on with what this stage produced.
+    private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, absolutePath: String, prompt: String,
+                         wasInFlight: Bool = false) async {
+        var context = incoming
+        await finish(runtime, outcome, context: context, wasInFlight: wasInFlight, fingerprint: nil, record: false)
+        guard !runtime.children.isEmpty else { return }
+        let display = RelativePath.join(pipeline.displayOutputDirectory, outcome.path!)
+        var values: [(name: String, value: String)] = [
+            ("path", display), ("prompt", prompt), ("sha256", outcome.sha256 ?? ""), ("width", outcome.width.map(String.init) ?? ""),
+            ("height", outcome.height.map(String.init) ?? ""), ("bytes", outcome.bytes.map(String.init) ?? ""), (StageOutput.fileField, absolutePath),
+        ]
+        if let price = runtime.price { values.append(("cost_usd", JSONValue.format(price))) }
+        context.outputs.append(StageOutput(stage: runtime.name, values: values, constants: runtime.constants))
+        await send(context, to: runtime.children)
+    }
+
+    /// What the ledger keeps of an outcome: secrets masked like everywhere else.
+    private func ledgerCopy(_ outcome: ItemOutcome) -> ItemOutcome {
+        var copy = outcome
+        copy.prompt = copy.prompt.map(secrets.redact)
+        copy.message = copy.message.map(secrets.redact)
+        return copy
+    }
+
+    /// Whether a recorded success can stand (nil when not): its file is where the ledger says,
+    /// with the recorded size (and checksum, with `--verify`). A file recorded under another path
+    /// (the output template changed, the work did not) is copied to `path`: true.
+    private func reuse(_ entry: LedgerEntry, at path: String) -> Bool? {
+        guard let recorded = entry.path, let size = entry.bytes else { return nil }
+        let file = pipeline.outputDirectory + "/" + recorded
+        var info = stat()
+        guard stat(file, &info) == 0, Int(info.st_size) == size else { return nil }
+        if options.verify || recorded != path {
+            guard let data = FileManager.default.contents(atPath: file) else { return nil }
+            if options.verify, Hex.string(SHA256.hash(data: data)) != entry.sha256 { return nil }
+            if recorded != path {
+                do { try AtomicFile.write(Array(data), to: pipeline.outputDirectory + "/" + path) } catch { return nil }
+                return true
+            }
         }
-        finish(runtime, outcome, context: context, wasInFlight: true)
-        if !runtime.children.isEmpty { await send(context, to: runtime.children) }
+        return false
     }
 
     /// Calls the provider until it succeeds, fails for good, or the run stops; fills in the
@@ -342,8 +464,15 @@ public final class RunEngine: @unchecked Sendable {
         return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 
-    /// Records the outcome; after a failure, marks everything below it skipped.
-    private func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool) {
+    /// Records the outcome (in the ledger too, unless `record` is false); after a failure,
+    /// marks everything below it skipped.
+    private func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
+                        record: Bool = true) async {
+        if record, let writer, outcome.status != .cached {
+            await writer.record(LedgerEntry(outcome: ledgerCopy(outcome),
+                                            item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
+                                            fingerprint: fingerprint ?? "-", finishedAt: Date().timeIntervalSince1970))
+        }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
         manifest.append(outcome)
         if outcome.status != .succeeded, outcome.status != .cancelled { onFailure?(outcome) }

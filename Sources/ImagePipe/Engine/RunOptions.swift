@@ -6,6 +6,19 @@ public struct RunOptions: Sendable {
     public var itemsInFlight: Int?
     /// Where the manifest goes; nil is `OUTPUT_DIR/manifest.jsonl`.
     public var manifestPath: String?
+    /// Stages whose cached results are ignored (`--force STAGE`); `forceAll` ignores every cache.
+    public var forcedStages: Set<String> = []
+    public var forceAll = false
+    /// Run only this stage; the others only pass on what the ledger already holds.
+    public var only: String?
+    /// The first N items of each source.
+    public var limit: Int?
+    /// Only the items whose last attempt somewhere did not succeed.
+    public var retryFailed = false
+    /// Re-hash every cached file instead of trusting its recorded size.
+    public var verify = false
 
     public init() {}
+
+    func isForced(_ stage: String) -> Bool { forceAll || forcedStages.contains(stage) }
 }

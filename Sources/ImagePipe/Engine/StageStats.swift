@@ -9,13 +9,14 @@ public final class StageStats: @unchecked Sendable {
         public var failed: [FailureClass: Int] = [:]
         public var skipped = 0
         public var cancelled = 0
+        public var cached = 0
         public var inFlight = 0
         public var costUSD = 0.0
         public var firstStart: ContinuousClock.Instant?
         public var lastEnd: ContinuousClock.Instant?
 
         public var failedCount: Int { failed.values.reduce(0, +) }
-        public var finished: Int { succeeded + failedCount + skipped + cancelled }
+        public var finished: Int { succeeded + failedCount + skipped + cancelled + cached }
     }
 
     private let lock = NSLock()
@@ -45,6 +46,7 @@ public final class StageStats: @unchecked Sendable {
             case .failed: s.failed[outcome.failureClass ?? .local_error, default: 0] += 1
             case .skipped: s.skipped += 1
             case .cancelled: s.cancelled += 1
+            case .cached: s.cached += 1
             }
             s.costUSD += outcome.costUSD ?? 0
             if wasInFlight { s.lastEnd = .now }

@@ -27,10 +27,12 @@ public struct PlanPrinter {
             out += "\nStage \(stage.name) (\(stage.kind) from \(stage.from)"
             if let provider = stage.provider { out += ", provider \(provider)" }
             if let model = stage.model { out += ", model \(model)" }
-            out += "): \(stage.items) \(noun(stage, stage.items))\n"
+            out += "): \(stage.items) \(noun(stage, stage.items))"
+            if report.ledger != nil { out += " (\(stage.cached) cached, \(stage.toRun) to run)" }
+            out += "\n"
             if stage.isPaid {
                 if let price = stage.unitPriceUSD, let source = stage.priceSource {
-                    out += "  cost: \(stage.items) × \(Self.unitUSD(price)) = \(Self.usd(price * Double(stage.items)))  (\(source))\n"
+                    out += "  cost: \(stage.toRun) × \(Self.unitUSD(price)) = \(Self.usd(price * Double(stage.toRun)))  (\(source))\n"
                 } else {
                     out += "  cost: unknown (no price for this model; set the provider's 'prices')\n"
                 }
@@ -42,6 +44,10 @@ public struct PlanPrinter {
                 }
             }
             if stage.items > stage.samples.count, !stage.samples.isEmpty { out += "  … and \(stage.items - stage.samples.count) more\n" }
+        }
+        if let ledger = report.ledger {
+            let cached = report.stages.map(\.cached).reduce(0, +), toRun = report.stages.map(\.toRun).reduce(0, +)
+            out += "\nLedger \(ledger): \(cached) cached, \(toRun) to run."
         }
         out += "\nEstimated cost: \(Self.usd(report.totalCostUSD))"
         if !report.costIsComplete { out += " (at least: some models have no known price)" }
@@ -67,6 +73,7 @@ public struct PlanPrinter {
             var line = String(repeating: "   ", count: depth - 1) + "  └─ \(stage.name)  \(stage.kind)"
             if let provider = stage.provider, let model = stage.model { line += " \(provider)/\(model)" }
             line += ", \(stage.items) \(noun(stage, stage.items))"
+            if report.ledger != nil { line += " (\(stage.cached) cached)" }
             if stage.isPaid { line += stage.costUSD.map { ", \(Self.usd($0))" } ?? ", cost unknown" }
             out += line + "\n"
             appendTree(of: stage.name, depth: depth + 1, report: report, to: &out)
@@ -86,7 +93,7 @@ public struct PlanPrinter {
                 .object([
                     ("name", .string(s.name)), ("kind", .string(s.kind)), ("from", .string(s.from)),
                     ("provider", s.provider.map(JSONValue.string) ?? .null), ("model", s.model.map(JSONValue.string) ?? .null),
-                    ("items", .int(s.items)),
+                    ("items", .int(s.items)), ("cached", .int(s.cached)), ("to_run", .int(s.toRun)),
                     ("unit_price_usd", s.isPaid ? (s.unitPriceUSD.map(JSONValue.double) ?? .null) : .double(0)),
                     ("price_source", s.priceSource.map(JSONValue.string) ?? .null),
                     ("cost_usd", s.costUSD.map(JSONValue.double) ?? .null),
@@ -95,6 +102,7 @@ public struct PlanPrinter {
                     })),
                 ])
             })),
+            ("ledger", report.ledger.map(JSONValue.string) ?? .null),
             ("total_cost_usd", .double(report.totalCostUSD)),
             ("cost_complete", .bool(report.costIsComplete)),
             ("budget_usd", report.budgetUSD.map(JSONValue.double) ?? .null),

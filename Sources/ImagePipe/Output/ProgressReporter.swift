@@ -86,6 +86,7 @@ public final class ProgressReporter: @unchecked Sendable {
         for s in snapshots {
             let done = s.succeeded + s.failedCount
             var line = s.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(s.finished)/\(s.expected)"
+            if s.cached > 0 { line += "  \(s.cached) cached" }
             if s.failedCount > 0 { line += "  \(s.failedCount) failed" }
             if s.skipped > 0 { line += "  \(s.skipped) skipped" }
             line += "  \(s.inFlight) in flight"

@@ -4,19 +4,19 @@ import Foundation
 /// or never started, what it cost and how long it took.
 public enum RunSummaryPrinter {
     public static func text(_ result: RunEngine.Result, displayManifest: String, budget: Double?) -> String {
-        var rows: [[String]] = [["stage", "succeeded", "failed", "skipped", "not started", "cost", "time"]]
+        var rows: [[String]] = [["stage", "succeeded", "cached", "failed", "skipped", "not started", "cost", "time"]]
         for s in result.stages {
             let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
             var time = "-"
             if let first = s.firstStart, let last = s.lastEnd { time = DurationText.format(ProgressReporter.seconds(last - first)) }
-            rows.append([s.name, String(s.succeeded), failed, String(s.skipped + s.cancelled), String(max(0, s.expected - s.finished)),
+            rows.append([s.name, String(s.succeeded), String(s.cached), failed, String(s.skipped + s.cancelled), String(max(0, s.expected - s.finished)),
                          String(format: "$%.2f", s.costUSD), time])
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         var out = ""
         for (n, row) in rows.enumerated() {
             let cells = row.enumerated().map { i, cell in
-                i == 0 || i == 2 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                i == 0 || i == 3 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[i] - cell.count) + cell
             }
             out += cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"

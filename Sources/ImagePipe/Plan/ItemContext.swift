@@ -37,6 +37,11 @@ struct StageOutput {
     var values: [(name: String, value: String)]
     var constants: [String: String]
 
+    /// A value this item really has (not a stage constant's placeholder).
+    func itemValue(_ name: String) -> String? {
+        values.first { $0.name == name }?.value
+    }
+
     func value(_ name: String) -> String? {
         values.first { $0.name == name }?.value ?? constants[name]
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The dry run: streams every source once, renders every template for every item, and checks
@@ -41,8 +42,14 @@ public final class PlanBuilder {
     /// The output folder as shown, with a trailing `/`, joined to each normalized output path.
     private let outputPrefix: String
 
-    public init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3) {
+    /// The ledger's successes, to count what a run would skip.
+    private let cache: LedgerSnapshot?
+    private let ledgerPath: String?
+
+    public init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: LedgerSnapshot? = nil, ledgerPath: String? = nil) {
         self.pipeline = pipeline
+        self.cache = cache
+        self.ledgerPath = ledgerPath
         outputPrefix = pipeline.displayOutputDirectory == "." ? "" : pipeline.displayOutputDirectory + "/"
         self.diagnostics = diagnostics
         self.sampleCount = sampleCount
@@ -88,7 +95,7 @@ public final class PlanBuilder {
             }
         }
         return PlanReport(pipeline: pipeline.spec.name, file: pipeline.files.displayPipeline, outputDirectory: pipeline.displayOutputDirectory,
-                          sources: sources, stages: plans.map(\.summary), budgetUSD: pipeline.spec.budgetUSD)
+                          sources: sources, stages: plans.map(\.summary), budgetUSD: pipeline.spec.budgetUSD, ledger: ledgerPath)
     }
 
     private func constantOutputs(of stage: CompiledStage, price: PriceTable.Price?) -> [String: String] {
@@ -268,9 +275,34 @@ public final class PlanBuilder {
                               at: context.location, hint: "paths in 'image:' are relative to the pipeline file")
         }
         let displayPath = outputPrefix + normalized
+        var cachedSHA: String?
+        if let cache {
+            var inputSHA: String?
+            if let image {
+                inputSHA = FileManager.default.contents(atPath: pipeline.files.resolve(image)).map { Hex.string(SHA256.hash(data: $0)) }
+            } else if case .edit = stage.spec.kind {
+                inputSHA = context.outputs.last?.itemValue("sha256")
+            }
+            // An edit whose input is not made yet cannot be known to be cached.
+            if !(stage.spec.kind.name == "edit" && inputSHA == nil) {
+                let fingerprint = Fingerprint.image(stage: stage, prompt: prompt, negativePrompt: negative, variant: context.variant,
+                                                    matrix: context.matrix, inputSHA256: inputSHA)
+                let item = Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix)
+                if let entry = cache.success(stage: stage.name, item: item, fingerprint: fingerprint), let path = entry.path,
+                   Self.fileSize(pipeline.outputDirectory + "/" + path) == entry.bytes {
+                    plan.summary.cached += 1
+                    cachedSHA = entry.sha256
+                }
+            }
+        }
         record(plan, context, lines: (image.map { [("image", $0)] } ?? []) + [("prompt", prompt)]
-            + (negative.map { [("negative", $0)] } ?? []) + [("output", displayPath)])
-        forward(plan, &context, values: [("path", displayPath), ("prompt", prompt)])
+            + (negative.map { [("negative", $0)] } ?? []) + [("output", displayPath)] + (cachedSHA != nil ? [("status", "cached")] : []))
+        forward(plan, &context, values: [("path", displayPath), ("prompt", prompt)] + (cachedSHA.map { [("sha256", $0)] } ?? []))
+    }
+
+    static func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 
     /// Counts the item, and keeps it as a sample while there are fewer than `sampleCount`; the

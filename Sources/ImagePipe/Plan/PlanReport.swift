@@ -24,11 +24,15 @@ public struct PlanReport: Sendable {
         public var unitPriceUSD: Double?
         public var priceSource: String?
         public var samples: [Sample]
+        /// Items the ledger holds with the same fingerprint and an intact file: a run skips them.
+        public var cached = 0
 
-        /// Nil when the stage is paid but its price is unknown.
+        public var toRun: Int { items - cached }
+
+        /// What the items still to run will cost; nil when the stage is paid but its price is unknown.
         public var costUSD: Double? {
             if !isPaid { return 0 }
-            return unitPriceUSD.map { $0 * Double(items) }
+            return unitPriceUSD.map { $0 * Double(toRun) }
         }
 
         public var isPaid: Bool { kind == "generate" || kind == "edit" }
@@ -40,6 +44,8 @@ public struct PlanReport: Sendable {
     public var sources: [SourceSummary]
     public var stages: [StageSummary]
     public var budgetUSD: Double?
+    /// The ledger that was read for cached items, if there was one.
+    public var ledger: String?
 
     public var totalCostUSD: Double { stages.compactMap(\.costUSD).reduce(0, +) }
     /// False when some paid stage has no known price, so the total is a lower bound.

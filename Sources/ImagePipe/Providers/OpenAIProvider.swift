@@ -77,7 +77,9 @@ struct OpenAIProvider: ImageProvider {
         if !code.isEmpty { message += " (\(code))" }
         var failureClass = FailureClass.of(status: reply.status)
         switch code {
-        case "moderation_blocked", "content_policy_violation", "image_generation_user_error" where message.contains("safety"):
+        case "moderation_blocked", "content_policy_violation":
+            failureClass = .content_policy
+        case "image_generation_user_error" where message.contains("safety"):
             failureClass = .content_policy
         case "insufficient_quota", "billing_hard_limit_reached", "invalid_api_key":
             failureClass = .auth

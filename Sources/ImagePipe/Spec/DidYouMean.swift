@@ -1,6 +1,6 @@
 /// Suggests the closest known name for a misspelt one ("modle" → "model").
-enum DidYouMean {
-    static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+public enum DidYouMean {
+    public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
         let lowered = word.lowercased()
         var best: (name: String, distance: Int)?
         for candidate in candidates {
@@ -12,7 +12,7 @@ enum DidYouMean {
         return best?.name
     }
 
-    static func hint(for word: String, among candidates: some Sequence<String>) -> String? {
+    public static func hint(for word: String, among candidates: some Sequence<String>) -> String? {
         suggestion(for: word, among: candidates).map { "did you mean '\($0)'?" }
     }
 

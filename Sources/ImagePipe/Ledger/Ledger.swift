@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+
+/// The run ledger: SQLite in WAL mode, one row per (stage, item, fingerprint), one per run. It
+/// is what makes a re-run skip finished work, and what `imagepipe status` reads.
+public final class Ledger: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating, and migrating to the current schema) the ledger at `path`; read-only
+    /// opens an existing one as it is, writing nothing.
+    public init(path: String, readOnly: Bool = false) throws(Failure) {
+        self.path = path
+        do {
+            var configuration = Configuration()
+            if readOnly {
+                configuration.readonly = true
+                pool = try DatabasePool(path: path, configuration: configuration)
+                let known = try pool.read { db in try LedgerSchema.migrator.hasCompletedMigrations(db) }
+                guard known else { throw Failure(description: "the ledger \(path) is from another version of imagepipe; run once to update it") }
+                return
+            }
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                // WAL with NORMAL sync: a commit survives a crash of the process (kill -9); only
+                // a power cut can lose the last commits, never corrupt the file.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try LedgerSchema.migrator.migrate(pool)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure(description: "cannot open the ledger \(path): \(error)")
+        }
+    }
+
+    /// Opens an existing ledger read-only (for `plan` and `status`); nil when there is none.
+    public static func existing(path: String) throws(Failure) -> Ledger? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try Ledger(path: path, readOnly: true)
+    }
+
+    /// The default place: `.imagepipe/NAME.sqlite` beside the pipeline file, or `state:`.
+    public static func defaultPath(for pipeline: CompiledPipeline) -> String {
+        if let state = pipeline.spec.state { return pipeline.files.resolve(state) }
+        return pipeline.files.resolve(".imagepipe/\(pipeline.spec.name).sqlite")
+    }
+
+    // MARK: - The run lock
+
+    /// Takes the ledger's run lock, or says who holds it. A lock left by a process that is gone
+    /// (killed) is taken over.
+    public func lock() throws(Failure) {
+        let pid = Int(getpid())
+        let host = ProcessInfo.processInfo.hostName
+        let holder: (pid: Int, host: String, since: Double)?
+        do {
+            holder = try pool.write { db -> (Int, String, Double)? in
+                if let row = try Row.fetchOne(db, sql: "SELECT pid, host, started_at FROM lock WHERE id = 1") {
+                    let other: (Int, String, Double) = (row[0], row[1], row[2])
+                    let alive = other.1 == host && (kill(pid_t(other.0), 0) == 0 || errno == EPERM) && other.0 != pid
+                    if alive { return other }
+                }
+                try db.execute(sql: "INSERT OR REPLACE INTO lock (id, pid, host, started_at) VALUES (1, ?, ?, ?)",
+                               arguments: [pid, host, Date().timeIntervalSince1970])
+                return nil
+            }
+        } catch {
+            throw Failure(description: "cannot lock the ledger \(path): \(error)")
+        }
+        if let holder {
+            let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: holder.since))
+            throw Failure(description: "another run of this pipeline is in progress (process \(holder.pid) on \(holder.host), since \(since)); wait for it to finish, or stop it, before running again")
+        }
+    }
+
+    public func unlock() {
+        _ = try? pool.write { db in try db.execute(sql: "DELETE FROM lock WHERE id = 1 AND pid = ?", arguments: [Int(getpid())]) }
+    }
+
+    // MARK: - Runs
+
+    public func beginRun(pipelineSHA256: String) throws(Failure) -> Int64 {
+        do {
+            return try pool.write { db in
+                try db.execute(sql: "INSERT INTO run (started_at, pipeline_sha256) VALUES (?, ?)", arguments: [Date().timeIntervalSince1970, pipelineSHA256])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw Failure(description: "cannot write to the ledger \(path): \(error)")
+        }
+    }
+
+    public struct StageTotals: Sendable {
+        public var stage: String
+        public var expected: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var skipped: Int
+        public var cached: Int
+        public var costUSD: Double
+    }
+
+    public func endRun(_ id: Int64, exitCode: Int32, stopReason: String?, costUSD: Double, stages: [StageTotals]) {
+        _ = try? pool.write { db in
+            try db.execute(sql: "UPDATE run SET ended_at = ?, exit_code = ?, stop_reason = ?, cost_usd = ? WHERE id = ?",
+                           arguments: [Date().timeIntervalSince1970, Int(exitCode), stopReason, costUSD, id])
+            for s in stages {
+                try db.execute(sql: "INSERT OR REPLACE INTO run_stage (run_id, stage, expected, succeeded, failed, skipped, cached, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [id, s.stage, s.expected, s.succeeded, s.failed, s.skipped, s.cached, s.costUSD])
+            }
+        }
+    }
+
+    // MARK: - Items
+
+    /// Writes a batch of entries in one transaction.
+    func write(_ entries: [LedgerEntry], runID: Int64) throws {
+        try pool.write { db in
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO item (\(LedgerEntry.columns), run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for entry in entries { try statement.execute(arguments: entry.arguments(runID: runID)) }
+        }
+    }
+
+    /// Every success, for the cache check of a run or a plan.
+    public func successes() throws(Failure) -> LedgerSnapshot {
+        do {
+            return try pool.read { db in
+                var snapshot = LedgerSnapshot()
+                let rows = try Row.fetchCursor(db, sql: "SELECT \(LedgerEntry.columns) FROM item WHERE status = 'succeeded'")
+                while let row = try rows.next() { snapshot.add(LedgerEntry(row: row)) }
+                return snapshot
+            }
+        } catch {
+            throw Failure(description: "cannot read the ledger \(path): \(error)")
+        }
+    }
+
+    /// The keys of source items whose latest attempt at some stage did not succeed, for
+    /// `--retry-failed`.
+    public func unfinishedKeys() throws(Failure) -> Set<String> {
+        do {
+            return try pool.read { db in
+                var out = Set<String>()
+                // SQLite takes the bare columns from the row holding MAX(finished_at).
+                let rows = try Row.fetchCursor(db, sql: "SELECT key, status, MAX(finished_at) FROM item GROUP BY stage, item")
+                while let row = try rows.next() {
+                    let status: String = row[1]
+                    if status != "succeeded" { out.insert(row[0]) }
+                }
+                return out
+            }
+        } catch {
+            throw Failure(description: "cannot read the ledger \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import GRDB
+
+/// The ledger's tables, as migrations from the first version on: a later version adds a
+/// migration and never edits one that has shipped.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs, items, lock") { db in
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    started_at DOUBLE NOT NULL,
+                    ended_at DOUBLE,
+                    pipeline_sha256 TEXT NOT NULL,
+                    exit_code INTEGER,
+                    stop_reason TEXT,
+                    cost_usd DOUBLE NOT NULL DEFAULT 0
+                );
+                CREATE TABLE run_stage (
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    stage TEXT NOT NULL,
+                    expected INTEGER NOT NULL,
+                    succeeded INTEGER NOT NULL,
+                    failed INTEGER NOT NULL,
+                    skipped INTEGER NOT NULL,
+                    cached INTEGER NOT NULL,
+                    cost_usd DOUBLE NOT NULL,
+                    PRIMARY KEY (run_id, stage)
+                );
+                CREATE TABLE item (
+                    stage TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    failure_class TEXT,
+                    message TEXT,
+                    attempts INTEGER NOT NULL,
+                    path TEXT,
+                    sha256 TEXT,
+                    bytes INTEGER,
+                    width INTEGER,
+                    height INTEGER,
+                    url TEXT,
+                    response TEXT,
+                    prompt TEXT,
+                    model TEXT,
+                    provider TEXT,
+                    cost_usd DOUBLE,
+                    latency_ms INTEGER,
+                    finished_at DOUBLE NOT NULL,
+                    run_id INTEGER NOT NULL,
+                    PRIMARY KEY (stage, item, fingerprint)
+                );
+                CREATE INDEX item_latest ON item(stage, item, finished_at);
+                CREATE INDEX item_key ON item(key);
+                CREATE TABLE lock (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    pid INTEGER NOT NULL,
+                    host TEXT NOT NULL,
+                    started_at DOUBLE NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// What `imagepipe status` shows: per stage, the latest outcome of every item the ledger knows,
+/// against what the last run expected, and that run's time and cost.
+public struct LedgerStatus: Sendable {
+    public struct Run: Sendable {
+        public var id: Int64
+        public var startedAt: Double
+        public var endedAt: Double?
+        public var exitCode: Int?
+        public var stopReason: String?
+        public var costUSD: Double
+    }
+
+    public struct Stage: Sendable {
+        public var name: String
+        public var succeeded = 0
+        public var failed: [String: Int] = [:]
+        /// Skipped or cancelled last time: still to do.
+        public var unfinished = 0
+        /// Items the last run expected; nil when no run has ended.
+        public var expected: Int?
+        /// Items the last run found finished already.
+        public var cached = 0
+
+        public var failedCount: Int { failed.values.reduce(0, +) }
+        public var pending: Int? { expected.map { max(0, $0 - succeeded - failedCount) } }
+    }
+
+    public struct FailedItem: Sendable {
+        public var stage: String
+        public var item: String
+        public var failureClass: String
+        public var message: String
+        public var attempts: Int
+    }
+
+    public var lastRun: Run?
+    public var stages: [Stage]
+    public var failures: [FailedItem]
+}
+
+extension Ledger {
+    /// `stageOrder` lists the pipeline's stages, so the table follows the DAG.
+    public func status(stageOrder: [String]) throws(Failure) -> LedgerStatus {
+        do {
+            return try pool.read { db in
+                var run: LedgerStatus.Run?
+                if let row = try Row.fetchOne(db, sql: "SELECT id, started_at, ended_at, exit_code, stop_reason, cost_usd FROM run ORDER BY id DESC LIMIT 1") {
+                    run = LedgerStatus.Run(id: row[0], startedAt: row[1], endedAt: row[2], exitCode: row[3], stopReason: row[4], costUSD: row[5])
+                }
+                var stages = Dictionary(uniqueKeysWithValues: stageOrder.map { ($0, LedgerStatus.Stage(name: $0)) })
+                // Totals of the last run that ended (the current one may still be going).
+                if let ended = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM run WHERE ended_at IS NOT NULL") {
+                    for row in try Row.fetchAll(db, sql: "SELECT stage, expected, cached FROM run_stage WHERE run_id = ?", arguments: [ended]) {
+                        let name: String = row[0]
+                        stages[name, default: LedgerStatus.Stage(name: name)].expected = row[1]
+                        stages[name]?.cached = row[2]
+                    }
+                }
+                let latest = """
+                    SELECT stage, status, failure_class, COUNT(*) FROM
+                      (SELECT stage, item, status, failure_class, MAX(finished_at) FROM item GROUP BY stage, item)
+                    GROUP BY stage, status, failure_class
+                    """
+                for row in try Row.fetchAll(db, sql: latest) {
+                    let name: String = row[0], status: String = row[1], failureClass: String? = row[2], count: Int = row[3]
+                    var stage = stages[name] ?? LedgerStatus.Stage(name: name)
+                    switch status {
+                    case "succeeded": stage.succeeded += count
+                    case "failed": stage.failed[failureClass ?? "error", default: 0] += count
+                    default: stage.unfinished += count
+                    }
+                    stages[name] = stage
+                }
+                let failedSQL = """
+                    SELECT stage, item, failure_class, message, attempts FROM
+                      (SELECT stage, item, status, failure_class, message, attempts, MAX(finished_at) FROM item GROUP BY stage, item)
+                    WHERE status = 'failed' ORDER BY stage, item
+                    """
+                let failures = try Row.fetchAll(db, sql: failedSQL).map {
+                    LedgerStatus.FailedItem(stage: $0[0], item: $0[1], failureClass: $0[2] ?? "error", message: $0[3] ?? "", attempts: $0[4])
+                }
+                let order = stageOrder + stages.keys.filter { !stageOrder.contains($0) }.sorted()
+                return LedgerStatus(lastRun: run, stages: order.compactMap { stages[$0] }, failures: failures)
+            }
+        } catch {
+            throw Failure(description: "cannot read the ledger \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Group commit: callers hand over an entry and wait until it is committed; whatever arrived
+/// while one transaction was being written goes into the next. A finished image is therefore
+/// in the ledger before the engine moves on, and the ledger never limits throughput.
+final class LedgerWriter: @unchecked Sendable {
+    private let ledger: Ledger
+    private let runID: Int64
+    private let lock = NSLock()
+    private var pending: [(LedgerEntry, CheckedContinuation<Void, Never>)] = []
+    private var writing = false
+    private let queue = DispatchQueue(label: "imagepipe.ledger")
+    private var failure: String?
+    /// Told once if the ledger cannot be written (a full disk): the run goes on, the manifest
+    /// and the files still hold the work.
+    var onFailure: (@Sendable (String) -> Void)?
+
+    init(ledger: Ledger, runID: Int64) {
+        self.ledger = ledger
+        self.runID = runID
+    }
+
+    func record(_ entry: LedgerEntry) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let start: Bool = lock.withLock {
+                pending.append((entry, continuation))
+                if writing { return false }
+                writing = true
+                return true
+            }
+            if start { queue.async { self.drain() } }
+        }
+    }
+
+    private func drain() {
+        while true {
+            let batch: [(LedgerEntry, CheckedContinuation<Void, Never>)] = lock.withLock {
+                let taken = pending
+                pending.removeAll(keepingCapacity: true)
+                if taken.isEmpty { writing = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            do {
+                try ledger.write(batch.map(\.0), runID: runID)
+            } catch {
+                let first = lock.withLock { () -> Bool in
+                    defer { failure = "\(error)" }
+                    return failure == nil
+                }
+                if first { onFailure?("cannot write to the ledger \(ledger.path): \(error); finished work is still in the files and the manifest, but a re-run will not know it") }
+            }
+            for (_, continuation) in batch { continuation.resume() }
+        }
+    }
+}

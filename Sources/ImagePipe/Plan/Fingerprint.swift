@@ -1,0 +1,57 @@
+import Crypto
+
+/// What determines a (stage, item)'s output, hashed: two items with the same fingerprint would
+/// get the same answer, so a success recorded under it need not be paid for again. The API key
+/// is never part of it (a new key must not redo the work), nor is the output path (a moved output
+/// is copied, not regenerated).
+///
+/// An image stage's fingerprint covers: the stage kind, the provider kind and its base URL (or a
+/// command provider's argv), the model, the rendered prompt and negative prompt, size, aspect
+/// ratio, resolution, seed, quality, background, output format, the variant number, the matrix
+/// values, and for `edit` the input image's SHA-256.
+public enum Fingerprint {
+    /// Bumped when what goes in changes, so that old ledgers are not misread.
+    static let version = "imagepipe-fingerprint-1"
+
+    public static func image(stage: CompiledStage, prompt: String, negativePrompt: String?, variant: Int,
+                             matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
+        var fields: [String] = [version, stage.spec.kind.name]
+        if let provider = stage.provider {
+            fields.append(provider.kind.rawValue)
+            fields.append(provider.kind == .command ? provider.command.map(\.value).joined(separator: "\u{1F}") : provider.baseURL ?? "")
+        }
+        let spec: ImageStageSpec? = {
+            switch stage.spec.kind {
+            case .generate(let s), .edit(let s): return s
+            default: return nil
+            }
+        }()
+        fields += [
+            stage.model ?? "", prompt, negativePrompt ?? "\u{0}",
+            spec?.size?.description ?? "", spec?.aspectRatio?.description ?? "", spec?.resolution ?? "",
+            spec?.seed.map(String.init) ?? "", spec?.quality ?? "", spec?.background ?? "", spec?.outputFormat ?? "",
+            String(variant), matrix.map { "\($0.field)=\($0.value)" }.joined(separator: "\u{1F}"), inputSHA256 ?? "",
+        ]
+        return hash(fields)
+    }
+
+    /// Each field length-prefixed, so that no two lists of fields encode alike.
+    static func hash(_ fields: [String]) -> String {
+        var hasher = SHA256()
+        for field in fields {
+            let bytes = Array(field.utf8)
+            hasher.update(data: Array(String(bytes.count).utf8) + [0x3A])
+            hasher.update(data: bytes)
+        }
+        return Hex.string(hasher.finalize())
+    }
+
+    /// The ledger's name for one unit of a stage: the item's key, `#N` for variants past the
+    /// first, and the matrix values.
+    public static func itemID(key: String, variant: Int, matrix: [(field: String, value: String)]) -> String {
+        var id = key
+        if variant > 1 { id += "#\(variant)" }
+        for (field, value) in matrix { id += " \(field)=\(value)" }
+        return id
+    }
+}
