@@ -51,7 +51,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagePipeTests",
-            dependencies: ["ImagePipe", "ImagePipeEmulator"],
+            dependencies: ["ImagePipe", "ImagePipeEmulator", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]

@@ -53,11 +53,20 @@ import ImagePipeEmulator
         try FileManager.default.copyItem(at: Fixtures.pipelines.appendingPathComponent("data"), to: dir.appendingPathComponent("data"))
         let result = try await CLIProcess.run(["run", "quickstart.yaml"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("hero           8  0             0            0  $0.00"))
+        #expect(result.stdout.contains("hero           8       0  0             0            0  $0.00"), "\(result.stdout)")
         let images = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/quickstart/hero").path)
         #expect(images.count == 8)
         let manifest = try String(contentsOf: dir.appendingPathComponent("out/quickstart/manifest.jsonl"), encoding: .utf8)
         #expect(manifest.split(separator: "\n").count == 8)
+        // Again: everything is in the ledger, nothing is made twice.
+        let again = try await CLIProcess.run(["run", "quickstart.yaml"], in: dir)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("hero           0       8  0"), "\(again.stdout)")
+        let status = try await CLIProcess.run(["status", "quickstart.yaml"], in: dir)
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("hero   8          0       0        8"), "\(status.stdout)")
+        let plan = try await CLIProcess.run(["plan", "quickstart.yaml"], in: dir)
+        #expect(plan.stdout.contains("Ledger .imagepipe/quickstart.sqlite: 8 cached, 0 to run."), "\(plan.stdout)")
     }
 
     @Test func missingEnvironmentVariableExits2BeforeAnyCall() async throws {
@@ -127,5 +136,64 @@ import ImagePipeEmulator
         #expect(try Self.checkImages(in: dir) == 0)
         let manifest = try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
         #expect(manifest.split(separator: "\n").filter { $0.contains("\"status\":\"cancelled\"") }.count == 2)
+    }
+}
+
+/// The ledger as processes use it: one run at a time, and kill -9 at any moment loses nothing.
+@Suite struct LedgerProcessTests {
+    @Test func aSecondRunWaitsItsTurn() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.latency = 2
+        let emulator = Emulator(configuration: configuration, threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = try RunCommandTests.folder(RunCommandTests.pipeline(base: emulator.baseURL), csv: RunHarness.products(2))
+        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        while emulator.stats.snapshot.requests < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        let second = try await CLIProcess.run(["run", "pipeline.yaml"], in: dir)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("another run of this pipeline is in progress (process \(first.process.processIdentifier)"), "\(second.stderr)")
+        #expect(await first.wait() == 0)
+        #expect(emulator.stats.snapshot.requests == 2)
+    }
+
+    @Test func killedAtRandomMomentsThenResumedGivesTheSameOutputs() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.latency = 0.05
+        configuration.latencyJitter = 0.1
+        let emulator = Emulator(configuration: configuration, threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let items = 60, concurrency = 4
+        let dir = try RunCommandTests.folder(RunCommandTests.pipeline(base: emulator.baseURL, concurrency: concurrency), csv: RunHarness.products(items))
+        var kills = 0
+        for delay in [0.25, 0.4, 0.15, 0.5] {
+            let run = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+            try await Task.sleep(for: .seconds(delay + Double.random(in: 0...0.1)))
+            guard run.process.isRunning else { break }
+            run.signal(SIGKILL)
+            _ = await run.wait()
+            kills += 1
+        }
+        #expect(kills >= 2)
+        let last = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        #expect(last.status == 0, "\(last.stderr)")
+
+        // Every image is there, whole, and is the one the ledger and the manifest name.
+        let lines = try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count == items)
+        for line in lines {
+            let path = dir.appendingPathComponent("out").appendingPathComponent(line["path"] as! String).path
+            let bytes = try #require(FileManager.default.contents(atPath: path))
+            #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
+            #expect(line["sha256"] as? String == Hex.string(SHA256Digest(bytes)))
+        }
+        #expect(try RunCommandTests.checkImages(in: dir) == items)
+        // Nothing was generated twice except calls in flight at a kill: at most `concurrency` per kill.
+        let counts = emulator.stats.snapshot.byPrompt
+        #expect(counts.count == items)
+        let repeats = counts.values.reduce(0) { $0 + $1 - 1 }
+        #expect(repeats <= kills * concurrency, "\(repeats) repeated calls over \(kills) kills")
     }
 }

@@ -13,8 +13,8 @@ final class CLIProcess {
         let scratch = Fixtures.temporaryDirectory()
         outURL = scratch.appendingPathComponent("stdout")
         errURL = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory

@@ -20,8 +20,8 @@ enum Fixtures {
 
     /// Writes files into a fresh folder and validates `pipeline.yaml` there, as `imagepipe validate` does.
     static func validate(_ yaml: String, files: [String: String] = [:], environment: [String: String] = environment,
-                         strict: Bool = false, secrets: SecretSet = SecretSet()) -> (PipelineValidator.Outcome, URL) {
-        let dir = temporaryDirectory()
+                         strict: Bool = false, secrets: SecretSet = SecretSet(), directory: URL? = nil) -> (PipelineValidator.Outcome, URL) {
+        let dir = directory ?? temporaryDirectory()
         for (name, content) in files {
             let url = dir.appendingPathComponent(name)
             try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -37,3 +37,8 @@ enum Fixtures {
         outcome.diagnostics.sorted().map(\.formatted)
     }
 }
+
+import Crypto
+
+/// SHA-256 of bytes, for comparing files with what the manifest and ledger record.
+func SHA256Digest(_ bytes: Data) -> SHA256.Digest { SHA256.hash(data: bytes) }

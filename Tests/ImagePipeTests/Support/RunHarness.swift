@@ -20,29 +20,40 @@ struct RunHarness {
     }
 
     /// `{{BASE}}` in the YAML becomes the emulator's base URL.
+    /// `server` is an emulator the caller keeps across runs (to count calls over several runs);
+    /// `directory` re-runs in the same folder; `ledger` keeps a ledger there, as `imagepipe run` does.
     static func run(_ yaml: String, files: [String: String] = [:], emulator configuration: EmulatorConfiguration? = nil,
+                    server: Emulator? = nil, directory: URL? = nil, ledger useLedger: Bool = false,
                     options: RunOptions = RunOptions(), control: RunControl = RunControl(), environment: [String: String] = Fixtures.environment,
                     setUp: (URL) throws -> Void = { _ in }) async throws -> Outcome {
-        var emulator: Emulator?
-        var text = yaml
-        if let configuration {
+        var emulator = server
+        var ownsEmulator = false
+        if emulator == nil, let configuration {
             // Its own event loop, so that the engine's work never delays the emulator's clock.
             let e = Emulator(configuration: configuration, threads: 1)
             try await e.start()
             emulator = e
-            text = text.replacingOccurrences(of: "{{BASE}}", with: e.baseURL)
+            ownsEmulator = true
         }
-        defer { if let emulator { Task { await emulator.stop() } } }
+        let text = emulator.map { yaml.replacingOccurrences(of: "{{BASE}}", with: $0.baseURL) } ?? yaml
+        defer { if ownsEmulator, let emulator { Task { await emulator.stop() } } }
         let secrets = SecretSet()
-        let (outcome, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets)
+        let (outcome, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets, directory: directory)
         try setUp(dir)
         guard outcome.isValid, let pipeline = outcome.pipeline else {
             throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n"))
         }
         let report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0).build()
         guard !outcome.diagnostics.hasErrors else { throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n")) }
-        let engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options, control: control)
+        var ledger: Ledger?
+        if useLedger {
+            ledger = try Ledger(path: Ledger.defaultPath(for: pipeline))
+            try ledger?.lock()
+        }
+        defer { ledger?.unlock() }
+        let engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options, control: control, ledger: ledger)
         let result = await engine.run()
+        engine.closeLedger(result: result, exitCode: result.allSucceeded ? 0 : 1)
         let manifestText = (try? String(contentsOfFile: result.manifestPath, encoding: .utf8)) ?? ""
         let manifest = manifestText.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
