@@ -352,8 +352,8 @@ public final class RunEngine: @unchecked Sendable {
     /// Whether a recorded success can stand (nil when not): its file is where the ledger says,
     /// with the recorded size (and checksum, with `--verify`). A file recorded under another path
     /// (the output template changed, the work did not) is copied to `path`: true.
-    private func reuse(_ entry: LedgerEntry, at path: String) -> Bool? {
-        guard let recorded = entry.path, let size = entry.bytes else { return nil }
+    private func reuse(_ entry: LedgerSnapshot.Output, at path: String) -> Bool? {
+        let recorded = entry.path, size = entry.bytes
         let file = pipeline.outputDirectory + "/" + recorded
         var info = stat()
         guard stat(file, &info) == 0, Int(info.st_size) == size else { return nil }

@@ -28,30 +28,6 @@ public struct LedgerEntry: Sendable {
 
     static let columns = "stage, item, key, fingerprint, status, failure_class, message, attempts, path, sha256, bytes, width, height, url, response, prompt, model, provider, cost_usd, latency_ms, finished_at"
 
-    init(row: Row) {
-        stage = row[0]
-        item = row[1]
-        key = row[2]
-        fingerprint = row[3]
-        status = row[4]
-        failureClass = row[5]
-        message = row[6]
-        attempts = row[7]
-        path = row[8]
-        sha256 = row[9]
-        bytes = row[10]
-        width = row[11]
-        height = row[12]
-        url = row[13]
-        response = row[14]
-        prompt = row[15]
-        model = row[16]
-        provider = row[17]
-        costUSD = row[18]
-        latencyMS = row[19]
-        finishedAt = row[20]
-    }
-
     init(outcome: ItemOutcome, item: String, fingerprint: String, finishedAt: Double) {
         stage = outcome.stage
         self.item = item

@@ -1,19 +1,35 @@
 /// The ledger's successes in memory, looked up by (stage, item, fingerprint): one query at the
-/// start of a run instead of one per item, so that deciding 100,000 items costs a hash lookup each.
+/// start of a run instead of one per item, so that deciding 100,000 items costs a hash lookup
+/// each. Only what a cache hit needs is kept (not prompts or messages), to keep it small.
 public struct LedgerSnapshot: Sendable {
-    private var entries: [String: LedgerEntry] = [:]
+    /// What a cache hit passes on.
+    public struct Output: Sendable {
+        public var item: String
+        /// Relative to the output folder.
+        public var path: String
+        public var sha256: String
+        public var bytes: Int
+        public var width: Int?
+        public var height: Int?
+        public var attempts: Int
+        public var costUSD: Double?
+    }
+
+    private var entries: [String: Output] = [:]
 
     public init() {}
 
     public var count: Int { entries.count }
 
-    static func key(_ stage: String, _ item: String) -> String { stage + "\u{0}" + item }
-
-    mutating func add(_ entry: LedgerEntry) {
-        entries[Self.key(entry.stage, entry.item) + "\u{0}" + entry.fingerprint] = entry
+    static func key(_ stage: String, _ item: String, _ fingerprint: String) -> String {
+        stage + "\u{0}" + item + "\u{0}" + fingerprint
     }
 
-    public func success(stage: String, item: String, fingerprint: String) -> LedgerEntry? {
-        entries[Self.key(stage, item) + "\u{0}" + fingerprint]
+    mutating func add(stage: String, fingerprint: String, _ output: Output) {
+        entries[Self.key(stage, output.item, fingerprint)] = output
+    }
+
+    public func success(stage: String, item: String, fingerprint: String) -> Output? {
+        entries[Self.key(stage, item, fingerprint)]
     }
 }
