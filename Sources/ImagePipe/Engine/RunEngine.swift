@@ -297,10 +297,17 @@ public final class RunEngine: @unchecked Sendable {
             return await finish(runtime, outcome, context: context, wasInFlight: false, fingerprint: fingerprint)
         }
         let price = runtime.price ?? 0
-        let result = await call(runtime, provider, gate, request, price: price, outcome: &outcome)
+        let result = await attempts(runtime, gate: gate, price: price, outcome: &outcome) { () async throws(CallFailure) -> ([UInt8], ImageInfo) in
+            let image = try await provider.generate(request)
+            do throws(ImageInspector.Problem) {
+                return (image.bytes, try ImageInspector.inspect(image.bytes))
+            } catch {
+                throw CallFailure(.invalid_output, "the provider's answer is not a usable image: \(error.description)")
+            }
+        }
         if case .notStarted = result { return }
         var produced: (bytes: [UInt8], info: ImageInfo)?
-        if case .image(let bytes, let info) = result { produced = (bytes, info) }
+        if case .success(let value) = result { produced = (value.0, value.1) }
         // Started means reserved: a failed call gives its reservation back.
         budget.settle(price, spent: produced != nil)
         guard let (bytes, info) = produced else {
@@ -368,98 +375,7 @@ public final class RunEngine: @unchecked Sendable {
         return false
     }
 
-    /// Calls the provider until it succeeds, fails for good, or the run stops; fills in the
-    /// attempts, latency and failure of `outcome`.
-    private enum CallResult {
-        case image([UInt8], ImageInfo)
-        case failed
-        /// The run stopped before the first attempt went out: nothing to record.
-        case notStarted
-    }
-
-    /// Reserves `price` from the budget just before the first attempt (after waiting for a slot),
-    /// so that calls queued behind a slot never hold budget they may not use.
-    private func call(_ runtime: StageRuntime, _ provider: ImageProvider, _ gate: ProviderGate, _ request: ImageRequest, price: Double,
-                      outcome: inout ItemOutcome) async -> CallResult {
-        var attempt = 0
-        while true {
-            attempt += 1
-            var failure: CallFailure
-            do {
-                try await runtime.slots.acquire()
-            } catch {
-                if attempt == 1 { return .notStarted }
-                outcome.status = .cancelled
-                outcome.failureClass = .cancelled
-                outcome.message = "cancelled before attempt \(attempt)"
-                return .failed
-            }
-            if attempt == 1 {
-                // Waiting for a slot is not being in flight; a stop while waiting means never started.
-                guard !control.isStopping else {
-                    runtime.slots.release()
-                    return .notStarted
-                }
-                if !budget.reserve(price) {
-                    control.stop(.budget)
-                    runtime.slots.release()
-                    return .notStarted
-                }
-                runtime.stats.started()
-            }
-            let started = ContinuousClock.now
-            do {
-                if let refusal = gate.givenUp { throw refusal }
-                let image = try await gate.call(control: control) { try await provider.generate(request) }
-                outcome.attempts = attempt
-                outcome.latencyMS = Self.milliseconds(since: started)
-                do {
-                    let info = try ImageInspector.inspect(image.bytes)
-                    runtime.slots.release()
-                    gate.record(nil)
-                    return .image(image.bytes, info)
-                } catch {
-                    throw CallFailure(.invalid_output, "the provider's answer is not a usable image: \(error.description)")
-                }
-            } catch let error as CallFailure {
-                failure = error
-            } catch is RunControl.Stopped {
-                runtime.slots.release()
-                if attempt == 1 {
-                    runtime.stats.withdrawn()
-                    return .notStarted
-                }
-                outcome.status = .cancelled
-                outcome.failureClass = .cancelled
-                outcome.message = "the run stopped before attempt \(attempt)"
-                outcome.attempts = attempt - 1
-                return .failed
-            } catch {
-                failure = CallFailure(.cancelled, "cancelled")
-            }
-            runtime.slots.release()
-            outcome.attempts = attempt
-            outcome.latencyMS = Self.milliseconds(since: started)
-            if failure.failureClass != .cancelled { gate.record(failure) }
-            outcome.failureClass = failure.failureClass
-            outcome.message = secrets.redact(failure.message)
-            if failure.failureClass == .cancelled {
-                outcome.status = .cancelled
-                outcome.message = "cancelled while in flight (the run was interrupted)"
-                return .failed
-            }
-            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return .failed }
-            let wait = runtime.retry.seconds(after: failure, attempt: attempt)
-            do {
-                try await control.sleep(until: .now + .seconds(wait))
-            } catch {
-                outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
-                return .failed
-            }
-        }
-    }
-
-    private static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
         let d = ContinuousClock.now - start
         return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }

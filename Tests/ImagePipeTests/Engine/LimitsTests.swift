@@ -44,7 +44,7 @@ import Testing
         await #expect(throws: GaveUp.self) { try await limiter.acquire(sleep: { _ in throw GaveUp() }) }
         let start = ContinuousClock.now
         try await limiter.acquire()
-        #expect(ContinuousClock.now - start < .seconds(1))
+        #expect(ContinuousClock.now - start < .seconds(5))  // one interval (50 ms) when the machine is idle
     }
 
     @Test func pauseHoldsEveryoneBack() async throws {

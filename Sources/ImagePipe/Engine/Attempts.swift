@@ -1,0 +1,93 @@
+import Foundation
+
+/// How one call ended after all its attempts.
+enum CallResult<T> {
+    case success(T)
+    case failed
+    /// The run stopped before the first attempt went out: nothing to record.
+    case notStarted
+}
+
+extension RunEngine {
+    /// Runs `operation` until it succeeds, fails for good, or the run stops, under the stage's
+    /// slots and the gate's limits, retrying as the stage's policy says; fills in the attempts,
+    /// latency and failure of `outcome`.
+    ///
+    /// Reserves `price` from the budget just before the first attempt (after waiting for a
+    /// slot), so that calls queued behind a slot never hold budget they may not use. A stage slot
+    /// is held during an attempt, not during the wait before the next one.
+    func attempts<T>(_ runtime: StageRuntime, gate: ProviderGate, price: Double, outcome: inout ItemOutcome,
+                     _ operation: () async throws(CallFailure) -> T) async -> CallResult<T> {
+        var attempt = 0
+        while true {
+            attempt += 1
+            var failure: CallFailure
+            do {
+                try await runtime.slots.acquire()
+            } catch {
+                if attempt == 1 { return .notStarted }
+                outcome.status = .cancelled
+                outcome.failureClass = .cancelled
+                outcome.message = "cancelled before attempt \(attempt)"
+                return .failed
+            }
+            if attempt == 1 {
+                // Waiting for a slot is not being in flight; a stop while waiting means never started.
+                guard !control.isStopping else {
+                    runtime.slots.release()
+                    return .notStarted
+                }
+                if !budget.reserve(price) {
+                    control.stop(.budget)
+                    runtime.slots.release()
+                    return .notStarted
+                }
+                runtime.stats.started()
+            }
+            let started = ContinuousClock.now
+            do {
+                if let refusal = gate.givenUp { throw refusal }
+                let value = try await gate.call(control: control) { try await operation() }
+                outcome.attempts = attempt
+                outcome.latencyMS = Self.milliseconds(since: started)
+                runtime.slots.release()
+                gate.record(nil)
+                return .success(value)
+            } catch let error as CallFailure {
+                failure = error
+            } catch is RunControl.Stopped {
+                runtime.slots.release()
+                if attempt == 1 {
+                    runtime.stats.withdrawn()
+                    return .notStarted
+                }
+                outcome.status = .cancelled
+                outcome.failureClass = .cancelled
+                outcome.message = "the run stopped before attempt \(attempt)"
+                outcome.attempts = attempt - 1
+                return .failed
+            } catch {
+                failure = CallFailure(.cancelled, "cancelled")
+            }
+            runtime.slots.release()
+            outcome.attempts = attempt
+            outcome.latencyMS = Self.milliseconds(since: started)
+            if failure.failureClass != .cancelled { gate.record(failure) }
+            outcome.failureClass = failure.failureClass
+            outcome.message = secrets.redact(failure.message)
+            if failure.failureClass == .cancelled {
+                outcome.status = .cancelled
+                outcome.message = "cancelled while in flight (the run was interrupted)"
+                return .failed
+            }
+            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return .failed }
+            let wait = runtime.retry.seconds(after: failure, attempt: attempt)
+            do {
+                try await control.sleep(until: .now + .seconds(wait))
+            } catch {
+                outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
+                return .failed
+            }
+        }
+    }
+}
