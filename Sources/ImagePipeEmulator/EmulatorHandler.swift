@@ -60,6 +60,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         default:
             break
         }
+        if path.hasPrefix("/capture/") { return capture(context: context, head: head, path: path, headers: headers, body: body) }
         let wire: WireFormat
         var model = ""
         if head.method == .POST, path.hasSuffix("/images/generations") || path.hasSuffix("/images/edits") {
@@ -112,6 +113,25 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Pixels drawn on the event loop itself; larger images are drawn on another thread.
     static let smallImage = 128 * 128
+
+    /// A stand-in CMS or Slack: every request is kept; Slack-like paths answer `ok` as text,
+    /// others a JSON document with an id. A path with `/flaky-503/` answers its first request
+    /// with 503 and `Retry-After: 0`, `/flaky-429/` with 429.
+    private func capture(context: ChannelHandlerContext, head: HTTPRequestHead, path: String, headers: [(String, String)], body: [UInt8]) {
+        let seen = stats.capture(.init(method: head.method.rawValue, path: path, headers: headers, body: String(decoding: body, as: UTF8.self)))
+        for status in [503, 429] where path.contains("/flaky-\(status)/") && seen == 1 {
+            var answer = EmulatorAnswer(status: status, json: .object([("error", .string("try again"))]))
+            answer.headers.append(("Retry-After", "0"))
+            return send(context: context, head: head, answer, counted: false)
+        }
+        if path.contains("/slack") {
+            var answer = EmulatorAnswer(status: 200, json: .null)
+            answer.headers = [("Content-Type", "text/plain")]
+            answer.body = Array("ok".utf8)
+            return send(context: context, head: head, answer, counted: false)
+        }
+        send(context: context, head: head, EmulatorAnswer(status: 200, json: .object([("ok", .bool(true)), ("id", .int(seen * 1000 + path.count))])), counted: false)
+    }
 
     private func send(context: ChannelHandlerContext, head: HTTPRequestHead, _ answer: EmulatorAnswer, counted: Bool) {
         if counted {

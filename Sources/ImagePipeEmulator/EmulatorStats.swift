@@ -12,8 +12,29 @@ public final class EmulatorStats: @unchecked Sendable {
     private var byPrompt: [String: Int] = [:]
     private var arrivals: [Double] = []
     private var statuses: [Int: Int] = [:]
+    private var captures: [CapturedRequest] = []
+    private var capturesByPath: [String: Int] = [:]
 
     public init() {}
+
+    /// A request to a `/capture/…` route (a stand-in CMS or Slack), kept whole for tests.
+    public struct CapturedRequest: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [(String, String)]
+        public var body: String
+    }
+
+    /// Keeps a captured request; returns how many times its path has been asked for.
+    func capture(_ request: CapturedRequest) -> Int {
+        lock.withLock {
+            captures.append(request)
+            capturesByPath[request.path, default: 0] += 1
+            return capturesByPath[request.path]!
+        }
+    }
+
+    public var captured: [CapturedRequest] { lock.withLock { captures } }
 
     /// Counts a generation request; returns how many times this prompt has been asked for,
     /// this one included.
@@ -61,6 +82,8 @@ public final class EmulatorStats: @unchecked Sendable {
             peakInFlight = inFlight
             byPrompt = [:]
             arrivals = []
+            captures = []
+            capturesByPath = [:]
             statuses = [:]
         }
     }
@@ -88,6 +111,10 @@ public final class EmulatorStats: @unchecked Sendable {
             ("by_prompt", .object(s.byPrompt.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
             ("statuses", .object(s.statuses.sorted { $0.key < $1.key }.map { (String($0.key), .int($0.value)) })),
             ("arrivals", .array(s.arrivals.map { .double($0) })),
+            ("captured", .array(captured.map { c in
+                .object([("method", .string(c.method)), ("path", .string(c.path)),
+                         ("headers", .object(c.headers.map { ($0.0, .string($0.1)) })), ("body", .string(c.body))])
+            })),
         ])
     }
 

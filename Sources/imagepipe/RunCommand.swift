@@ -108,10 +108,9 @@ struct RunCommand: AsyncParsableCommand {
         if !rendered.isEmpty { FileHandle.standardError.write(Data(rendered.utf8)) }
         guard let pipeline = outcome.pipeline, let report, !outcome.diagnostics.hasErrors else { throw ExitCode(ExitStatus.invalid) }
 
-        let unsupported = RunEngine.unsupportedStages(in: pipeline)
-        if !unsupported.isEmpty {
-            let names = unsupported.map { "'\($0.name)' (\($0.spec.kind.name))" }.joined(separator: ", ")
-            FileHandle.standardError.write(Data("\(file): error: this version of imagepipe runs generate and edit stages only; stage \(names) cannot run yet\n".utf8))
+        let missing = RunEngine.missingSettings(in: pipeline, environment: ProcessInfo.processInfo.environment)
+        if !missing.isEmpty {
+            FileHandle.standardError.write(Data(missing.map { "\(file): error: \($0)\n" }.joined().utf8))
             throw ExitCode(ExitStatus.invalid)
         }
 
@@ -147,6 +146,17 @@ struct RunCommand: AsyncParsableCommand {
         engine.onFailure = { progress.failure($0) }
         engine.onLedgerFailure = { progress.message("warning: " + $0) }
 
+        let notifier = Notifier(specs: pipeline.spec.notify, secrets: secrets)
+        notifier.onWarning = { progress.message($0) }
+        let displayManifest = manifest ?? RelativePath.join(pipeline.displayOutputDirectory, "manifest.jsonl")
+        let runID = engine.runID.map(String.init) ?? UUID().uuidString
+        func summary(_ event: NotifySpec.Event, status: String, result: RunEngine.Result?) -> Notifier.Summary {
+            Notifier.Summary(pipeline: pipeline.spec.name, runID: runID, event: event, status: status,
+                             stages: result?.stages ?? engine.stageStats.map(\.snapshot), costUSD: result?.spentUSD ?? 0,
+                             duration: result?.duration ?? 0, manifest: displayManifest)
+        }
+        await notifier.send(summary(.start, status: "running", result: nil))
+
         let runTask = Task { await engine.run() }
         let grace = self.grace
         let trap = SignalTrap(onFirst: { signo in
@@ -170,7 +180,10 @@ struct RunCommand: AsyncParsableCommand {
 
         let status = result.stopReason == .interrupted ? ExitStatus.interrupted : result.allSucceeded ? ExitStatus.ok : ExitStatus.itemsFailed
         engine.closeLedger(result: result, exitCode: status)
-        let displayManifest = manifest ?? RelativePath.join(pipeline.displayOutputDirectory, "manifest.jsonl")
+        let ending = result.stopReason == .interrupted ? "interrupted" : result.stopReason == .budget ? "budget_reached"
+            : result.allSucceeded ? "succeeded" : "failed"
+        await notifier.send(summary(.finish, status: ending, result: result))
+        await notifier.shutdown()
         print(secrets.redact(RunSummaryPrinter.text(result, displayManifest: displayManifest, budget: pipeline.spec.budgetUSD)), terminator: "")
         if status != ExitStatus.ok { throw ExitCode(status) }
     }

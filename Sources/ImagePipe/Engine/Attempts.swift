@@ -15,7 +15,9 @@ extension RunEngine {
     ///
     /// Reserves `price` from the budget just before the first attempt (after waiting for a
     /// slot), so that calls queued behind a slot never hold budget they may not use. A stage slot
-    /// is held during an attempt, not during the wait before the next one.
+    /// is held during an attempt, not during the wait before the next one. On success the slot
+    /// is still held: the caller releases it once the result is written and recorded, so that a
+    /// stage never has more than `concurrency` results that a crash could lose.
     func attempts<T>(_ runtime: StageRuntime, gate: ProviderGate, price: Double, outcome: inout ItemOutcome,
                      _ operation: () async throws(CallFailure) -> T) async -> CallResult<T> {
         var attempt = 0
@@ -50,7 +52,6 @@ extension RunEngine {
                 let value = try await gate.call(control: control) { try await operation() }
                 outcome.attempts = attempt
                 outcome.latencyMS = Self.milliseconds(since: started)
-                runtime.slots.release()
                 gate.record(nil)
                 return .success(value)
             } catch let error as CallFailure {

@@ -25,6 +25,12 @@ public struct ItemOutcome: Sendable {
     public var attempts = 0
     public var latencyMS: Int?
     public var costUSD: Double?
+    /// Integrations: the object URL or request URL, the object's ETag, the answer's status.
+    public var url: String?
+    public var etag: String?
+    public var httpStatus: Int?
+    /// What the ledger keeps of an integration's answer (JSON), for cache hits downstream.
+    public var response: String?
 
     public init(stage: String, key: String, status: Status) {
         self.stage = stage
@@ -50,6 +56,9 @@ public struct ItemOutcome: Sendable {
         o.add("width", width)
         o.add("height", height)
         o.add("bytes", bytes)
+        o.add("url", url)
+        o.add("etag", etag)
+        o.add("http_status", httpStatus)
         o.add("attempts", attempts)
         o.add("latency_ms", latencyMS)
         o.add("cost_usd", costUSD)

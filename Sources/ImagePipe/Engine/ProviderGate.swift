@@ -20,6 +20,14 @@ public final class ProviderGate: @unchecked Sendable {
         limiter = RateLimiter(limit: provider.rateLimit)
     }
 
+    /// For an integration stage (a store, a CMS): no limits of its own beyond the stage's, but a
+    /// 429 still pauses it and refused credentials still stop it early.
+    public init(name: String) {
+        self.name = name
+        slots = nil
+        limiter = RateLimiter(limit: nil)
+    }
+
     /// Set once the key has been refused `authFailuresToGiveUp` times in a row.
     public var givenUp: CallFailure? { lock.withLock { refusal } }
 
@@ -41,7 +49,7 @@ public final class ProviderGate: @unchecked Sendable {
             if let failure, failure.failureClass == .auth {
                 authFailuresInARow += 1
                 if authFailuresInARow >= Self.authFailuresToGiveUp, refusal == nil {
-                    refusal = CallFailure(.auth, "provider '\(name)' refused the API key \(authFailuresInARow) times in a row (\(failure.message)); its remaining items were not sent")
+                    refusal = CallFailure(.auth, "'\(name)' refused the credentials \(authFailuresInARow) times in a row (\(failure.message)); its remaining items were not sent")
                 }
             } else if failure == nil || failure?.failureClass != .auth {
                 authFailuresInARow = 0

@@ -29,7 +29,7 @@ public final class RunEngine: @unchecked Sendable {
     private var rootsBySource: [String: [StageRuntime]] = [:]
     let admission: AsyncSemaphore
     let ledger: Ledger?
-    let runID: Int64?
+    public let runID: Int64?
     let cache: LedgerSnapshot
     let writer: LedgerWriter?
     /// With `--retry-failed`: the items to retry.
@@ -37,13 +37,12 @@ public final class RunEngine: @unchecked Sendable {
     /// Told about every failure as it happens (progress prints it).
     public var onFailure: (@Sendable (ItemOutcome) -> Void)?
 
-    /// Stage kinds this version runs; the others are refused before anything is called.
-    public static func unsupportedStages(in pipeline: CompiledPipeline) -> [CompiledStage] {
-        pipeline.stages.filter {
-            switch $0.spec.kind {
-            case .generate, .edit: return false
-            case .s3Upload, .http: return true
-            }
+    /// What a run needs from the environment beyond the pipeline's own `${…}`: S3 credentials.
+    /// Checked before anything is called; each problem is one line.
+    public static func missingSettings(in pipeline: CompiledPipeline, environment: [String: String]) -> [String] {
+        pipeline.stages.compactMap { stage in
+            guard case .s3Upload(let spec) = stage.spec.kind, S3Uploader.credentials(spec, environment: environment) == nil else { return nil }
+            return "stage '\(stage.name)' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"
         }
     }
 
@@ -54,7 +53,8 @@ public final class RunEngine: @unchecked Sendable {
     /// With a `ledger` (locked by the caller), finished work is skipped and every result is
     /// recorded; without one, everything runs and only the manifest records it.
     public init(pipeline: CompiledPipeline, plan: PlanReport, secrets: SecretSet, options: RunOptions = RunOptions(),
-                control: RunControl = RunControl(), ledger: Ledger? = nil) throws(SetupFailure) {
+                control: RunControl = RunControl(), ledger: Ledger? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(SetupFailure) {
         self.pipeline = pipeline
         self.ledger = ledger
         if let ledger {
@@ -98,8 +98,20 @@ public final class RunEngine: @unchecked Sendable {
         for stage in pipeline.stages {
             let image: ImageStageSpec? = { switch stage.spec.kind { case .generate(let s), .edit(let s): return s; default: return nil } }()
             let price = stage.model.flatMap { PriceTable.price(model: $0, provider: stage.provider, size: image?.size, resolution: image?.resolution)?.usd }
-            let runtime = StageRuntime(stage: stage, gate: stage.provider.flatMap { gates[$0.name] }, provider: stage.provider.flatMap { providers[$0.name] },
+            let gate = stage.provider.flatMap { gates[$0.name] } ?? (image == nil ? ProviderGate(name: "stage '\(stage.name)'") : nil)
+            let runtime = StageRuntime(stage: stage, gate: gate, provider: stage.provider.flatMap { providers[$0.name] },
                                        price: price, expected: expected[stage.name] ?? 0)
+            if case .s3Upload(let spec) = stage.spec.kind {
+                guard let credentials = S3Uploader.credentials(spec, environment: environment) else {
+                    throw SetupFailure(description: Self.missingSettings(in: pipeline, environment: environment).joined(separator: "\n"))
+                }
+                // Credentials written in the file are as secret as those from the environment.
+                for value in [credentials.accessKeyID, credentials.secretAccessKey, credentials.sessionToken].compactMap({ $0 }) { secrets.register(value) }
+                runtime.uploader = S3Uploader(transport: transport,
+                                              signer: SigV4Signer(credentials: credentials, region: S3Uploader.region(spec, environment: environment), service: "s3"),
+                                              bucket: stage.bucket ?? "", endpoint: spec.endpoint, pathStyle: spec.pathStyle,
+                                              cacheControl: spec.cacheControl, checksum: spec.checksum == "sha256")
+            }
             runtimes.append(runtime)
             byName[stage.name] = runtime
             if let parent = byName[stage.inputName] { parent.children.append(runtime) } else { rootsBySource[stage.inputName, default: []].append(runtime) }
@@ -180,7 +192,7 @@ public final class RunEngine: @unchecked Sendable {
         }
     }
 
-    private func send(_ context: ItemContext, to stages: [StageRuntime]) async {
+    func send(_ context: ItemContext, to stages: [StageRuntime]) async {
         if stages.count == 1 { return await process(stages[0], context) }
         await withDiscardingTaskGroup { group in
             for stage in stages { group.addTask { await self.process(stage, context) } }
@@ -198,13 +210,21 @@ public final class RunEngine: @unchecked Sendable {
                 units.append(context)
             }
         }
-        if units.count == 1 { return await processImage(runtime, units[0]) }
+        if units.count == 1 { return await processUnit(runtime, units[0]) }
         await withDiscardingTaskGroup { group in
-            for unit in units { group.addTask { await self.processImage(runtime, unit) } }
+            for unit in units { group.addTask { await self.processUnit(runtime, unit) } }
         }
     }
 
-    private func render(_ template: Template?, _ context: ItemContext) throws(CallFailure) -> String? {
+    private func processUnit(_ runtime: StageRuntime, _ context: ItemContext) async {
+        switch runtime.stage.spec.kind {
+        case .generate, .edit: await processImage(runtime, context)
+        case .s3Upload: await processUpload(runtime, context)
+        case .http: await processHTTP(runtime, context)
+        }
+    }
+
+    func render(_ template: Template?, _ context: ItemContext) throws(CallFailure) -> String? {
         guard let template else { return nil }
         do {
             return try TemplateRenderer.render(template, fields: context)
@@ -316,6 +336,7 @@ public final class RunEngine: @unchecked Sendable {
         do {
             try AtomicFile.write(bytes, to: absolutePath)
         } catch {
+            runtime.slots.release()
             outcome.failureClass = .local_error
             outcome.message = error.description
             return await finish(runtime, outcome, context: context, wasInFlight: true, fingerprint: fingerprint)
@@ -329,6 +350,7 @@ public final class RunEngine: @unchecked Sendable {
         await writer?.record(LedgerEntry(outcome: ledgerCopy(outcome),
                                          item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
                                          fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
+        runtime.slots.release()
         await succeed(runtime, outcome, context: context, absolutePath: absolutePath, prompt: request.prompt, wasInFlight: true)
     }
 
@@ -349,7 +371,7 @@ public final class RunEngine: @unchecked Sendable {
     }
 
     /// What the ledger keeps of an outcome: secrets masked like everywhere else.
-    private func ledgerCopy(_ outcome: ItemOutcome) -> ItemOutcome {
+    func ledgerCopy(_ outcome: ItemOutcome) -> ItemOutcome {
         var copy = outcome
         copy.prompt = copy.prompt.map(secrets.redact)
         copy.message = copy.message.map(secrets.redact)
@@ -360,7 +382,7 @@ public final class RunEngine: @unchecked Sendable {
     /// with the recorded size (and checksum, with `--verify`). A file recorded under another path
     /// (the output template changed, the work did not) is copied to `path`: true.
     private func reuse(_ entry: LedgerSnapshot.Output, at path: String) -> Bool? {
-        let recorded = entry.path, size = entry.bytes
+        guard let recorded = entry.path, let size = entry.bytes else { return nil }
         let file = pipeline.outputDirectory + "/" + recorded
         var info = stat()
         guard stat(file, &info) == 0, Int(info.st_size) == size else { return nil }
@@ -382,7 +404,7 @@ public final class RunEngine: @unchecked Sendable {
 
     /// Records the outcome (in the ledger too, unless `record` is false); after a failure,
     /// marks everything below it skipped.
-    private func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
+    func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
                         record: Bool = true) async {
         if record, let writer, outcome.status != .cached {
             await writer.record(LedgerEntry(outcome: ledgerCopy(outcome),

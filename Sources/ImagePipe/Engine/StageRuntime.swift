@@ -5,6 +5,8 @@ final class StageRuntime: @unchecked Sendable {
     let slots: AsyncSemaphore
     let gate: ProviderGate?
     let provider: ImageProvider?
+    /// `s3_upload` stages: the signed client.
+    var uploader: S3Uploader?
     let image: ImageStageSpec?
     let isEdit: Bool
     /// USD per image; nil when the model's price is unknown.

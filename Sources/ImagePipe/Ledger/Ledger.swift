@@ -134,12 +134,13 @@ public final class Ledger: @unchecked Sendable {
             return try pool.read { db in
                 var snapshot = LedgerSnapshot()
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT stage, item, fingerprint, path, sha256, bytes, width, height, attempts, cost_usd FROM item
-                    WHERE status = 'succeeded' AND path IS NOT NULL AND sha256 IS NOT NULL AND bytes IS NOT NULL
+                    SELECT stage, item, fingerprint, path, sha256, bytes, width, height, attempts, cost_usd, url, response FROM item
+                    WHERE status = 'succeeded'
                     """)
                 while let row = try rows.next() {
                     snapshot.add(stage: row[0], fingerprint: row[2], LedgerSnapshot.Output(
-                        item: row[1], path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9]))
+                        item: row[1], path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9],
+                        url: row[10], response: row[11]))
                 }
                 return snapshot
             }

@@ -42,6 +42,8 @@ public struct LedgerEntry: Sendable {
         bytes = outcome.bytes
         width = outcome.width
         height = outcome.height
+        url = outcome.url
+        response = outcome.response
         prompt = outcome.prompt
         model = outcome.model
         provider = outcome.provider

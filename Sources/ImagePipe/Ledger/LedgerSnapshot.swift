@@ -5,14 +5,17 @@ public struct LedgerSnapshot: Sendable {
     /// What a cache hit passes on.
     public struct Output: Sendable {
         public var item: String
-        /// Relative to the output folder.
-        public var path: String
-        public var sha256: String
-        public var bytes: Int
+        /// Images: relative to the output folder.
+        public var path: String?
+        public var sha256: String?
+        public var bytes: Int?
         public var width: Int?
         public var height: Int?
         public var attempts: Int
         public var costUSD: Double?
+        /// Integrations: the object URL, and what the answer held (JSON).
+        public var url: String?
+        public var response: String?
     }
 
     private var entries: [String: Output] = [:]

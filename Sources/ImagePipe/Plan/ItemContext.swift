@@ -14,7 +14,19 @@ struct ItemContext: TemplateFields {
         let head = path[0]
         if let output = outputs.first(where: { $0.stage == head }) {
             guard path.count > 1 else { return nil }
-            if path.count > 2 { return "<\(path.joined(separator: "."))>" }
+            if path.count > 2 {
+                // `{{ cms.json.id }}`: into the answer's JSON when a run has it.
+                guard let json = output.json, path[1] == "json" else { return "<\(path.joined(separator: "."))>" }
+                var value: JSONValue? = json
+                for step in path[2...] {
+                    if case .array(let items)? = value, let index = Int(step) {
+                        value = items.indices.contains(index) ? items[index] : nil
+                    } else {
+                        value = value?[step]
+                    }
+                }
+                return value.map(StageOutput.text)
+            }
             return output.value(path[1])
         }
         if path.count == 1 {
@@ -36,6 +48,24 @@ struct StageOutput {
     var stage: String
     var values: [(name: String, value: String)]
     var constants: [String: String]
+    /// An `http` stage's answer, for `{{ stage.json.field }}`.
+    var json: JSONValue?
+
+    init(stage: String, values: [(name: String, value: String)], constants: [String: String], json: JSONValue? = nil) {
+        self.stage = stage
+        self.values = values
+        self.constants = constants
+        self.json = json
+    }
+
+    /// A JSON value as a template shows it: strings bare, everything else as JSON.
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s): return s
+        case .null: return ""
+        default: return value.serialized(pretty: false)
+        }
+    }
 
     /// A value this item really has (not a stage constant's placeholder).
     func itemValue(_ name: String) -> String? {

@@ -288,8 +288,8 @@ public final class PlanBuilder {
                 let fingerprint = Fingerprint.image(stage: stage, prompt: prompt, negativePrompt: negative, variant: context.variant,
                                                     matrix: context.matrix, inputSHA256: inputSHA)
                 let item = Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix)
-                if let entry = cache.success(stage: stage.name, item: item, fingerprint: fingerprint),
-                   Self.fileSize(pipeline.outputDirectory + "/" + entry.path) == entry.bytes {
+                if let entry = cache.success(stage: stage.name, item: item, fingerprint: fingerprint), let path = entry.path,
+                   Self.fileSize(pipeline.outputDirectory + "/" + path) == entry.bytes {
                     plan.summary.cached += 1
                     cachedSHA = entry.sha256
                 }

@@ -7,6 +7,8 @@ public struct NotifySpec: Sendable {
     public var webhook: Located<String>?
     public var on: [Event]
     public var message: Located<String>?
+    /// The Standard Webhooks signing secret (`whsec_…`); a secret, never printed.
+    public var secret: String?
 
     /// What `message:` templates see.
     public static let summaryFields = ["pipeline", "run_id", "event", "status", "succeeded", "failed", "skipped", "cached",
@@ -26,5 +28,6 @@ public struct NotifySpec: Sendable {
         webhook = o.string("webhook")
         on = o.strings("on")?.compactMap { Event(rawValue: $0.value) } ?? [.finish]
         message = o.string("message")
+        secret = o.string("secret")?.value
     }
 }

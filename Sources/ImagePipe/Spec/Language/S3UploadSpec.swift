@@ -8,6 +8,11 @@ public struct S3UploadSpec: Sendable {
     public var contentType: String?
     public var cacheControl: String?
     public var publicURL: Located<String>?
+    public var checksum: String?
+    /// Secrets: never printed. Nil falls back to the standard AWS environment variables.
+    public var accessKeyID: String?
+    public var secretAccessKey: String?
+    public var sessionToken: String?
 
     public static let declaration = ObjectSpec("S3UploadStage", doc: "Images → URLs: PutObject to S3 or an S3-compatible store, signed with AWS Signature Version 4.", fields: StageSpec.commonFields + [
         FieldSpec("bucket", .string(), required: true, doc: "The bucket."),
@@ -33,5 +38,9 @@ public struct S3UploadSpec: Sendable {
         contentType = o.string("content_type")?.value
         cacheControl = o.string("cache_control")?.value
         publicURL = o.string("public_url")
+        checksum = o.string("checksum")?.value
+        accessKeyID = o.string("access_key_id")?.value
+        secretAccessKey = o.string("secret_access_key")?.value
+        sessionToken = o.string("session_token")?.value
     }
 }
