@@ -27,6 +27,9 @@ public final class HTTPTransport: @unchecked Sendable {
     public init(connectionsPerHost: Int) {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connectionsPerHost))
+        // A refused connection is a `network` failure now, for the retry policy to handle;
+        // AHC would otherwise keep trying until the attempt's whole timeout has passed.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(10))
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
