@@ -11,6 +11,7 @@ extension RunEngine {
         let stage = runtime.stage
         var outcome = ItemOutcome(stage: stage.name, key: incoming.key, status: .failed)
         outcome.matrix = incoming.matrix
+        if incoming.variant > 1 { outcome.variant = incoming.variant }
         let key: String
         let body: [UInt8]
         let contentType: String
@@ -83,6 +84,7 @@ extension RunEngine {
         let stage = runtime.stage
         var outcome = ItemOutcome(stage: stage.name, key: incoming.key, status: .failed)
         outcome.matrix = incoming.matrix
+        if incoming.variant > 1 { outcome.variant = incoming.variant }
         let url: String
         var headers: [(String, String)] = []
         var body: [UInt8]?

@@ -205,7 +205,8 @@ public final class RunEngine: @unchecked Sendable {
         for variant in 1...stage.variants {
             for combination in runtime.combinations {
                 var context = incoming
-                context.variant = variant
+                // A stage without variants of its own keeps its input's (an edit of variant 2 is #2).
+                if stage.variants > 1 { context.variant = variant }
                 if !combination.isEmpty { context.matrix += combination }
                 units.append(context)
             }
@@ -238,7 +239,7 @@ public final class RunEngine: @unchecked Sendable {
         let stage = runtime.stage
         var context = incoming
         var outcome = ItemOutcome(stage: stage.name, key: context.key, status: .failed)
-        if stage.variants > 1 { outcome.variant = context.variant }
+        if context.variant > 1 { outcome.variant = context.variant }
         outcome.matrix = context.matrix
         outcome.model = stage.model
         outcome.provider = stage.provider?.name
@@ -413,7 +414,7 @@ public final class RunEngine: @unchecked Sendable {
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
         manifest.append(outcome)
-        if outcome.status != .succeeded, outcome.status != .cancelled { onFailure?(outcome) }
+        if outcome.status == .failed || outcome.status == .skipped { onFailure?(outcome) }
         guard outcome.status == .failed else { return }
         for (below, items) in runtime.descendants {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)

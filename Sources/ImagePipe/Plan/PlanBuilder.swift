@@ -207,7 +207,7 @@ public final class PlanBuilder {
             for variant in 1...stage.variants {
                 for combination in plan.combinations {
                     var context = incoming
-                    context.variant = variant
+                    if stage.variants > 1 { context.variant = variant }
                     if !combination.isEmpty { context.matrix += combination }
                     processImage(plan, context)
                 }

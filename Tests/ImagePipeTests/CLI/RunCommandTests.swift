@@ -62,6 +62,7 @@ import ImagePipeEmulator
         let again = try await CLIProcess.run(["run", "quickstart.yaml"], in: dir)
         #expect(again.status == 0)
         #expect(again.stdout.contains("hero           0       8  0"), "\(again.stdout)")
+        #expect(!again.stderr.contains("failed"), "cache hits are not failures: \(again.stderr)")
         let status = try await CLIProcess.run(["status", "quickstart.yaml"], in: dir)
         #expect(status.status == 0)
         #expect(status.stdout.contains("hero   8          0       0        8"), "\(status.stdout)")

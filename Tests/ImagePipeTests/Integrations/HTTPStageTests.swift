@@ -39,4 +39,31 @@ import ImagePipeEmulator
         #expect(run.lines(stage: "create").first?["attempts"] as? Int == 2)
         #expect(run.lines(stage: "create").first?["http_status"] as? Int == 200)
     }
+
+    @Test func eachVariantKeepsItsNumberDownstream() async throws {
+        let yaml = """
+        version: 1
+        name: variants-down
+        providers:
+          local: { kind: placeholder }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: placeholder-v1, prompt: "{{ name }}", size: 16x16, variants: 2, output: "{{ sku }}-{{ variant }}.png" }
+          notify_cms:
+            http: { from: hero, method: PUT, url: "{{BASE}}/capture/cms/{{ sku }}", json: { image: "{{ hero.path }}" } }
+        """
+        let dir = Fixtures.temporaryDirectory()
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(1)], server: emulator, directory: dir, ledger: true)
+        #expect(run.stage("notify_cms").succeeded == 2)
+        #expect(Set(run.lines(stage: "notify_cms").compactMap { $0["variant"] as? Int }) == [2])
+        #expect(Set(emulator.stats.captured.map(\.body)).count == 2)
+        let again = try await RunHarness.run(yaml, server: emulator, directory: dir, ledger: true)
+        #expect(again.stage("notify_cms").cached == 2)
+        #expect(emulator.stats.captured.count == 2)
+    }
 }
