@@ -19,6 +19,7 @@ final class SeaweedFS: @unchecked Sendable {
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
     static func locate() -> String? {
+        if let given = ProcessInfo.processInfo.environment["IMAGEPIPE_WEED"], FileManager.default.isExecutableFile(atPath: given) { return given }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         let candidates = path.split(separator: ":").map(String.init) + ["\(home)/.local/bin", "\(home)/.pyenv/shims", "/usr/local/bin"]
@@ -52,7 +53,7 @@ final class SeaweedFS: @unchecked Sendable {
             "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
         let log = folder.appendingPathComponent("weed.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         server.process.standardOutput = try FileHandle(forWritingTo: log)
         server.process.standardError = try FileHandle(forWritingTo: log)
         try server.process.run()
