@@ -78,11 +78,4 @@ public final class AsyncSemaphore: @unchecked Sendable {
             lock.unlock()
         }
     }
-
-    /// Runs `body` holding one permit.
-    public func withPermit<T>(_ body: () async throws -> T) async throws -> T {
-        try await acquire()
-        defer { release() }
-        return try await body()
-    }
 }

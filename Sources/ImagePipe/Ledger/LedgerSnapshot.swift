@@ -22,8 +22,6 @@ public struct LedgerSnapshot: Sendable {
 
     public init() {}
 
-    public var count: Int { entries.count }
-
     static func key(_ stage: String, _ item: String, _ fingerprint: String) -> String {
         stage + "\u{0}" + item + "\u{0}" + fingerprint
     }

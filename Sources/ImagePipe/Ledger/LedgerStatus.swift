@@ -17,8 +17,6 @@ public struct LedgerStatus: Sendable {
         public var name: String
         public var succeeded = 0
         public var failed: [String: Int] = [:]
-        /// Skipped or cancelled last time: still to do.
-        public var unfinished = 0
         /// Items the last run expected; nil when no run has ended.
         public var expected: Int?
         /// Items the last run found finished already.
@@ -70,7 +68,7 @@ extension Ledger {
                     switch status {
                     case "succeeded": stage.succeeded += count
                     case "failed": stage.failed[failureClass ?? "error", default: 0] += count
-                    default: stage.unfinished += count
+                    default: break  // skipped or cancelled: still pending
                     }
                     stages[name] = stage
                 }
