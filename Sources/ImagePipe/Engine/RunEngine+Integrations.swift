@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import NIOHTTP1
 
@@ -31,7 +30,10 @@ extension RunEngine {
             return await finish(runtime, outcome, context: incoming, wasInFlight: false, fingerprint: nil)
         }
         let bucket = stage.bucket ?? ""
-        outcome.path = incoming.outputs.last?.itemValue("path")
+        // The uploaded image, relative to output_dir like every manifest path.
+        outcome.path = incoming.outputs.last?.itemValue(StageOutput.fileField).map { file in
+            file.hasPrefix(pipeline.outputDirectory + "/") ? String(file.dropFirst(pipeline.outputDirectory.count + 1)) : file
+        }
         outcome.sha256 = SigV4Signer.sha256Hex(body)
         outcome.bytes = body.count
         let fingerprint = Fingerprint.hash(["s3_upload", spec.endpoint ?? "", runtime.uploader?.signer.region ?? "", String(spec.pathStyle), bucket, key,
