@@ -11,9 +11,7 @@ final class EmulatorImages: @unchecked Sendable {
     private var cache: [ImageSize: [UInt64: [UInt8]]] = [:]
 
     func png(prompt: String, size: ImageSize) -> [UInt8] {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in prompt.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let pattern = h % Self.patterns
+        let pattern = PlaceholderImage.fnv1a(prompt) % Self.patterns
         if let hit = lock.withLock({ cache[size]?[pattern] }) { return hit }
         let drawn = PlaceholderImage.png(prompt: "emulator pattern \(pattern)", width: size.width, height: size.height)
         lock.withLock { cache[size, default: [:]][pattern] = drawn }

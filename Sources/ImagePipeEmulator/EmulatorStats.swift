@@ -43,7 +43,7 @@ public final class EmulatorStats: @unchecked Sendable {
             requests += 1
             inFlight += 1
             peakInFlight = max(peakInFlight, inFlight)
-            arrivals.append(Self.seconds(ContinuousClock.now - start))
+            arrivals.append((ContinuousClock.now - start).inSeconds)
             byPrompt[prompt, default: 0] += 1
             return byPrompt[prompt]!
         }
@@ -64,7 +64,7 @@ public final class EmulatorStats: @unchecked Sendable {
     /// Arrivals in the last `window` seconds, for the emulator's own rate limit.
     func recentArrivals(within window: Double) -> (count: Int, oldest: Double?) {
         lock.withLock {
-            let now = Self.seconds(ContinuousClock.now - start)
+            let now = (ContinuousClock.now - start).inSeconds
             var n = 0
             var oldest: Double?
             for t in arrivals.reversed() {
@@ -116,9 +116,5 @@ public final class EmulatorStats: @unchecked Sendable {
                          ("headers", .object(c.headers.map { ($0.0, .string($0.1)) })), ("body", .string(c.body))])
             })),
         ])
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

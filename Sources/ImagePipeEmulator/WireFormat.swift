@@ -26,6 +26,6 @@ protocol WireFormat {
 
 extension WireFormat {
     static func header(_ headers: [(String, String)], _ name: String) -> String? {
-        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+        HeaderList.value(name, in: headers)
     }
 }

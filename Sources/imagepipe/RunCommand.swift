@@ -117,7 +117,6 @@ struct RunCommand: AsyncParsableCommand {
         try checkStageNames(pipeline)
 
         var options = RunOptions()
-        options.gracePeriod = grace
         options.manifestPath = manifest
         options.forceAll = forceAll
         options.forcedStages = Set(forceStages)

@@ -72,11 +72,7 @@ struct StatusCommand: ParsableCommand {
             let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             rows.append([s.name, String(s.succeeded), failed, s.pending.map(String.init) ?? "?", String(s.cached)])
         }
-        let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for row in rows {
-            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces) + "\n"
-        }
+        out += TextTable(rows: rows).text
         if failed {
             if status.failures.isEmpty { out += "\nNo failed items.\n" }
             for f in status.failures {

@@ -38,6 +38,13 @@ public struct ItemOutcome: Sendable {
         self.status = status
     }
 
+    /// An outcome for one unit of a stage, named as the manifest names it.
+    init(stage: String, context: ItemContext, status: Status) {
+        self.init(stage: stage, key: context.key, status: status)
+        if context.variant > 1 { variant = context.variant }
+        matrix = context.matrix
+    }
+
     /// The manifest's JSON line for this outcome (without the newline).
     public var jsonLine: String {
         var o = JSONObjectWriter()

@@ -5,7 +5,7 @@ public enum RetryAfter {
     /// `retry-after-ms` (OpenAI) wins over `Retry-After`, which is seconds or an HTTP date.
     public static func seconds(headers: [(String, String)], now: Date = Date()) -> Double? {
         func header(_ name: String) -> String? {
-            headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1.trimmingCharacters(in: .whitespaces)
+            HeaderList.value(name, in: headers)?.trimmingCharacters(in: .whitespaces)
         }
         if let ms = header("retry-after-ms").flatMap(Double.init), ms >= 0 { return ms / 1000 }
         guard let value = header("retry-after") else { return nil }

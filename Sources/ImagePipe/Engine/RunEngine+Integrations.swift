@@ -8,9 +8,7 @@ extension RunEngine {
     func processUpload(_ runtime: StageRuntime, _ incoming: ItemContext) async {
         guard !control.isStopping, case .s3Upload(let spec) = runtime.stage.spec.kind else { return }
         let stage = runtime.stage
-        var outcome = ItemOutcome(stage: stage.name, key: incoming.key, status: .failed)
-        outcome.matrix = incoming.matrix
-        if incoming.variant > 1 { outcome.variant = incoming.variant }
+        var outcome = ItemOutcome(stage: stage.name, context: incoming, status: .failed)
         let key: String
         let body: [UInt8]
         let contentType: String
@@ -38,7 +36,7 @@ extension RunEngine {
         outcome.bytes = body.count
         let fingerprint = Fingerprint.hash(["s3_upload", spec.endpoint ?? "", runtime.uploader?.signer.region ?? "", String(spec.pathStyle), bucket, key,
                                             outcome.sha256!, contentType, spec.cacheControl ?? "", spec.checksum ?? ""])
-        let item = Fingerprint.itemID(key: incoming.key, variant: incoming.variant, matrix: incoming.matrix)
+        let item = incoming.itemID
 
         var url: String
         var etag: String?
@@ -84,9 +82,7 @@ extension RunEngine {
     func processHTTP(_ runtime: StageRuntime, _ incoming: ItemContext) async {
         guard !control.isStopping, case .http(let spec) = runtime.stage.spec.kind else { return }
         let stage = runtime.stage
-        var outcome = ItemOutcome(stage: stage.name, key: incoming.key, status: .failed)
-        outcome.matrix = incoming.matrix
-        if incoming.variant > 1 { outcome.variant = incoming.variant }
+        var outcome = ItemOutcome(stage: stage.name, context: incoming, status: .failed)
         let url: String
         var headers: [(String, String)] = []
         var body: [UInt8]?
@@ -111,7 +107,7 @@ extension RunEngine {
         }
         outcome.url = url
         let fingerprint = Fingerprint.hash(["http", spec.method, url] + headers.flatMap { [$0.0.lowercased(), $0.1] } + [body.map { String(decoding: $0, as: UTF8.self) } ?? "\u{0}"])
-        let item = Fingerprint.itemID(key: incoming.key, variant: incoming.variant, matrix: incoming.matrix)
+        let item = incoming.itemID
 
         var status: Int
         var answer: JSONValue?

@@ -154,7 +154,7 @@ public final class RunEngine: @unchecked Sendable {
         await transport.shutdown()
         let elapsed = ContinuousClock.now - start
         return Result(stages: stages.map(\.stats.snapshot), stopReason: control.stopReason, spentUSD: budget.spent,
-                      duration: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                      duration: elapsed.inSeconds,
                       manifestPath: manifest.path)
     }
 
@@ -238,9 +238,7 @@ public final class RunEngine: @unchecked Sendable {
         guard !control.isStopping else { return }
         let stage = runtime.stage
         var context = incoming
-        var outcome = ItemOutcome(stage: stage.name, key: context.key, status: .failed)
-        if context.variant > 1 { outcome.variant = context.variant }
-        outcome.matrix = context.matrix
+        var outcome = ItemOutcome(stage: stage.name, context: context, status: .failed)
         outcome.model = stage.model
         outcome.provider = stage.provider?.name
 
@@ -282,9 +280,9 @@ public final class RunEngine: @unchecked Sendable {
 
         let fingerprint = Fingerprint.image(stage: stage, prompt: request.prompt, negativePrompt: request.negativePrompt, variant: context.variant,
                                             matrix: context.matrix, inputSHA256: request.inputImage.map { Hex.string(SHA256.hash(data: $0)) })
+        let item = context.itemID
         if !options.isForced(stage.name),
-           let entry = cache.success(stage: stage.name, item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
-                                     fingerprint: fingerprint),
+           let entry = cache.success(stage: stage.name, item: item, fingerprint: fingerprint),
            let moved = reuse(entry, at: outcome.path!) {
             var cached = outcome
             cached.status = .cached
@@ -296,7 +294,7 @@ public final class RunEngine: @unchecked Sendable {
             if moved {
                 // Same work, new name: copied into place and recorded under the new path.
                 await writer?.record(LedgerEntry(outcome: { var o = cached; o.status = .succeeded; o.attempts = entry.attempts; o.costUSD = entry.costUSD; return o }(),
-                                                 item: entry.item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
+                                                 item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
             }
             return await succeed(runtime, cached, context: context, absolutePath: absolutePath, prompt: request.prompt)
         }
@@ -348,9 +346,7 @@ public final class RunEngine: @unchecked Sendable {
         outcome.height = info.height
         outcome.bytes = bytes.count
         outcome.costUSD = runtime.price
-        await writer?.record(LedgerEntry(outcome: ledgerCopy(outcome),
-                                         item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
-                                         fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
+        await writer?.record(LedgerEntry(outcome: ledgerCopy(outcome), item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
         runtime.slots.release()
         await succeed(runtime, outcome, context: context, absolutePath: absolutePath, prompt: request.prompt, wasInFlight: true)
     }
@@ -399,8 +395,7 @@ public final class RunEngine: @unchecked Sendable {
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {
-        let d = ContinuousClock.now - start
-        return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+        Int(((ContinuousClock.now - start).inSeconds * 1000).rounded(.down))
     }
 
     /// Records the outcome (in the ledger too, unless `record` is false); after a failure,
@@ -409,7 +404,7 @@ public final class RunEngine: @unchecked Sendable {
                         record: Bool = true) async {
         if record, let writer, outcome.status != .cached {
             await writer.record(LedgerEntry(outcome: ledgerCopy(outcome),
-                                            item: Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix),
+                                            item: context.itemID,
                                             fingerprint: fingerprint ?? "-", finishedAt: Date().timeIntervalSince1970))
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)

@@ -48,7 +48,8 @@ public enum PlaceholderImage {
         return rgb
     }
 
-    static func fnv1a(_ text: String) -> UInt64 {
+    /// FNV-1a, 64 bits: the placeholder's (and the emulator's) choice of picture for a prompt.
+    public static func fnv1a(_ text: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h

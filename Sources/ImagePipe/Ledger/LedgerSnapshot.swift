@@ -4,7 +4,6 @@
 public struct LedgerSnapshot: Sendable {
     /// What a cache hit passes on.
     public struct Output: Sendable {
-        public var item: String
         /// Images: relative to the output folder.
         public var path: String?
         public var sha256: String?
@@ -26,8 +25,8 @@ public struct LedgerSnapshot: Sendable {
         stage + "\u{0}" + item + "\u{0}" + fingerprint
     }
 
-    mutating func add(stage: String, fingerprint: String, _ output: Output) {
-        entries[Self.key(stage, output.item, fingerprint)] = output
+    mutating func add(stage: String, item: String, fingerprint: String, _ output: Output) {
+        entries[Self.key(stage, item, fingerprint)] = output
     }
 
     public func success(stage: String, item: String, fingerprint: String) -> Output? {

@@ -79,7 +79,7 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     private func draw() {
-        let elapsed = Self.seconds(ContinuousClock.now - start)
+        let elapsed = (ContinuousClock.now - start).inSeconds
         let snapshots = stats.map(\.snapshot)
         let width = snapshots.map(\.name.count).max() ?? 0
         var lines: [String] = []
@@ -91,7 +91,7 @@ public final class ProgressReporter: @unchecked Sendable {
             if s.skipped > 0 { line += "  \(s.skipped) skipped" }
             line += "  \(s.inFlight) in flight"
             if let first = s.firstStart, done > 0 {
-                let active = max(0.001, Self.seconds(ContinuousClock.now - first))
+                let active = max(0.001, (ContinuousClock.now - first).inSeconds)
                 let rate = Double(done) / active
                 line += String(format: "  %.1f/s", rate)
                 let left = s.expected - s.finished
@@ -111,9 +111,5 @@ public final class ProgressReporter: @unchecked Sendable {
 
     private func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

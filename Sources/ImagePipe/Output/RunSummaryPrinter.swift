@@ -8,20 +8,12 @@ public enum RunSummaryPrinter {
         for s in result.stages {
             let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
             var time = "-"
-            if let first = s.firstStart, let last = s.lastEnd { time = DurationText.format(ProgressReporter.seconds(last - first)) }
+            if let first = s.firstStart, let last = s.lastEnd { time = DurationText.format((last - first).inSeconds) }
             rows.append([s.name, String(s.succeeded), String(s.cached), failed, String(s.skipped + s.cancelled), String(max(0, s.expected - s.finished)),
                          String(format: "$%.2f", s.costUSD), time])
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var out = ""
-        for (n, row) in rows.enumerated() {
-            let cells = row.enumerated().map { i, cell in
-                i == 0 || i == 3 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - cell.count) + cell
-            }
-            out += cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-            if n == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
-        }
+        // Numbers to the right; the stage name and the failures by class to the left.
+        var out = TextTable(rows: rows, rightAligned: [1, 2, 4, 5, 6, 7], underlineHeader: true).text
         var spent = String(format: "spent $%.2f", result.spentUSD)
         if let budget { spent += String(format: " of $%.2f budget", budget) }
         out += "\n\(spent) in \(DurationText.format(result.duration)); manifest: \(displayManifest)\n"

@@ -8,6 +8,9 @@ struct ItemContext: TemplateFields {
     var matrix: [(field: String, value: String)] = []
     var outputs: [StageOutput] = []
 
+    /// The ledger's name for this unit: the key, `#N` past the first variant, the matrix values.
+    var itemID: String { Fingerprint.itemID(key: key, variant: variant, matrix: matrix) }
+
     /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
     /// item's own fields, then the record.
     func text(at path: [String]) -> String? {

@@ -287,7 +287,7 @@ public final class PlanBuilder {
             if !(stage.spec.kind.name == "edit" && inputSHA == nil) {
                 let fingerprint = Fingerprint.image(stage: stage, prompt: prompt, negativePrompt: negative, variant: context.variant,
                                                     matrix: context.matrix, inputSHA256: inputSHA)
-                let item = Fingerprint.itemID(key: context.key, variant: context.variant, matrix: context.matrix)
+                let item = context.itemID
                 if let entry = cache.success(stage: stage.name, item: item, fingerprint: fingerprint), let path = entry.path,
                    Self.fileSize(pipeline.outputDirectory + "/" + path) == entry.bytes {
                     plan.summary.cached += 1

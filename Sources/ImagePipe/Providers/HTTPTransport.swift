@@ -10,7 +10,7 @@ public struct HTTPReply: Sendable {
     public var body: [UInt8]
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+        HeaderList.value(name, in: headers)
     }
 
     public var json: JSONValue? { try? JSONParser.parse(body) }
@@ -80,9 +80,6 @@ public final class HTTPTransport: @unchecked Sendable {
         }
         if error is NIOTooManyBytesError || error is ResponseAccumulator.ResponseTooBigError {
             return CallFailure(.invalid_output, "the answer from \(host) is larger than \(maximumResponseBytes / 1_048_576) MiB")
-        }
-        if let e = error as? IOError {
-            return CallFailure(.network, "\(host): \(e.description)")
         }
         // NIO's connection errors ("connection refused", resets) carry the socket error in their text.
         return CallFailure(.network, "\(host): \(error)")
