@@ -94,7 +94,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         let delay = configuration.latency + (configuration.latencyJitter > 0 ? Double.random(in: 0...configuration.latencyJitter) : 0)
         let due = NIODeadline.now() + .nanoseconds(Int64(delay * 1e9))
         let respond = { (answer: EmulatorAnswer) in
-            context.eventLoop.scheduleTask(deadline: due) { self.send(context: context, head: head, answer, counted: true) }
+            _ = context.eventLoop.scheduleTask(deadline: due) { self.send(context: context, head: head, answer, counted: true) }
         }
         let shown = decision == .garbage ? EmulatorDecision.image : decision
         if size.width * size.height <= Self.smallImage {

@@ -9,24 +9,32 @@ enum CallResult<T> {
 }
 
 extension RunEngine {
-    /// Runs `operation` until it succeeds, fails for good, or the run stops, under the stage's
-    /// slots and the gate's limits, retrying as the stage's policy says; fills in the attempts,
-    /// latency and failure of `outcome`.
+    /// Runs `call` until it succeeds, fails for good, or the run stops, under the stage's slots
+    /// and the gate's limits, retrying as the stage's policy says; fills in the attempts,
+    /// latency and failure of `outcome`. On success, `keep` runs while the slot is still held
+    /// (it writes and records the result), so that a stage never has more than `concurrency`
+    /// results that a crash could lose. The slot and the budget are settled here, on every path.
     ///
     /// Reserves `price` from the budget just before the first attempt (after waiting for a
     /// slot), so that calls queued behind a slot never hold budget they may not use. A stage slot
-    /// is held during an attempt, not during the wait before the next one. On success the slot
-    /// is still held: the caller releases it once the result is written and recorded, so that a
-    /// stage never has more than `concurrency` results that a crash could lose.
-    func attempts<T>(_ runtime: StageRuntime, gate: ProviderGate, price: Double, outcome: inout ItemOutcome,
-                     _ operation: () async throws(CallFailure) -> T) async -> CallResult<T> {
+    /// is held during an attempt, not during the wait before the next one.
+    func attempts<T, R>(_ runtime: StageRuntime, price: Double, outcome: inout ItemOutcome,
+                        call: () async throws(CallFailure) -> T,
+                        keep: (T, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
+        let gate = runtime.gate
         var attempt = 0
+        var reserved = false
+        func giveBack() {
+            if reserved { budget.settle(price, spent: false) }
+            reserved = false
+        }
         while true {
             attempt += 1
             var failure: CallFailure
             do {
                 try await runtime.slots.acquire()
             } catch {
+                giveBack()
                 if attempt == 1 { return .notStarted }
                 outcome.status = .cancelled
                 outcome.failureClass = .cancelled
@@ -44,20 +52,32 @@ extension RunEngine {
                     runtime.slots.release()
                     return .notStarted
                 }
+                reserved = true
                 runtime.stats.started()
             }
             let started = ContinuousClock.now
             do {
                 if let refusal = gate.givenUp { throw refusal }
-                let value = try await gate.call(control: control) { try await operation() }
+                let value = try await gate.call(control: control) { () async throws -> T in try await call() }
                 outcome.attempts = attempt
                 outcome.latencyMS = Self.milliseconds(since: started)
                 gate.record(nil)
-                return .success(value)
+                if reserved { budget.settle(price, spent: true) }
+                reserved = false
+                defer { runtime.slots.release() }
+                do {
+                    return .success(try await keep(value, &outcome))
+                } catch {
+                    outcome.status = .failed
+                    outcome.failureClass = error.failureClass
+                    outcome.message = secrets.redact(error.message)
+                    return .failed
+                }
             } catch let error as CallFailure {
                 failure = error
             } catch is RunControl.Stopped {
                 runtime.slots.release()
+                giveBack()
                 if attempt == 1 {
                     runtime.stats.withdrawn()
                     return .notStarted
@@ -77,15 +97,20 @@ extension RunEngine {
             outcome.failureClass = failure.failureClass
             outcome.message = secrets.redact(failure.message)
             if failure.failureClass == .cancelled {
+                giveBack()
                 outcome.status = .cancelled
                 outcome.message = "cancelled while in flight (the run was interrupted)"
                 return .failed
             }
-            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return .failed }
+            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else {
+                giveBack()
+                return .failed
+            }
             let wait = runtime.retry.seconds(after: failure, attempt: attempt)
             do {
                 try await control.sleep(until: .now + .seconds(wait))
             } catch {
+                giveBack()
                 outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
                 return .failed
             }

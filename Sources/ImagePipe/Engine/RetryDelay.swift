@@ -2,7 +2,7 @@ import Foundation
 
 /// The wait before the next attempt: the server's word when it gave one, else the policy's
 /// backoff with jitter, never longer than `max`.
-public struct RetryDelay {
+public struct RetryDelay: Sendable {
     /// A server's Retry-After is honoured up to this; past it the answer is treated as a refusal.
     public static let longestServerDelay = 3600.0
 

@@ -26,7 +26,8 @@ public final class RunEngine: @unchecked Sendable {
     let transport: HTTPTransport
     public let manifest: ManifestWriter
     let stages: [StageRuntime]
-    private var rootsBySource: [String: [StageRuntime]] = [:]
+    private let rootsBySource: [String: [StageRuntime]]
+    let probe: CacheProbe
     let admission: AsyncSemaphore
     let ledger: Ledger?
     public let runID: Int64?
@@ -40,10 +41,7 @@ public final class RunEngine: @unchecked Sendable {
     /// What a run needs from the environment beyond the pipeline's own `${…}`: S3 credentials.
     /// Checked before anything is called; each problem is one line.
     public static func missingSettings(in pipeline: CompiledPipeline, environment: [String: String]) -> [String] {
-        pipeline.stages.compactMap { stage in
-            guard case .s3Upload(let spec) = stage.spec.kind, S3Uploader.credentials(spec, environment: environment) == nil else { return nil }
-            return "stage '\(stage.name)' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"
-        }
+        pipeline.stages.flatMap { stage in stage.body.missingSettings(environment: environment).map { "stage '\(stage.name)' \($0)" } }
     }
 
     public struct SetupFailure: Error, CustomStringConvertible {
@@ -86,6 +84,8 @@ public final class RunEngine: @unchecked Sendable {
             throw SetupFailure(description: error.description)
         }
 
+        probe = CacheProbe(outputDirectory: pipeline.outputDirectory, verify: options.verify, mayCopy: true)
+
         var gates: [String: ProviderGate] = [:]
         var providers: [String: ImageProvider] = [:]
         for spec in pipeline.spec.providers {
@@ -93,30 +93,25 @@ public final class RunEngine: @unchecked Sendable {
             providers[spec.name] = ProviderFactory.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
         }
         let expected = Dictionary(plan.stages.map { ($0.name, $0.items) }, uniquingKeysWith: { a, _ in a })
+        // Built from the leaves up, so that each stage is made with its children.
         var byName: [String: StageRuntime] = [:]
-        var runtimes: [StageRuntime] = []
-        for stage in pipeline.stages {
-            let image: ImageStageSpec? = { switch stage.spec.kind { case .generate(let s), .edit(let s): return s; default: return nil } }()
-            let price = stage.model.flatMap { PriceTable.price(model: $0, provider: stage.provider, size: image?.size, resolution: image?.resolution)?.usd }
-            let gate = stage.provider.flatMap { gates[$0.name] } ?? (image == nil ? ProviderGate(name: "stage '\(stage.name)'") : nil)
-            let runtime = StageRuntime(stage: stage, gate: gate, provider: stage.provider.flatMap { providers[$0.name] },
-                                       price: price, expected: expected[stage.name] ?? 0)
-            if case .s3Upload(let spec) = stage.spec.kind {
-                guard let credentials = S3Uploader.credentials(spec, environment: environment) else {
-                    throw SetupFailure(description: Self.missingSettings(in: pipeline, environment: environment).joined(separator: "\n"))
-                }
-                // Credentials written in the file are as secret as those from the environment.
-                for value in [credentials.accessKeyID, credentials.secretAccessKey, credentials.sessionToken].compactMap({ $0 }) { secrets.register(value) }
-                runtime.uploader = S3Uploader(transport: transport,
-                                              signer: SigV4Signer(credentials: credentials, region: S3Uploader.region(spec, environment: environment), service: "s3"),
-                                              bucket: stage.bucket ?? "", endpoint: spec.endpoint, pathStyle: spec.pathStyle,
-                                              cacheControl: spec.cacheControl, checksum: spec.checksum == "sha256")
+        for stage in pipeline.stages.reversed() {
+            let setup = ConnectionSetup(stage: stage.name, transport: transport, environment: environment, secrets: secrets,
+                                        workingDirectory: pipeline.files.directory, provider: stage.provider.flatMap { providers[$0.name] })
+            let connection: (any StageConnection)?
+            do {
+                connection = try stage.body.connect(setup)
+            } catch {
+                throw SetupFailure(description: error.description)
             }
-            runtimes.append(runtime)
-            byName[stage.name] = runtime
-            if let parent = byName[stage.inputName] { parent.children.append(runtime) } else { rootsBySource[stage.inputName, default: []].append(runtime) }
+            let unitEnvironment = UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment, needsFingerprint: true,
+                                                  connection: connection)
+            let gate = stage.provider.flatMap { gates[$0.name] } ?? ProviderGate(name: "stage '\(stage.name)'")
+            byName[stage.name] = StageRuntime(stage: stage, environment: unitEnvironment, gate: gate, expected: expected[stage.name] ?? 0,
+                                              children: pipeline.children(of: stage.name).compactMap { byName[$0.name] })
         }
-        stages = runtimes
+        stages = pipeline.stages.compactMap { byName[$0.name] }
+        rootsBySource = Dictionary(grouping: stages.filter { byName[$0.stage.inputName] == nil }, by: \.stage.inputName)
     }
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
@@ -172,11 +167,9 @@ public final class RunEngine: @unchecked Sendable {
                 guard let (record, location) = next else { break }
                 count += 1
                 if let limit = options.limit, count > limit { break }
-                var key = String(count)
-                if let template = source.key {
-                    guard let rendered = try? TemplateRenderer.render(template, fields: record), !rendered.isEmpty else { continue }
-                    key = rendered
-                }
+                // The plan checked every key before the run; one that fails now (the file changed
+                // underneath) is left out, as the plan would report it.
+                guard let key = try? ItemKey.resolve(source.key, record: record, row: count, source: source.name) else { continue }
                 if let unfinishedKeys, !unfinishedKeys.contains(key) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
@@ -200,171 +193,90 @@ public final class RunEngine: @unchecked Sendable {
     }
 
     private func process(_ runtime: StageRuntime, _ incoming: ItemContext) async {
-        let stage = runtime.stage
-        var units: [ItemContext] = []
-        for variant in 1...stage.variants {
-            for combination in runtime.combinations {
-                var context = incoming
-                // A stage without variants of its own keeps its input's (an edit of variant 2 is #2).
-                if stage.variants > 1 { context.variant = variant }
-                if !combination.isEmpty { context.matrix += combination }
-                units.append(context)
-            }
-        }
-        if units.count == 1 { return await processUnit(runtime, units[0]) }
+        let expansion = runtime.stage.expansion
+        if expansion.isIdentity { return await processUnit(runtime, incoming) }
         await withDiscardingTaskGroup { group in
-            for unit in units { group.addTask { await self.processUnit(runtime, unit) } }
+            for unit in expansion.units(of: incoming) { group.addTask { await self.processUnit(runtime, unit) } }
         }
     }
 
-    private func processUnit(_ runtime: StageRuntime, _ context: ItemContext) async {
-        switch runtime.stage.spec.kind {
-        case .generate, .edit: await processImage(runtime, context)
-        case .s3Upload: await processUpload(runtime, context)
-        case .http: await processHTTP(runtime, context)
-        }
-    }
-
-    func render(_ template: Template?, _ context: ItemContext) throws(CallFailure) -> String? {
-        guard let template else { return nil }
-        do {
-            return try TemplateRenderer.render(template, fields: context)
-        } catch {
-            throw CallFailure(.local_error, "the item has no field '\(error.path)'")
-        }
-    }
-
-    private func processImage(_ runtime: StageRuntime, _ incoming: ItemContext) async {
+    /// One unit through one stage, the same for every kind: render → fingerprint → cache →
+    /// `--only` → attempts (under the limits and the budget) → commit → ledger → downstream.
+    private func processUnit(_ runtime: StageRuntime, _ unit: ItemContext) async {
         guard !control.isStopping else { return }
-        let stage = runtime.stage
-        var context = incoming
-        var outcome = ItemOutcome(stage: stage.name, context: context, status: .failed)
-        outcome.model = stage.model
-        outcome.provider = stage.provider?.name
-
-        let request: ImageRequest
-        let absolutePath: String
-        do throws(CallFailure) {
-            let prompt = try render(stage.prompt, context) ?? ""
-            outcome.prompt = prompt
-            guard let relative = try render(stage.output, context), !relative.hasPrefix("/"),
-                  let normalized = RelativePath.normalize(relative), !normalized.isEmpty else {
-                throw CallFailure(.local_error, "the output path leaves output_dir")
-            }
-            outcome.path = normalized
-            absolutePath = pipeline.outputDirectory + "/" + normalized
-            var input: [UInt8]?
-            var inputPath: String?
-            if runtime.isEdit {
-                if let field = try render(stage.image, context) {
-                    inputPath = pipeline.files.resolve(field)
-                } else {
-                    inputPath = context.outputs.last?.value(StageOutput.fileField)
-                }
-                guard let path = inputPath, let data = FileManager.default.contents(atPath: path) else {
-                    throw CallFailure(.local_error, "cannot read the input image \(inputPath ?? "(none)")")
-                }
-                input = Array(data)
-            }
-            let spec = runtime.image
-            request = ImageRequest(stage: stage.name, key: context.key, variant: context.variant, model: stage.model ?? "", prompt: prompt,
-                                   negativePrompt: try render(stage.negativePrompt, context), size: spec?.size, aspectRatio: spec?.aspectRatio,
-                                   resolution: spec?.resolution, seed: spec?.seed, quality: spec?.quality, background: spec?.background,
-                                   outputFormat: spec?.outputFormat, inputImage: input, inputImagePath: inputPath, outputPath: absolutePath,
-                                   timeout: stage.timeout)
-        } catch {
-            outcome.failureClass = error.failureClass
-            outcome.message = error.message
-            return await finish(runtime, outcome, context: context, wasInFlight: false, fingerprint: nil)
-        }
-
-        let fingerprint = Fingerprint.image(stage: stage, prompt: request.prompt, negativePrompt: request.negativePrompt, variant: context.variant,
-                                            matrix: context.matrix, inputSHA256: request.inputImage.map { Hex.string(SHA256.hash(data: $0)) })
-        let item = context.itemID
-        if !options.isForced(stage.name),
-           let entry = cache.success(stage: stage.name, item: item, fingerprint: fingerprint),
-           let moved = reuse(entry, at: outcome.path!) {
-            var cached = outcome
-            cached.status = .cached
-            cached.sha256 = entry.sha256
-            cached.width = entry.width
-            cached.height = entry.height
-            cached.bytes = entry.bytes
-            cached.attempts = 0
-            if moved {
-                // Same work, new name: copied into place and recorded under the new path.
-                await writer?.record(LedgerEntry(outcome: { var o = cached; o.status = .succeeded; o.attempts = entry.attempts; o.costUSD = entry.costUSD; return o }(),
-                                                 item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
-            }
-            return await succeed(runtime, cached, context: context, absolutePath: absolutePath, prompt: request.prompt)
-        }
-        if let only = options.only, only != stage.name {
-            // `--only`: other stages pass on what the ledger holds and run nothing.
-            if runtime.children.contains(where: { $0.name == only || $0.descendants.contains { $0.stage.name == only } }) {
-                var skipped = outcome
-                skipped.status = .skipped
-                skipped.message = "not run (--only \(only)): stage '\(stage.name)' has not finished this item; run it first"
-                return await finish(runtime, skipped, context: context, wasInFlight: false, fingerprint: nil, record: false)
-            }
-            return
-        }
-
-        guard let provider = runtime.provider, let gate = runtime.gate else {
-            // The compiler gives every image stage a provider; this guards the engine's own use.
-            outcome.failureClass = .local_error
-            outcome.message = "stage '\(stage.name)' has no provider"
-            return await finish(runtime, outcome, context: context, wasInFlight: false, fingerprint: fingerprint)
-        }
-        let price = runtime.price ?? 0
-        let result = await attempts(runtime, gate: gate, price: price, outcome: &outcome) { () async throws(CallFailure) -> ([UInt8], ImageInfo) in
-            let image = try await provider.generate(request)
-            do throws(ImageInspector.Problem) {
-                return (image.bytes, try ImageInspector.inspect(image.bytes))
-            } catch {
-                throw CallFailure(.invalid_output, "the provider's answer is not a usable image: \(error.description)")
-            }
-        }
-        if case .notStarted = result { return }
-        var produced: (bytes: [UInt8], info: ImageInfo)?
-        if case .success(let value) = result { produced = (value.0, value.1) }
-        // Started means reserved: a failed call gives its reservation back.
-        budget.settle(price, spent: produced != nil)
-        guard let (bytes, info) = produced else {
-            return await finish(runtime, outcome, context: context, wasInFlight: true, fingerprint: fingerprint)
-        }
+        var outcome = ItemOutcome(stage: runtime.name, context: unit, status: .failed)
+        outcome.model = runtime.stage.model
+        outcome.provider = runtime.stage.provider?.name
+        let prepared: any PreparedUnit
         do {
-            try AtomicFile.write(bytes, to: absolutePath)
+            prepared = try runtime.stage.body.prepare(unit, runtime.environment)
         } catch {
-            runtime.slots.release()
             outcome.failureClass = .local_error
-            outcome.message = error.description
-            return await finish(runtime, outcome, context: context, wasInFlight: true, fingerprint: fingerprint)
+            outcome.message = error.message
+            return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil)
         }
-        outcome.status = .succeeded
-        outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
-        outcome.width = info.width
-        outcome.height = info.height
-        outcome.bytes = bytes.count
-        outcome.costUSD = runtime.price
-        await writer?.record(LedgerEntry(outcome: ledgerCopy(outcome), item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
-        runtime.slots.release()
-        await succeed(runtime, outcome, context: context, absolutePath: absolutePath, prompt: request.prompt, wasInFlight: true)
+        await run(prepared, runtime, unit, outcome)
+    }
+
+    private func run<U: PreparedUnit>(_ prepared: U, _ runtime: StageRuntime, _ unit: ItemContext, _ start: ItemOutcome) async {
+        var outcome = start
+        prepared.describe(&outcome)
+        let stage = runtime.name
+        let item = unit.itemID
+        let fingerprint = prepared.fingerprint ?? "-"
+        if !options.isForced(stage), let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint),
+           let outputs = prepared.reuse(entry, probe, into: &outcome) {
+            outcome.status = .cached
+            if outputs.recordAgain {
+                // Same work, new name: copied into place and recorded under the new path.
+                var moved = outcome
+                moved.status = .succeeded
+                moved.attempts = entry.attempts
+                moved.costUSD = entry.costUSD
+                await record(moved, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
+            }
+            return await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: false)
+        }
+        if let only = options.only, only != stage {
+            // `--only`: other stages pass on what the ledger holds and run nothing.
+            guard runtime.feeds(only) else { return }
+            outcome.status = .skipped
+            outcome.failureClass = nil
+            outcome.message = "not run (--only \(only)): stage '\(stage)' has not finished this item; run it first"
+            return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
+        }
+        let result = await attempts(runtime, price: prepared.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
+            try await prepared.call()
+        }, keep: { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
+            let outputs = try prepared.commit(product, into: &outcome)
+            outcome.status = .succeeded
+            await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
+            return outputs
+        })
+        switch result {
+        case .notStarted: return
+        case .failed: await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
+        case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true)
+        }
     }
 
     /// Records a success (or a cache hit) and sends the item on with what this stage produced.
-    private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, absolutePath: String, prompt: String,
-                         wasInFlight: Bool = false) async {
-        var context = incoming
-        await finish(runtime, outcome, context: context, wasInFlight: wasInFlight, fingerprint: nil, record: false)
+    private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
+                         wasInFlight: Bool) async {
+        await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false)
         guard !runtime.children.isEmpty else { return }
-        let display = RelativePath.join(pipeline.displayOutputDirectory, outcome.path!)
-        var values: [(name: String, value: String)] = [
-            ("path", display), ("prompt", prompt), ("sha256", outcome.sha256 ?? ""), ("width", outcome.width.map(String.init) ?? ""),
-            ("height", outcome.height.map(String.init) ?? ""), ("bytes", outcome.bytes.map(String.init) ?? ""), (StageOutput.fileField, absolutePath),
-        ]
-        if let price = runtime.price { values.append(("cost_usd", JSONValue.format(price))) }
-        context.outputs.append(StageOutput(stage: runtime.name, values: values, constants: runtime.constants))
+        var context = incoming
+        context.outputs.append(StageOutput(stage: runtime.name, values: outputs.values, constants: runtime.constants, json: outputs.json))
         await send(context, to: runtime.children)
+    }
+
+    /// Writes a success to the ledger (secrets masked); `url` is what the ledger keeps when the
+    /// manifest shows another.
+    private func record(_ outcome: ItemOutcome, item: String, fingerprint: String, url: String?) async {
+        guard let writer else { return }
+        var recorded = ledgerCopy(outcome)
+        if let url { recorded.url = url }
+        await writer.record(LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
     }
 
     /// What the ledger keeps of an outcome: secrets masked like everywhere else.
@@ -373,25 +285,6 @@ public final class RunEngine: @unchecked Sendable {
         copy.prompt = copy.prompt.map(secrets.redact)
         copy.message = copy.message.map(secrets.redact)
         return copy
-    }
-
-    /// Whether a recorded success can stand (nil when not): its file is where the ledger says,
-    /// with the recorded size (and checksum, with `--verify`). A file recorded under another path
-    /// (the output template changed, the work did not) is copied to `path`: true.
-    private func reuse(_ entry: LedgerSnapshot.Output, at path: String) -> Bool? {
-        guard let recorded = entry.path, let size = entry.bytes else { return nil }
-        let file = pipeline.outputDirectory + "/" + recorded
-        var info = stat()
-        guard stat(file, &info) == 0, Int(info.st_size) == size else { return nil }
-        if options.verify || recorded != path {
-            guard let data = FileManager.default.contents(atPath: file) else { return nil }
-            if options.verify, Hex.string(SHA256.hash(data: data)) != entry.sha256 { return nil }
-            if recorded != path {
-                do { try AtomicFile.write(Array(data), to: pipeline.outputDirectory + "/" + path) } catch { return nil }
-                return true
-            }
-        }
-        return false
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -1,41 +1,25 @@
-/// One stage as the engine runs it: its compiled form, its limits, its provider and its counts.
-final class StageRuntime: @unchecked Sendable {
+/// One stage as the engine runs it: its compiled form, what it calls through, its limits and its
+/// counts. Every property is set once, so it is shared between tasks without a lock.
+final class StageRuntime: Sendable {
     let stage: CompiledStage
-    var children: [StageRuntime] = []
+    let environment: UnitEnvironment
+    let children: [StageRuntime]
     let slots: AsyncSemaphore
-    let gate: ProviderGate?
-    let provider: ImageProvider?
-    /// `s3_upload` stages: the signed client.
-    var uploader: S3Uploader?
-    let image: ImageStageSpec?
-    let isEdit: Bool
-    /// USD per image; nil when the model's price is unknown.
-    let price: Double?
+    /// The provider's limits (shared by its stages), or the stage's own for integrations.
+    let gate: ProviderGate
     let retry: RetryDelay
-    /// Every combination of matrix values (one empty combination without a matrix).
-    let combinations: [[(field: String, value: String)]]
     /// Outputs that are the same for every item, for templates downstream.
     let constants: [String: String]
     let stats: StageStats
 
-    init(stage: CompiledStage, gate: ProviderGate?, provider: ImageProvider?, price: Double?, expected: Int) {
+    init(stage: CompiledStage, environment: UnitEnvironment, gate: ProviderGate, expected: Int, children: [StageRuntime]) {
         self.stage = stage
+        self.environment = environment
         self.gate = gate
-        self.provider = provider
-        self.price = price
+        self.children = children
         slots = AsyncSemaphore(permits: stage.concurrency)
         retry = RetryDelay(policy: stage.retry)
-        switch stage.spec.kind {
-        case .generate(let spec): image = spec; isEdit = false
-        case .edit(let spec): image = spec; isEdit = true
-        default: image = nil; isEdit = false
-        }
-        combinations = stage.matrix.reduce([[]]) { combos, axis in
-            combos.flatMap { combo in axis.values.map { combo + [(axis.field, $0)] } }
-        }
-        var constants: [String: String] = ["model": stage.model ?? "", "seed": image?.seed.map(String.init) ?? ""]
-        if case .s3Upload = stage.spec.kind { constants["bucket"] = stage.bucket ?? "" }
-        self.constants = constants
+        constants = stage.body.constants(stage: stage.name)
         stats = StageStats(name: stage.name, expected: expected)
     }
 
@@ -44,5 +28,10 @@ final class StageRuntime: @unchecked Sendable {
     /// Stages below this one, with how many of their items each of this stage's items feeds.
     var descendants: [(stage: StageRuntime, items: Int)] {
         children.flatMap { child in [(child, child.stage.fanOut)] + child.descendants.map { ($0.stage, $0.items * child.stage.fanOut) } }
+    }
+
+    /// Whether `stage` is below this one.
+    func feeds(_ stage: String) -> Bool {
+        children.contains { $0.name == stage || $0.feeds(stage) }
     }
 }

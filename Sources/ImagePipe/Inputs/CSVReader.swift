@@ -161,7 +161,7 @@ public final class CSVReader {
             }
             guard let text else {
                 return .failure(DataFileError(line: fieldLine, column: fieldColumn, "field \(values.count + 1) is not valid UTF-8",
-                                              hint: "save the file as UTF-8"))
+                                              hint: "save the file as UTF-8", rest: .rowSkipped))
             }
             values.append(text)
             if i >= stop { return .success(values) }

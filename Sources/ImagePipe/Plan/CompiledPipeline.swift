@@ -22,31 +22,36 @@ public struct CompiledSource: Sendable {
 public struct CompiledStage: Sendable {
     public var spec: StageSpec
     public var name: String { spec.name }
+    public var kindName: String { spec.kindName }
     public var inputName: String
     public var rootSource: String
     /// Upstream stages, nearest first.
     public var ancestors: [String]
-    public var provider: ProviderSpec?
     public var retry: RetryPolicy
     public var timeout: Double
     public var concurrency: Int
+    /// What the stage's kind compiled: how it plans and runs a unit.
+    var body: any StageBody
+    /// How each incoming item becomes this stage's units.
+    let expansion: UnitExpansion
 
-    public var model: String?
-    public var prompt: Template?
-    public var negativePrompt: Template?
-    public var output: Template?
-    public var image: Template?
-    public var variants = 1
-    public var matrix: [(field: String, values: [String])] = []
+    init(spec: StageSpec, inputName: String, rootSource: String, ancestors: [String], retry: RetryPolicy, timeout: Double,
+         concurrency: Int, body: any StageBody) {
+        self.spec = spec
+        self.inputName = inputName
+        self.rootSource = rootSource
+        self.ancestors = ancestors
+        self.retry = retry
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.body = body
+        expansion = UnitExpansion(variants: body.variants, matrix: body.matrix)
+    }
 
-    public var bucket: String?
-    public var objectKey: Template?
-    public var publicURL: Template?
-
-    public var url: Template?
-    public var headers: [(name: String, value: Template)] = []
-    public var json: JSONTemplate?
-
+    public var provider: ProviderSpec? { body.provider }
+    public var model: String? { body.model }
+    public var variants: Int { body.variants }
+    public var isPaid: Bool { body.isPaid }
     /// How many items this stage makes from each item it receives.
-    public var fanOut: Int { variants * matrix.reduce(1) { $0 * $1.values.count } }
+    public var fanOut: Int { expansion.fanOut }
 }

@@ -13,23 +13,17 @@ public enum Fingerprint {
     /// Bumped when what goes in changes, so that old ledgers are not misread.
     static let version = "imagepipe-fingerprint-1"
 
-    public static func image(stage: CompiledStage, prompt: String, negativePrompt: String?, variant: Int,
-                             matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
-        var fields: [String] = [version, stage.spec.kind.name]
-        if let provider = stage.provider {
+    static func image(kind: String, provider: ProviderSpec?, model: String?, spec: ImageStageSpec, prompt: String, negativePrompt: String?,
+                      variant: Int, matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
+        var fields: [String] = [version, kind]
+        if let provider {
             fields.append(provider.kind.rawValue)
             fields.append(provider.kind == .command ? provider.command.map(\.value).joined(separator: "\u{1F}") : provider.baseURL ?? "")
         }
-        let spec: ImageStageSpec? = {
-            switch stage.spec.kind {
-            case .generate(let s), .edit(let s): return s
-            default: return nil
-            }
-        }()
         fields += [
-            stage.model ?? "", prompt, negativePrompt ?? "\u{0}",
-            spec?.size?.description ?? "", spec?.aspectRatio?.description ?? "", spec?.resolution ?? "",
-            spec?.seed.map(String.init) ?? "", spec?.quality ?? "", spec?.background ?? "", spec?.outputFormat ?? "",
+            model ?? "", prompt, negativePrompt ?? "\u{0}",
+            spec.size?.description ?? "", spec.aspectRatio?.description ?? "", spec.resolution ?? "",
+            spec.seed.map(String.init) ?? "", spec.quality ?? "", spec.background ?? "", spec.outputFormat ?? "",
             String(variant), matrix.map { "\($0.field)=\($0.value)" }.joined(separator: "\u{1F}"), inputSHA256 ?? "",
         ]
         return hash(fields)

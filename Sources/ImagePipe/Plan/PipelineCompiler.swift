@@ -82,12 +82,12 @@ public struct PipelineCompiler {
         var compiled: [String: CompiledStage] = [:]
         for stage in spec.stages {
             guard let (root, ancestors) = roots[stage.name] else { continue }
-            let inputType: ItemType = stagesByName[stage.from.value].map { ItemType.output(of: $0.kind) } ?? .records
-            let accepted = ItemType.accepts(stage.kind)
+            let inputType: ItemType = stagesByName[stage.from.value].map { $0.kind.yields } ?? .records
+            let accepted = stage.kind.accepts
             if !accepted.contains(inputType) {
-                let what = stagesByName[stage.from.value].map { "stage '\($0.name)' (\($0.kind.name))" } ?? "source '\(stage.from.value)'"
-                diagnostics.error("'\(stage.name)' (\(stage.kind.name)) takes \(accepted.map(\.rawValue).joined(separator: " or ")), but \(what) yields \(inputType.rawValue)",
-                                  at: stage.from.location, hint: hint(forFeeding: stage.kind, from: inputType))
+                let what = stagesByName[stage.from.value].map { "stage '\($0.name)' (\($0.kindName))" } ?? "source '\(stage.from.value)'"
+                diagnostics.error("'\(stage.name)' (\(stage.kindName)) takes \(accepted.map(\.rawValue).joined(separator: " or ")), but \(what) yields \(inputType.rawValue)",
+                                  at: stage.from.location, hint: stage.kind.hint(whenFedWith: inputType))
                 continue
             }
             guard let source = sourcesByName[root] else { continue }
@@ -96,9 +96,8 @@ public struct PipelineCompiler {
                                       recordFieldsKnown: fields != nil, nestedFields: isJSON(source), origin: "source '\(root)'")
             for ancestor in ancestors {
                 guard let upstream = stagesByName[ancestor] else { continue }
-                scope.upstream[ancestor] = .init(fields: ItemType.outputFields(of: upstream.kind), open: ItemType.openOutputFields(of: upstream.kind))
-                if case .generate(let image) = upstream.kind { image.matrix.forEach { scope.fields.insert($0.field.value) } }
-                if case .edit(let image) = upstream.kind { image.matrix.forEach { scope.fields.insert($0.field.value) } }
+                scope.upstream[ancestor] = .init(fields: upstream.kind.outputFields, open: upstream.kind.openOutputFields)
+                upstream.config.addedFields.forEach { scope.fields.insert($0) }
             }
             scope.otherStages = Set(stagesByName.keys).subtracting(ancestors)
             compiled[stage.name] = compileStage(stage, root: root, ancestors: ancestors, inputType: inputType, scope: scope,
@@ -127,99 +126,13 @@ public struct PipelineCompiler {
 
     // MARK: stages
 
-    private func compileStage(_ stage: StageSpec, root: String, ancestors: [String], inputType: ItemType, scope baseScope: TemplateScope,
+    private func compileStage(_ stage: StageSpec, root: String, ancestors: [String], inputType: ItemType, scope: TemplateScope,
                               providers: [String: ProviderSpec], templates: [String: Located<String>]) -> CompiledStage {
-        var scope = baseScope
-        var out = CompiledStage(spec: stage, inputName: stage.from.value, rootSource: root, ancestors: ancestors, provider: nil,
-                                retry: spec.defaultRetry.overridden(by: stage.retry), timeout: stage.timeout ?? spec.defaultTimeout,
-                                concurrency: stage.concurrency ?? spec.defaultConcurrency)
-        switch stage.kind {
-        case .generate(let image), .edit(let image):
-            let isEdit: Bool
-            if case .edit = stage.kind { isEdit = true } else { isEdit = false }
-            // Provider.
-            if let name = image.provider ?? spec.defaultProvider {
-                if let provider = providers[name.value] {
-                    out.provider = provider
-                } else if image.provider != nil {
-                    reportUnknown("provider", name, among: providers.keys)
-                }
-            } else {
-                diagnostics.error("stage '\(stage.name)' names no provider", at: stage.body.location,
-                                  hint: providers.isEmpty ? "declare one under 'providers:' and add 'provider: NAME'" : "add 'provider: \(providers.keys.sorted()[0])', or set 'defaults.provider'")
-            }
-            out.model = image.model?.value
-            out.variants = image.variants
-            for (field, values) in image.matrix {
-                if scope.fields.contains(field.value) || ["key", "variant"].contains(field.value) {
-                    diagnostics.error("matrix field '\(field.value)' would hide a field of the same name", at: field.location, hint: "rename it")
-                }
-                scope.fields.insert(field.value)
-                let texts = values.compactMap { $0.json.text }
-                if Set(texts).count != texts.count {
-                    diagnostics.error("matrix field '\(field.value)' lists a value twice", at: field.location, hint: "each value makes its own images; remove the repeat")
-                }
-                out.matrix.append((field.value, texts))
-            }
-            // Prompt.
-            if let name = image.templateName {
-                if let text = templates[name.value] {
-                    out.prompt = compileTemplate(text, scope: scope, stage: stage.name)
-                } else {
-                    reportUnknown("template", name, among: templates.keys)
-                }
-            } else if let prompt = image.prompt {
-                out.prompt = compileTemplate(prompt, scope: scope, stage: stage.name)
-            }
-            if let negative = image.negativePrompt { out.negativePrompt = compileTemplate(negative, scope: scope, stage: stage.name) }
-            if let output = image.output {
-                out.output = compileTemplate(output, scope: scope, stage: stage.name)
-                if let template = out.output { checkOutputTemplate(template, at: output, stage: out) }
-            }
-            if image.resolution != nil, image.aspectRatio == nil {
-                diagnostics.error("'resolution' goes with 'aspect_ratio'", at: stage.body.keyLocation("resolution"),
-                                  hint: "add 'aspect_ratio: \"1:1\"', or use 'size:' alone")
-            }
-            if isEdit {
-                if inputType == .records {
-                    if let imageField = image.image {
-                        out.image = compileTemplate(imageField, scope: scope, stage: stage.name)
-                    } else {
-                        diagnostics.error("edit stage '\(stage.name)' reads from source '\(stage.from.value)', so it needs 'image:'", at: stage.body.location,
-                                          hint: "add 'image: \"{{ FIELD }}\"' naming the field that holds each input image's path")
-                    }
-                } else if image.image != nil {
-                    diagnostics.error("'image' is only for edits fed from a source; this one edits the images of '\(stage.from.value)'",
-                                      at: image.imageKeyLocation ?? stage.body.location, hint: "remove 'image:'")
-                }
-            }
-        case .s3Upload(let upload):
-            out.bucket = upload.bucket?.value
-            if let key = upload.key { out.objectKey = compileTemplate(key, scope: scope, stage: stage.name) }
-            if let url = upload.publicURL { out.publicURL = compileTemplate(url, scope: scope, stage: stage.name) }
-        case .http(let http):
-            if let url = http.url { out.url = compileTemplate(url, scope: scope, stage: stage.name) }
-            for (name, value) in http.headers {
-                if let located = value.located, let template = compileTemplate(located, scope: scope, stage: stage.name) {
-                    out.headers.append((name.value, template))
-                } else if case .unresolved = value.value {
-                    continue
-                }
-            }
-            if let json = http.json { out.json = compileJSON(json, scope: scope, stage: stage.name) }
-        }
-        return out
-    }
-
-    private func compileJSON(_ node: ConfigNode, scope: TemplateScope, stage: String) -> JSONTemplate {
-        switch node.value {
-        case .string:
-            guard let located = node.located, let template = compileTemplate(located, scope: scope, stage: stage) else { return .value(.null) }
-            return template.isConstant ? .value(.string(template.source)) : .template(template)
-        case .list(let items): return .array(items.map { compileJSON($0, scope: scope, stage: stage) })
-        case .map(let pairs): return .object(pairs.map { ($0.key.value, compileJSON($0.value, scope: scope, stage: stage)) })
-        default: return .value(node.json)
-        }
+        let body = stage.kind.compile(stage, scope: scope, inputType: inputType,
+                                      StageCompilation(compiler: self, providers: providers, templates: templates))
+        return CompiledStage(spec: stage, inputName: stage.from.value, rootSource: root, ancestors: ancestors,
+                             retry: spec.defaultRetry.overridden(by: stage.retry), timeout: stage.timeout ?? spec.defaultTimeout,
+                             concurrency: stage.concurrency ?? spec.defaultConcurrency, body: body)
     }
 
     // MARK: templates
@@ -243,39 +156,10 @@ public struct PipelineCompiler {
         return ok ? template : nil
     }
 
-    private func checkOutputTemplate(_ template: Template, at text: Located<String>, stage: CompiledStage) {
-        let probe = template.segments.map { segment -> String in
-            if case .literal(let s) = segment { return s }
-            return "x"
-        }.joined()
-        if probe.hasPrefix("/") || probe.hasPrefix("~") {
-            diagnostics.error("output path '\(text.value)' is absolute; it must be relative to output_dir", at: text.location,
-                              hint: "drop the leading '/'; output_dir is '\(spec.outputDir)'")
-            return
-        }
-        guard let normalized = RelativePath.normalize(probe), !normalized.isEmpty else {
-            diagnostics.error("output path '\(text.value)' leaves output_dir", at: text.location, hint: "remove the '..' parts")
-            return
-        }
-        let used = Set(template.expressions.map { $0.path[0] })
-        if stage.variants > 1, !used.contains("variant") {
-            diagnostics.error("stage '\(stage.name)' makes \(stage.variants) variants per item, but its output path has no {{ variant }}: they would overwrite each other",
-                              at: text.location, hint: "add {{ variant }} to the output path")
-        }
-        for (field, values) in stage.matrix where values.count > 1 && !used.contains(field) {
-            diagnostics.error("matrix field '\(field)' is not in the output path, so its \(values.count) values would overwrite each other",
-                              at: text.location, hint: "add {{ \(field) }} to the output path")
-        }
-        if template.isConstant {
-            diagnostics.error("output path '\(text.value)' has no fields, so every item would write the same file", at: text.location,
-                              hint: "add the item's key, like out/{{ key }}.png")
-        }
-    }
-
     private func checkOutputCollisions(_ stages: [CompiledStage]) {
         var seen: [String: String] = [:]
         for stage in spec.stages {
-            guard let template = stages.first(where: { $0.name == stage.name })?.output else { continue }
+            guard let template = stages.first(where: { $0.name == stage.name })?.body.output else { continue }
             if let other = seen[template.source] {
                 diagnostics.error("stages '\(other)' and '\(stage.name)' write to the same output path '\(template.source)'",
                                   at: stage.body.keyLocation("output"), hint: "give each stage its own folder, like \(stage.name)/{{ key }}.png")
@@ -327,30 +211,16 @@ public struct PipelineCompiler {
     }
 
     private func checkUnusedTemplates() {
-        let used = Set(spec.stages.compactMap { stage -> String? in
-            switch stage.kind {
-            case .generate(let image), .edit(let image): return image.templateName?.value
-            default: return nil
-            }
-        })
+        let used = Set(spec.stages.flatMap(\.config.templateNames))
         for (name, text) in spec.templates where !used.contains(name) {
             diagnostics.warning("template '\(name)' is never used", at: text.location, hint: "name it in a stage with 'template: \(name)', or remove it")
         }
     }
 
-    private func reportUnknown(_ what: String, _ name: Located<String>, among candidates: some Sequence<String>) {
+    func reportUnknown(_ what: String, _ name: Located<String>, among candidates: some Sequence<String>) {
         let list = Array(candidates).sorted()
         let hint = DidYouMean.hint(for: name.value, among: list) ?? (list.isEmpty ? "none is declared" : "declared: " + list.joined(separator: ", "))
         diagnostics.error("unknown \(what) '\(name.value)'", at: name.location, hint: hint)
-    }
-
-    private func hint(forFeeding kind: StageSpec.Kind, from type: ItemType) -> String {
-        switch (kind, type) {
-        case (.s3Upload, _): return "upload from a generate or edit stage"
-        case (.generate, .images): return "use an 'edit' stage to change images"
-        case (.generate, _): return "generate from a source"
-        default: return "check 'from:'"
-        }
     }
 
     private func isJSON(_ source: SourceSpec) -> Bool {

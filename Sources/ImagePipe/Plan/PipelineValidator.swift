@@ -5,6 +5,8 @@ public struct PipelineValidator {
     public var environment: [String: String]
     public var strict: Bool
     public var secrets: SecretSet
+    /// The stage kinds the language knows.
+    var registry = ComponentRegistry.builtIn
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, strict: Bool = false, secrets: SecretSet = SecretSet()) {
         self.environment = environment
@@ -21,7 +23,8 @@ public struct PipelineValidator {
     public func validate(path: String, displayPath: String? = nil) -> Outcome {
         let diagnostics = Diagnostics(strict: strict)
         let display = displayPath ?? path
-        let loader = SpecLoader(environment: environment, secrets: secrets)
+        var loader = SpecLoader(environment: environment, secrets: secrets)
+        loader.registry = registry
         guard let spec = loader.load(path: path, displayPath: display, diagnostics: diagnostics) else {
             return Outcome(pipeline: nil, diagnostics: diagnostics)
         }

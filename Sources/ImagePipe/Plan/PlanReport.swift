@@ -35,7 +35,8 @@ public struct PlanReport: Sendable {
             return unitPriceUSD.map { $0 * Double(toRun) }
         }
 
-        public var isPaid: Bool { kind == "generate" || kind == "edit" }
+        /// Whether each item is paid for (its kind's word, not its name).
+        public var isPaid = false
     }
 
     public var pipeline: String

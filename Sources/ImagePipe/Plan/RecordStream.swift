@@ -71,7 +71,7 @@ public final class RecordStream {
             guard let row = try reader.next() else { return nil }
             guard row.values.count == header.names.count else {
                 throw DataFileError(line: row.line, "this row has \(row.values.count) field\(row.values.count == 1 ? "" : "s"), the header has \(header.names.count)",
-                                    hint: "quote fields that contain commas")
+                                    hint: "quote fields that contain commas", rest: .rowSkipped)
             }
             return (.row(header, row.values), SourceLocation(file: displayPath, line: row.line, column: 1))
         case .jsonl(let reader):

@@ -7,6 +7,8 @@ import Yams
 public struct SpecLoader {
     public var environment: [String: String]
     public var secrets: SecretSet
+    /// The stage kinds the language knows.
+    var registry = ComponentRegistry.builtIn
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, secrets: SecretSet = SecretSet()) {
         self.environment = environment
@@ -39,7 +41,7 @@ public struct SpecLoader {
     public func load(text: String, file: String, diagnostics: Diagnostics) -> PipelineSpec? {
         guard let root = YAMLLoader.load(text: text, file: file, diagnostics: diagnostics) else { return nil }
         let reader = ConfigReader(file: file, environment: environment, secrets: secrets, diagnostics: diagnostics)
-        guard let object = reader.readObject(root, spec: PipelineSpec.declaration, path: "") else { return nil }
+        guard let object = reader.readObject(root, spec: registry.pipelineDeclaration, path: "") else { return nil }
         return build(object, file: file, diagnostics: diagnostics)
     }
 
@@ -65,7 +67,7 @@ public struct SpecLoader {
         }
         let stages = (o.map("stages") ?? []).compactMap { pair -> StageSpec? in
             guard case .object(let object) = pair.value.value else { return nil }
-            return StageSpec(name: pair.key.value, object: object)
+            return StageSpec(name: pair.key.value, object: object, registry: registry)
         }
         let notify = (o.list("notify") ?? []).compactMap { node -> NotifySpec? in
             guard case .object(let object) = node.value else { return nil }

@@ -6,7 +6,7 @@ import Testing
     func rows(_ bytes: [UInt8]) throws -> [[String]] {
         let dir = Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("d.csv").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let reader = try #require(CSVReader(path: path))
         var out: [[String]] = []
         while let row = try reader.next() { out.append(row.values) }

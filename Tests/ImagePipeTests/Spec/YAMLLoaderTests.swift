@@ -32,7 +32,7 @@ import Testing
         """
         let (outcome, _) = Fixtures.validate(yaml)
         #expect(Fixtures.lines(outcome) == [])
-        #expect(outcome.pipeline?.stages.first?.prompt?.source == "hero {{ name }}")
+        #expect((outcome.pipeline?.stages.first?.body as? ImageStageBody)?.prompt?.source == "hero {{ name }}")
     }
 
     @Test func invalidUTF8IsReportedAtItsLine() throws {
@@ -41,7 +41,7 @@ import Testing
         var bytes = Array("version: 1\nname: caf".utf8)
         bytes.append(0xE9)
         bytes += Array("\n".utf8)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let outcome = PipelineValidator(environment: [:]).validate(path: path, displayPath: "p.yaml")
         #expect(Fixtures.lines(outcome) == ["p.yaml:2:10: error: the file is not valid UTF-8; save it as UTF-8"])
     }

@@ -3,15 +3,17 @@
 public enum JSONSchemaGenerator {
     public static let id = "https://github.com/imagepipe/imagepipe/schemas/pipeline.schema.json"
 
-    public static func schema() -> JSONValue {
-        let root = PipelineSpec.declaration
+    public static func schema() -> JSONValue { schema(registry: .builtIn) }
+
+    static func schema(registry: ComponentRegistry) -> JSONValue {
+        let root = registry.pipelineDeclaration
         var top: [(String, JSONValue)] = [
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("$id", .string(id)),
             ("title", .string("imagepipe pipeline")),
         ]
         if case .object(let body) = object(root) { top += body }
-        var defs: [(String, JSONValue)] = DeclarationWalker.all().filter { $0 !== root }.map { ($0.schemaName, object($0)) }
+        var defs: [(String, JSONValue)] = DeclarationWalker.all(from: root).filter { $0 !== root }.map { ($0.schemaName, object($0)) }
         defs.append(("Interpolated", .object([
             ("description", .string("A value taken from the environment: ${VAR} or ${VAR:-default}.")),
             ("type", .string("string")),

@@ -1,6 +1,8 @@
 /// The pipeline language reference in Markdown, made from the declarations.
 public enum ReferenceDocGenerator {
-    public static func markdown() -> String {
+    public static func markdown() -> String { markdown(registry: .builtIn) }
+
+    static func markdown(registry: ComponentRegistry) -> String {
         var out = """
         # Pipeline language reference
 
@@ -14,13 +16,11 @@ public enum ReferenceDocGenerator {
         No HTML escaping. Durations: `250ms`, `1s`, `2m`, `1h`.
 
         Stage outputs downstream templates can use:
-        - `generate`, `edit`: \(ItemType.imageOutputFields.map { "`\($0)`" }.joined(separator: ", "))
-        - `s3_upload`: \(ItemType.uploadOutputFields.map { "`\($0)`" }.joined(separator: ", "))
-        - `http`: `status`, `json` (index into it: `{{ cms.json.id }}`)
+        \(outputList(registry))
 
 
         """
-        for spec in DeclarationWalker.all() {
+        for spec in DeclarationWalker.all(from: registry.pipelineDeclaration) {
             out += "## \(spec.schemaName)\n\n\(spec.doc)\n\n"
             out += table(spec.fields)
             for group in spec.exactlyOne { out += "\nExactly one of " + group.map { "`\($0)`" }.joined(separator: ", ") + ".\n" }
@@ -43,5 +43,21 @@ public enum ReferenceDocGenerator {
             out += "| `\(field.name)` | \(field.type.description.replacingOccurrences(of: "|", with: "\\|")) | \(defaultText) | \(field.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
         return out
+    }
+
+    /// One line per group of kinds with the same outputs: "- `generate`, `edit`: `path`, …".
+    private static func outputList(_ registry: ComponentRegistry) -> String {
+        var groups: [(kinds: [String], fields: [String], open: Set<String>)] = []
+        for kind in registry.stageKinds {
+            if let i = groups.firstIndex(where: { $0.fields == kind.outputFields && $0.open == kind.openOutputFields }) {
+                groups[i].kinds.append(kind.name)
+            } else {
+                groups.append(([kind.name], kind.outputFields, kind.openOutputFields))
+            }
+        }
+        return groups.map { group in
+            "- " + group.kinds.map { "`\($0)`" }.joined(separator: ", ") + ": "
+                + group.fields.map { group.open.contains($0) ? "`\($0)` (index into it: `{{ stage.\($0).field }}`)" : "`\($0)`" }.joined(separator: ", ")
+        }.joined(separator: "\n")
     }
 }

@@ -31,7 +31,10 @@ public struct PipelineSpec: Sendable {
         FieldSpec("max_usd", .number(min: 0, exclusiveMinimum: true), required: true, doc: "The most a run may spend, in USD. Cost is reserved before each paid call; when the next call would pass the cap, nothing new starts."),
     ])
 
-    public static let declaration = ObjectSpec("Pipeline", doc: "An imagepipe pipeline: sources fan out into items, stages turn items into images, uploads and requests.", fields: [
+    /// The language with the built-in stage kinds.
+    public static var declaration: ObjectSpec { ComponentRegistry.builtIn.pipelineDeclaration }
+
+    static func declaration(stages: ObjectSpec) -> ObjectSpec { ObjectSpec("Pipeline", doc: "An imagepipe pipeline: sources fan out into items, stages turn items into images, uploads and requests.", fields: [
         FieldSpec("version", .choice(["1"]), required: true, doc: "The language version: 1."),
         FieldSpec("name", .string(pattern: pipelineNamePattern, patternHelp: "lower-case letters, digits, '-' and '_', starting with a letter or digit"), required: true, doc: "The pipeline's name; names the ledger and appears in notifications."),
         FieldSpec("output_dir", .path, default: .string("out"), doc: "Where images are written, relative to the pipeline file. Every `output` path stays inside it."),
@@ -40,8 +43,8 @@ public struct PipelineSpec: Sendable {
         FieldSpec("providers", .map(.object(ProviderSpec.declaration), keyPattern: namePattern), doc: "Generation backends by name."),
         FieldSpec("sources", .map(.object(SourceSpec.declaration), keyPattern: namePattern), doc: "Data sources by name."),
         FieldSpec("templates", .map(.template, keyPattern: namePattern), doc: "Named prompt templates."),
-        FieldSpec("stages", .map(.object(StageSpec.declaration), keyPattern: namePattern), doc: "The stages by name. `from:` edges form the DAG."),
+        FieldSpec("stages", .map(.object(stages), keyPattern: namePattern), doc: "The stages by name. `from:` edges form the DAG."),
         FieldSpec("notify", .list(.object(NotifySpec.declaration)), doc: "Notifications at run events."),
         FieldSpec("budget", .object(budgetDeclaration), doc: "A spending cap."),
-    ], allowsExtensionKeys: true)
+    ], allowsExtensionKeys: true) }
 }

@@ -1,5 +1,5 @@
 /// An `s3_upload` stage: images in, object URLs out.
-public struct S3UploadSpec: Sendable {
+public struct S3UploadSpec: StageConfig {
     public var bucket: Located<String>?
     public var key: Located<String>?
     public var region: String?

@@ -1,5 +1,5 @@
 /// An `http` stage: one request per item, the response as output.
-public struct HTTPStageSpec: Sendable {
+public struct HTTPStageSpec: StageConfig {
     public var method: String
     public var url: Located<String>?
     public var headers: [(name: Located<String>, value: ConfigNode)]

@@ -1,5 +1,5 @@
 /// A `generate` or `edit` stage: prompts in, images out.
-public struct ImageStageSpec: Sendable {
+public struct ImageStageSpec: StageConfig {
     public var provider: Located<String>?
     public var model: Located<String>?
     public var templateName: Located<String>?
@@ -74,4 +74,9 @@ public struct ImageStageSpec: Sendable {
             imageKeyLocation = o.has("image") ? o.keyLocation("image") : nil
         }
     }
+}
+
+extension ImageStageSpec {
+    var addedFields: [String] { matrix.map(\.field.value) }
+    var templateNames: [String] { templateName.map { [$0.value] } ?? [] }
 }

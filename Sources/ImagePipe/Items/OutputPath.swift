@@ -1,0 +1,21 @@
+/// Where a unit's rendered output path lands: relative to output_dir, inside it, with a name.
+/// One rule for `plan` and `run`, so that a path the dry run accepts is the one the run writes.
+enum OutputPath {
+    static func resolve(_ rendered: String, stage: String, key: String) throws(UnitProblem) -> String {
+        guard !rendered.hasPrefix("/"), let normalized = RelativePath.normalize(rendered), !normalized.isEmpty else {
+            throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' leaves output_dir",
+                              hint: "this item's data contains '..' or '/' where the path uses it; clean the data or use the 'slug' filter")
+        }
+        let parts = rendered.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.dropLast().contains(where: \.isEmpty) || rendered.hasSuffix("/") {
+            throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' has an empty folder name",
+                              hint: "a field in the path is empty for this item; give it a value, or use {{ FIELD | default(\"x\") }}")
+        }
+        let name = parts.last ?? ""
+        if name.first == "." || name.isEmpty {
+            throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' has an empty file name",
+                              hint: "a field in the file name is empty for this item (a 'slug' of a name with no letters or digits?); add the key, like {{ key }}-{{ name | slug }}.png")
+        }
+        return normalized
+    }
+}

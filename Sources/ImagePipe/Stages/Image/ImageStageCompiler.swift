@@ -1,0 +1,93 @@
+/// Compiles a `generate` or `edit` stage: its provider, prompt, matrix and output path.
+enum ImageStageCompiler {
+    static func compile(_ stage: StageSpec, kind: String, isEdit: Bool, scope baseScope: TemplateScope, inputType: ItemType,
+                        _ c: StageCompilation) -> ImageStageBody {
+        let image = stage.config as! ImageStageSpec
+        var scope = baseScope
+        var out = ImageStageBody(kind: kind, spec: image, isEdit: isEdit)
+        if let name = image.provider ?? c.spec.defaultProvider {
+            if let provider = c.providers[name.value] {
+                out.provider = provider
+            } else if image.provider != nil {
+                c.reportUnknown("provider", name, among: c.providers.keys)
+            }
+        } else {
+            c.diagnostics.error("stage '\(stage.name)' names no provider", at: stage.body.location,
+                                hint: c.providers.isEmpty ? "declare one under 'providers:' and add 'provider: NAME'" : "add 'provider: \(c.providers.keys.sorted()[0])', or set 'defaults.provider'")
+        }
+        out.model = image.model?.value
+        out.variants = image.variants
+        for (field, values) in image.matrix {
+            if scope.fields.contains(field.value) || ["key", "variant"].contains(field.value) {
+                c.diagnostics.error("matrix field '\(field.value)' would hide a field of the same name", at: field.location, hint: "rename it")
+            }
+            scope.fields.insert(field.value)
+            let texts = values.compactMap { $0.json.text }
+            if Set(texts).count != texts.count {
+                c.diagnostics.error("matrix field '\(field.value)' lists a value twice", at: field.location, hint: "each value makes its own images; remove the repeat")
+            }
+            out.matrix.append((field.value, texts))
+        }
+        if let name = image.templateName {
+            if let text = c.templates[name.value] {
+                out.prompt = c.template(text, scope: scope, stage: stage.name)
+            } else {
+                c.reportUnknown("template", name, among: c.templates.keys)
+            }
+        } else if let prompt = image.prompt {
+            out.prompt = c.template(prompt, scope: scope, stage: stage.name)
+        }
+        if let negative = image.negativePrompt { out.negativePrompt = c.template(negative, scope: scope, stage: stage.name) }
+        if let output = image.output {
+            out.output = c.template(output, scope: scope, stage: stage.name)
+            if let template = out.output { checkOutputTemplate(template, at: output, stage: stage.name, body: out, c) }
+        }
+        if image.resolution != nil, image.aspectRatio == nil {
+            c.diagnostics.error("'resolution' goes with 'aspect_ratio'", at: stage.body.keyLocation("resolution"),
+                                hint: "add 'aspect_ratio: \"1:1\"', or use 'size:' alone")
+        }
+        if isEdit {
+            if inputType == .records {
+                if let imageField = image.image {
+                    out.image = c.template(imageField, scope: scope, stage: stage.name)
+                } else {
+                    c.diagnostics.error("edit stage '\(stage.name)' reads from source '\(stage.from.value)', so it needs 'image:'", at: stage.body.location,
+                                        hint: "add 'image: \"{{ FIELD }}\"' naming the field that holds each input image's path")
+                }
+            } else if image.image != nil {
+                c.diagnostics.error("'image' is only for edits fed from a source; this one edits the images of '\(stage.from.value)'",
+                                    at: image.imageKeyLocation ?? stage.body.location, hint: "remove 'image:'")
+            }
+        }
+        return out
+    }
+
+    private static func checkOutputTemplate(_ template: Template, at text: Located<String>, stage: String, body: ImageStageBody, _ c: StageCompilation) {
+        let probe = template.segments.map { segment -> String in
+            if case .literal(let s) = segment { return s }
+            return "x"
+        }.joined()
+        if probe.hasPrefix("/") || probe.hasPrefix("~") {
+            c.diagnostics.error("output path '\(text.value)' is absolute; it must be relative to output_dir", at: text.location,
+                                hint: "drop the leading '/'; output_dir is '\(c.spec.outputDir)'")
+            return
+        }
+        guard let normalized = RelativePath.normalize(probe), !normalized.isEmpty else {
+            c.diagnostics.error("output path '\(text.value)' leaves output_dir", at: text.location, hint: "remove the '..' parts")
+            return
+        }
+        let used = Set(template.expressions.map { $0.path[0] })
+        if body.variants > 1, !used.contains("variant") {
+            c.diagnostics.error("stage '\(stage)' makes \(body.variants) variants per item, but its output path has no {{ variant }}: they would overwrite each other",
+                                at: text.location, hint: "add {{ variant }} to the output path")
+        }
+        for (field, values) in body.matrix where values.count > 1 && !used.contains(field) {
+            c.diagnostics.error("matrix field '\(field)' is not in the output path, so its \(values.count) values would overwrite each other",
+                                at: text.location, hint: "add {{ \(field) }} to the output path")
+        }
+        if template.isConstant {
+            c.diagnostics.error("output path '\(text.value)' has no fields, so every item would write the same file", at: text.location,
+                                hint: "add the item's key, like out/{{ key }}.png")
+        }
+    }
+}

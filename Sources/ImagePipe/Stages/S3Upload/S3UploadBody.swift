@@ -1,0 +1,65 @@
+import Foundation
+
+/// A compiled `s3_upload` stage. Each upload is fingerprinted by what it sends (bucket, key,
+/// the image's SHA-256, headers), so a re-run uploads nothing twice and a changed key sends again.
+struct S3UploadBody: StageBody {
+    let spec: S3UploadSpec
+    let bucket: String
+    var objectKey: Template?
+    var publicURL: Template?
+
+    static let outputFields = ["url", "bucket", "key", "etag"]
+
+    func constants(stage: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in Self.outputFields { out[field] = "<\(stage).\(field)>" }
+        out["bucket"] = bucket
+        return out
+    }
+
+    func missingSettings(environment: [String: String]) -> [String] {
+        guard S3Uploader.credentials(spec, environment: environment) == nil else { return [] }
+        return ["has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"]
+    }
+
+    func connect(_ setup: ConnectionSetup) throws(ConnectionProblem) -> (any StageConnection)? {
+        guard let credentials = S3Uploader.credentials(spec, environment: setup.environment) else {
+            throw ConnectionProblem("stage '\(setup.stage)' " + missingSettings(environment: setup.environment).joined())
+        }
+        // Credentials written in the file are as secret as those from the environment.
+        for value in [credentials.accessKeyID, credentials.secretAccessKey, credentials.sessionToken].compactMap({ $0 }) { setup.secrets.register(value) }
+        let signer = SigV4Signer(credentials: credentials, region: S3Uploader.region(spec, environment: setup.environment), service: "s3")
+        return S3Uploader(transport: setup.transport, signer: signer, bucket: bucket, endpoint: spec.endpoint, pathStyle: spec.pathStyle,
+                          cacheControl: spec.cacheControl, checksum: spec.checksum == "sha256")
+    }
+
+    func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
+        let stage = environment.stage
+        guard let key = try ImageStageBody.render(objectKey, unit, stage: stage, what: "key"), !key.isEmpty else {
+            throw UnitProblem("the object key of stage '\(stage)' is empty for item '\(unit.key)'", hint: "give the key's fields a value for every item")
+        }
+        let publicURL = try ImageStageBody.render(publicURL, unit, stage: stage, what: "public_url")
+        let region = S3Uploader.region(spec, environment: environment.environment)
+        let url = S3Address.objectURL(bucket: bucket, key: key, region: region, endpoint: spec.endpoint, pathStyle: spec.pathStyle)
+        let upstream = unit.outputs.last
+        let file = upstream?.itemValue(StageOutput.fileField)
+        let sha256 = upstream?.itemValue("sha256")
+        // Known once the image is made (or recorded): a dry run of new images cannot be cached.
+        var fingerprint: String?
+        var contentType = spec.contentType
+        if let file, let sha256 {
+            contentType = contentType ?? ImageFormatSniffer.format(ofFileAt: file)?.mimeType ?? "application/octet-stream"
+            fingerprint = Fingerprint.hash(["s3_upload", spec.endpoint ?? "", region, String(spec.pathStyle), bucket, key,
+                                            sha256, contentType ?? "", spec.cacheControl ?? "", spec.checksum ?? ""])
+        }
+        let relative = file.map { file in
+            file.hasPrefix(environment.outputDirectory + "/") ? String(file.dropFirst(environment.outputDirectory.count + 1)) : file
+        }
+        return PreparedUpload(bucket: bucket, key: key, file: file, relativePath: relative, sha256: sha256,
+                              bytes: upstream?.itemValue("bytes").flatMap { Int($0) }, contentType: contentType ?? "application/octet-stream",
+                              plannedURL: publicURL ?? url, publicURL: publicURL, fingerprint: fingerprint,
+                              uploader: environment.connection as? S3Uploader, timeout: environment.timeout)
+    }
+}
+
+extension S3Uploader: StageConnection {}

@@ -1,0 +1,57 @@
+/// A compiled stage's kind-specific part: how `plan` and `run` render one unit (the same code for
+/// both, so the dry run says what the run will do) and what a run connects to.
+protocol StageBody: Sendable {
+    var model: String? { get }
+    var provider: ProviderSpec? { get }
+    /// Images per item; templates see `{{ variant }}`.
+    var variants: Int { get }
+    /// Fans each item out over every combination of these values.
+    var matrix: [(field: String, values: [String])] { get }
+    /// The output path template, for checks across stages (two stages writing one path).
+    var output: Template? { get }
+    /// Whether each unit is paid for (a price per image).
+    var isPaid: Bool { get }
+    /// USD per unit, from the provider's prices or the built-in table; nil when unknown or free.
+    var price: PriceTable.Price? { get }
+    /// Outputs that are the same for every item: what downstream templates see beside each
+    /// item's own values, and for items not made yet.
+    func constants(stage: String) -> [String: String]
+    /// Renders one unit: its request, its fingerprint, what `plan` shows.
+    func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit
+    /// What a run needs before any call (credentials), as one message per problem.
+    func missingSettings(environment: [String: String]) -> [String]
+    /// What a run calls through: a provider, a signed client. Nil for a stage that needs nothing.
+    func connect(_ setup: ConnectionSetup) throws(ConnectionProblem) -> (any StageConnection)?
+}
+
+extension StageBody {
+    var model: String? { nil }
+    var provider: ProviderSpec? { nil }
+    var variants: Int { 1 }
+    var matrix: [(field: String, values: [String])] { [] }
+    var output: Template? { nil }
+    var isPaid: Bool { false }
+    var price: PriceTable.Price? { nil }
+    func missingSettings(environment: [String: String]) -> [String] { [] }
+}
+
+/// What a stage calls through at run time, made once per run by its body's `connect`.
+protocol StageConnection: Sendable {}
+
+/// Why a run cannot connect a stage (missing credentials): said before anything is called.
+struct ConnectionProblem: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One item's problem in one stage before anything is called (a missing field, an output path
+/// that leaves output_dir): `plan` reports it at the item's line, a run records it as the
+/// unit's `local_error`.
+struct UnitProblem: Error {
+    var message: String
+    var hint: String?
+    init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}
