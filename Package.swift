@@ -51,7 +51,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ImagePipeTests",
-            dependencies: ["ImagePipe", "ImagePipeEmulator", .product(name: "Crypto", package: "swift-crypto")],
+            // The CLI tests start the built binary: depending on it means they never run a stale one.
+            dependencies: ["ImagePipe", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]

@@ -19,7 +19,7 @@ struct ImagePipeCommand: AsyncParsableCommand {
 enum ImagePipeCLI {
     static func main() async {
         do {
-            var command = try ImagePipeCommand.parseAsRoot(RunCommand.rewriteForce(Array(CommandLine.arguments.dropFirst())))
+            var command = try ImagePipeCommand.parseAsRoot(ForceArguments.rewrite(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -40,8 +40,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("force"), help: ArgumentHelp("Run this stage again even where the ledger has its results (repeatable). '--force' alone forces every stage.", valueName: "stage"))
     var forceStages: [String] = []
 
-    /// Set by `--force` without a stage (rewritten by `ImagePipeCLI` before parsing).
-    @Flag(name: .customLong("force-all"), help: .hidden)
+    /// Set by `--force` without a stage (rewritten by `ForceArguments` before parsing).
+    @Flag(name: .customLong("force-all"), help: "Run every stage again even where the ledger has its results (what '--force' alone means).")
     var forceAll = false
 
     @Option(help: ArgumentHelp("Run only this stage; the others pass on what the ledger already holds.", valueName: "stage"))
@@ -60,30 +60,6 @@ struct RunCommand: AsyncParsableCommand {
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be more than 0") }
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
-    }
-
-    /// `--force` alone (followed by nothing, another option, or the pipeline file) means every
-    /// stage; ArgumentParser has no option with an optional value, so it is rewritten first.
-    static func rewriteForce(_ arguments: [String]) -> [String] {
-        guard arguments.first == "run" else { return arguments }
-        var out: [String] = []
-        var i = 0
-        while i < arguments.count {
-            let argument = arguments[i]
-            if argument == "--force" {
-                let next = i + 1 < arguments.count ? arguments[i + 1] : nil
-                if let next, !next.hasPrefix("-"), !next.hasSuffix(".yaml"), !next.hasSuffix(".yml"), !FileManager.default.fileExists(atPath: next) {
-                    out += [argument, next]
-                    i += 2
-                    continue
-                }
-                out.append("--force-all")
-            } else {
-                out.append(argument)
-            }
-            i += 1
-        }
-        return out
     }
 
     /// Names given to --force and --only must be stages.

@@ -13,6 +13,8 @@ public final class BudgetGate: @unchecked Sendable {
 
     public var spent: Double { lock.withLock { spentUSD } }
     public var isReached: Bool { lock.withLock { reached } }
+    /// Held for calls in flight; 0 once every call has settled.
+    var reservedUSD: Double { lock.withLock { reserved } }
 
     /// False when `usd` more would pass the cap.
     func reserve(_ usd: Double) -> Bool {

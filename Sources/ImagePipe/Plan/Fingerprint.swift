@@ -17,8 +17,8 @@ public enum Fingerprint {
                       variant: Int, matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
         var fields: [String] = [version, kind]
         if let provider {
-            fields.append(provider.kind.rawValue)
-            fields.append(provider.kind == .command ? provider.command.map(\.value).joined(separator: "\u{1F}") : provider.baseURL ?? "")
+            fields.append(provider.kindName)
+            fields.append(provider.kind.identity(of: provider))
         }
         fields += [
             model ?? "", prompt, negativePrompt ?? "\u{0}",

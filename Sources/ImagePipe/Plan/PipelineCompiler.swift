@@ -106,7 +106,7 @@ public struct PipelineCompiler {
 
         checkUnusedTemplates()
         checkOutputCollisions(Array(compiled.values))
-        compileProviderCommands()
+        checkProviders()
         compileNotifications()
 
         // Dependency order: a stage after its input.
@@ -169,15 +169,8 @@ public struct PipelineCompiler {
         }
     }
 
-    private func compileProviderCommands() {
-        let scope = TemplateScope(fields: Set(ProviderSpec.commandFields), recordFields: ProviderSpec.commandFields, origin: "a command provider")
-        for provider in spec.providers where provider.kind == .command {
-            for argument in provider.command { compileTemplate(argument, scope: scope, stage: nil) }
-            if !provider.command.isEmpty, !provider.command.contains(where: { $0.value.contains("output") }) {
-                diagnostics.error("provider '\(provider.name)' command never mentions {{ output }}, so imagepipe cannot tell the program where to write",
-                                  at: provider.command[0].location, hint: "pass the path, like [\"tool\", \"--out\", \"{{ output }}\"]")
-            }
-        }
+    private func checkProviders() {
+        for provider in spec.providers { provider.kind.check(provider, self) }
     }
 
     private func compileNotifications() {

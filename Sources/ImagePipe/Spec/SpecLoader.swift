@@ -49,7 +49,7 @@ public struct SpecLoader {
         let defaults = o.object("defaults")
         let providers = (o.map("providers") ?? []).compactMap { pair -> ProviderSpec? in
             guard case .object(let object) = pair.value.value else { return nil }
-            return ProviderSpec(name: pair.key.value, object: object, environment: environment)
+            return ProviderSpec(name: pair.key.value, object: object, environment: environment, registry: registry)
         }
         for provider in providers {
             if let key = provider.apiKey { secrets.register(key) }

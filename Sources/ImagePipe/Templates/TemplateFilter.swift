@@ -20,14 +20,23 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
         }
     }
 
-    /// Lower-case ASCII letters and digits joined by single dashes: "Café Noir (XL)" → "cafe-noir-xl".
+    /// Lower-case letters and digits joined by single dashes: "Café Noir (XL)" → "cafe-noir-xl",
+    /// "가죽 지갑" → "가죽-지갑", "ガラスの花瓶" → "ガラスの花瓶". Latin letters lose their accents (as
+    /// they always have, so existing paths stay); letters and digits of other scripts are kept
+    /// after NFKC, like Django's `slugify(allow_unicode=True)`.
     static func slug(_ text: String) -> String {
-        // Folding diacritics is costly (a locale per call); most keys are ASCII already.
-        let folded = text.utf8.allSatisfy({ $0 < 0x80 }) ? text : text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiSlug(text) }
+        // Folding diacritics is costly (a locale per call), so only text with non-ASCII pays for it.
+        let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        if folded.utf8.allSatisfy({ $0 < 0x80 }) { return asciiSlug(folded) }
+        return unicodeSlug(text)
+    }
+
+    private static func asciiSlug(_ text: String) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(folded.utf8.count)
+        out.reserveCapacity(text.utf8.count)
         var pendingDash = false
-        for byte in folded.utf8 {
+        for byte in text.utf8 {
             let lower = byte | 0x20
             let isLetter = lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")
             let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
@@ -40,5 +49,33 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// NFKC, lower-cased; accents dropped from ASCII letters only (ガ keeps its dakuten).
+    private static func unicodeSlug(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var pendingDash = false
+        var afterASCIILetter = false
+        for scalar in text.precomposedStringWithCompatibilityMapping.decomposedStringWithCanonicalMapping.unicodeScalars {
+            let properties = scalar.properties
+            switch properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark:
+                // A mark belongs to the letter before it: dropped from Latin, kept elsewhere.
+                if !afterASCIILetter, !pendingDash, !out.isEmpty { out.append(scalar) }
+                continue
+            default:
+                break
+            }
+            if properties.isAlphabetic || properties.generalCategory == .decimalNumber {
+                if pendingDash, !out.isEmpty { out.append("-") }
+                pendingDash = false
+                out.append(contentsOf: properties.lowercaseMapping.unicodeScalars)
+                afterASCIILetter = scalar.isASCII
+            } else {
+                pendingDash = true
+                afterASCIILetter = false
+            }
+        }
+        return String(out).precomposedStringWithCanonicalMapping
     }
 }

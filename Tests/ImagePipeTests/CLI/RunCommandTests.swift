@@ -47,6 +47,44 @@ import ImagePipeEmulator
         return names.count
     }
 
+    /// `--force WORD` guessed from the file system: a file named like the stage made the stage the
+    /// pipeline file. The word's place decides now, as `run` takes exactly one file.
+    @Test func forceReadsTheStageOrTheFileByPlaceNotByGuess() async throws {
+        let yaml = """
+        version: 1
+        name: cli-force
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: placeholder-v1, prompt: "{{ name }}", size: 16x16, output: "hero/{{ sku }}.png" }
+          thumb:
+            edit: { from: hero, provider: local, model: placeholder-v1, prompt: "small {{ name }}", size: 8x8, output: "thumb/{{ sku }}.png" }
+        """
+        let dir = try Self.folder(yaml, csv: "sku,name\nA1,Mug\n")
+        try "not a pipeline".write(to: dir.appendingPathComponent("hero"), atomically: true, encoding: .utf8)
+        try yaml.write(to: dir.appendingPathComponent("pipeline"), atomically: true, encoding: .utf8)
+        #expect(try await CLIProcess.run(["run", "pipeline.yaml"], in: dir).status == 0)
+        /// succeeded and cached, from the summary table's row for `stage`.
+        func counts(_ stdout: String, _ stage: String) -> [String] {
+            let row = stdout.split(separator: "\n").first { $0.split(separator: " ").first.map(String.init) == stage }
+            return row.map { $0.split(separator: " ").dropFirst().prefix(2).map(String.init) } ?? []
+        }
+        // A stage although a file has its name: hero runs again, its unchanged image keeps thumb cached.
+        let stage = try await CLIProcess.run(["run", "--force", "hero", "pipeline.yaml"], in: dir)
+        #expect(stage.status == 0, "\(stage.stderr)")
+        #expect(counts(stage.stdout, "hero") == ["1", "0"] && counts(stage.stdout, "thumb") == ["0", "1"], "\(stage.stdout)")
+        // The file although it has no .yaml, and every stage forced.
+        let all = try await CLIProcess.run(["run", "--force", "pipeline"], in: dir)
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(counts(all.stdout, "hero") == ["1", "0"] && counts(all.stdout, "thumb") == ["1", "0"], "\(all.stdout)")
+        // The spellings that say it outright.
+        #expect(counts(try await CLIProcess.run(["run", "--force=thumb", "pipeline.yaml"], in: dir).stdout, "thumb") == ["1", "0"])
+        #expect(counts(try await CLIProcess.run(["run", "--force-all", "pipeline.yaml"], in: dir).stdout, "hero") == ["1", "0"])
+        let unknown = try await CLIProcess.run(["run", "--force", "hreo", "pipeline.yaml"], in: dir)
+        #expect(unknown.status == 2 && unknown.stderr.contains("no stage named 'hreo'; did you mean 'hero'?"), "\(unknown.stderr)")
+    }
+
     @Test func quickstartRunsOfflineWithExit0() async throws {
         let dir = Fixtures.temporaryDirectory()
         try FileManager.default.copyItem(at: Fixtures.pipelines.appendingPathComponent("quickstart.yaml"), to: dir.appendingPathComponent("quickstart.yaml"))

@@ -63,6 +63,21 @@ import Testing
         #expect(lines.first == "data.csv:3:1: error: stage 'hero' output path 'hero/red-mug.png' for item 'A2' is already written by stage 'hero' for the item at data.csv:2; make the output path unique per item, e.g. with {{ key }}")
     }
 
+    /// Korean names slugged to nothing wrote every item to `hero/.png`.
+    @Test func slugPathsOfKoreanAndJapaneseNamesAreDistinct() throws {
+        let stages = Self.hero.replacingOccurrences(of: "hero/{{ sku }}.png", with: "hero/{{ name | slug }}.png")
+        let (report, lines) = plan(stages, csv: "sku,name\nK1,가죽 지갑\nK2,눈 오는 거리\nJ1,ガラスの花瓶\nE1,Crème Brûlée\n")
+        #expect(lines == [])
+        let outputs = report?.stages.first?.samples.compactMap { $0.lines.first { $0.label == "output" }?.value }
+        #expect(outputs == ["out/hero/가죽-지갑.png", "out/hero/눈-오는-거리.png", "out/hero/ガラスの花瓶.png"])
+    }
+
+    @Test func anEmptyFileNameIsAnErrorOfItsOwn() {
+        let stages = Self.hero.replacingOccurrences(of: "hero/{{ sku }}.png", with: "hero/{{ name | slug }}.png")
+        let (_, lines) = plan(stages, csv: "sku,name\nA1,!!!\n")
+        #expect(lines.first?.hasPrefix("data.csv:2:1: error: stage 'hero' output path 'hero/.png' for item 'A1' has an empty file name") == true)
+    }
+
     @Test func raggedRowsAndQuotingErrorsNameTheirLine() {
         let (_, lines) = plan(Self.hero, csv: "sku,name\nA1,Mug,extra\nA2,\"Tote\n")
         #expect(lines.contains("data.csv:2:1: error: this row has 3 fields, the header has 2; quote fields that contain commas"))

@@ -20,7 +20,8 @@ enum Fixtures {
 
     /// Writes files into a fresh folder and validates `pipeline.yaml` there, as `imagepipe validate` does.
     static func validate(_ yaml: String, files: [String: String] = [:], environment: [String: String] = environment,
-                         strict: Bool = false, secrets: SecretSet = SecretSet(), directory: URL? = nil) -> (PipelineValidator.Outcome, URL) {
+                         strict: Bool = false, secrets: SecretSet = SecretSet(), directory: URL? = nil,
+                         registry: ComponentRegistry = .builtIn) -> (PipelineValidator.Outcome, URL) {
         let dir = directory ?? temporaryDirectory()
         for (name, content) in files {
             let url = dir.appendingPathComponent(name)
@@ -29,7 +30,9 @@ enum Fixtures {
         }
         let path = dir.appendingPathComponent("pipeline.yaml").path
         try! yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let outcome = PipelineValidator(environment: environment, strict: strict, secrets: secrets).validate(path: path, displayPath: "pipeline.yaml")
+        var validator = PipelineValidator(environment: environment, strict: strict, secrets: secrets)
+        validator.registry = registry
+        let outcome = validator.validate(path: path, displayPath: "pipeline.yaml")
         return (outcome, dir)
     }
 

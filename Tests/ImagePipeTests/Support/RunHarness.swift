@@ -10,6 +10,8 @@ struct RunHarness {
         var manifest: [[String: Any]]
         var emulator: EmulatorStats.Snapshot?
         var directory: URL
+        /// Budget still reserved when the run ended: always 0 unless a reservation leaked.
+        var budgetReserved: Double
 
         func lines(stage: String) -> [[String: Any]] { manifest.filter { $0["stage"] as? String == stage } }
         func stage(_ name: String) -> StageStats.Snapshot { result.stages.first { $0.name == name }! }
@@ -25,7 +27,7 @@ struct RunHarness {
     static func run(_ yaml: String, files: [String: String] = [:], emulator configuration: EmulatorConfiguration? = nil,
                     server: Emulator? = nil, directory: URL? = nil, ledger useLedger: Bool = false,
                     options: RunOptions = RunOptions(), control: RunControl = RunControl(), environment: [String: String] = Fixtures.environment,
-                    setUp: (URL) throws -> Void = { _ in }) async throws -> Outcome {
+                    registry: ComponentRegistry = .builtIn, setUp: (URL) throws -> Void = { _ in }) async throws -> Outcome {
         var emulator = server
         var ownsEmulator = false
         if emulator == nil, let configuration {
@@ -38,7 +40,8 @@ struct RunHarness {
         let text = emulator.map { yaml.replacingOccurrences(of: "{{BASE}}", with: $0.baseURL) } ?? yaml
         defer { if ownsEmulator, let emulator { Task { await emulator.stop() } } }
         let secrets = SecretSet()
-        let (outcome, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets, directory: directory)
+        let (outcome, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets, directory: directory,
+                                                registry: registry)
         try setUp(dir)
         guard outcome.isValid, let pipeline = outcome.pipeline else {
             throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n"))
@@ -58,7 +61,7 @@ struct RunHarness {
         let manifest = manifestText.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        return Outcome(result: result, manifest: manifest, emulator: emulator?.stats.snapshot, directory: dir)
+        return Outcome(result: result, manifest: manifest, emulator: emulator?.stats.snapshot, directory: dir, budgetReserved: engine.budget.reservedUSD)
     }
 
     /// A CSV of `count` products: sku, name.

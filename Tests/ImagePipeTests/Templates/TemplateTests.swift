@@ -17,6 +17,18 @@ import Testing
         #expect(try render("<b>{{ name | trim }}</b>", fields) == "<b>Café Noir (XL)</b>", "no HTML escaping")
     }
 
+    /// The guide's own Korean data slugged to nothing, so every path collided.
+    @Test func slugKeepsLettersOfEveryScript() throws {
+        let cases = [
+            "가죽 지갑": "가죽-지갑", "눈 오는 거리": "눈-오는-거리", "한복 스카프": "한복-스카프",
+            "ガラスの花瓶": "ガラスの花瓶", "ｶﾞﾗｽ 花瓶 ２": "ガラス-花瓶-2", "Café Noir (XL)": "cafe-noir-xl",
+            "Crème Brûlée, 250 g": "creme-brulee-250-g", "Café 가죽": "cafe-가죽", "Ærø Ø": "ærø-ø", "— !? —": "",
+        ]
+        for (text, slug) in cases {
+            #expect(try render("{{ t | slug }}", ["t": text]) == slug, "\(text)")
+        }
+    }
+
     @Test func missingFieldIsAnError() {
         #expect(throws: TemplateRenderer.MissingField(path: "sku")) { try render("{{ sku }}", [:]) }
     }

@@ -34,13 +34,13 @@ public struct PipelineSpec: Sendable {
     /// The language with the built-in stage kinds.
     public static var declaration: ObjectSpec { ComponentRegistry.builtIn.pipelineDeclaration }
 
-    static func declaration(stages: ObjectSpec) -> ObjectSpec { ObjectSpec("Pipeline", doc: "An imagepipe pipeline: sources fan out into items, stages turn items into images, uploads and requests.", fields: [
+    static func declaration(stages: ObjectSpec, providers: ObjectSpec) -> ObjectSpec { ObjectSpec("Pipeline", doc: "An imagepipe pipeline: sources fan out into items, stages turn items into images, uploads and requests.", fields: [
         FieldSpec("version", .choice(["1"]), required: true, doc: "The language version: 1."),
         FieldSpec("name", .string(pattern: pipelineNamePattern, patternHelp: "lower-case letters, digits, '-' and '_', starting with a letter or digit"), required: true, doc: "The pipeline's name; names the ledger and appears in notifications."),
         FieldSpec("output_dir", .path, default: .string("out"), doc: "Where images are written, relative to the pipeline file. Every `output` path stays inside it."),
         FieldSpec("state", .path, doc: "Where the run ledger lives (default: `.imagepipe/NAME.sqlite` beside the pipeline file)."),
         FieldSpec("defaults", .object(defaultsDeclaration), doc: "Settings every stage inherits."),
-        FieldSpec("providers", .map(.object(ProviderSpec.declaration), keyPattern: namePattern), doc: "Generation backends by name."),
+        FieldSpec("providers", .map(.object(providers), keyPattern: namePattern), doc: "Generation backends by name."),
         FieldSpec("sources", .map(.object(SourceSpec.declaration), keyPattern: namePattern), doc: "Data sources by name."),
         FieldSpec("templates", .map(.template, keyPattern: namePattern), doc: "Named prompt templates."),
         FieldSpec("stages", .map(.object(stages), keyPattern: namePattern), doc: "The stages by name. `from:` edges form the DAG."),

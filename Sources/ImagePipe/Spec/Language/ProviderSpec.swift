@@ -1,29 +1,10 @@
 /// A generation backend and how it may be called.
 public struct ProviderSpec: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
-        case placeholder, openai, gemini, command
-
-        /// The official SDK's base URL and key variable for HTTP providers.
-        var defaultBaseURL: String? {
-            switch self {
-            case .openai: return "https://api.openai.com/v1"
-            case .gemini: return "https://generativelanguage.googleapis.com"
-            case .placeholder, .command: return nil
-            }
-        }
-
-        var apiKeyVariable: String? {
-            switch self {
-            case .openai: return "OPENAI_API_KEY"
-            case .gemini: return "GEMINI_API_KEY"
-            case .placeholder, .command: return nil
-            }
-        }
-    }
-
     public var name: String
     public var location: SourceLocation
-    public var kind: Kind
+    /// The provider component, found in the registry by `kind:`.
+    var kind: any ProviderKind
+    public var kindName: String { kind.name }
     public var baseURL: String?
     /// A secret: never printed.
     public var apiKey: String?
@@ -34,36 +15,28 @@ public struct ProviderSpec: Sendable {
     public var rateLimit: RateLimit?
     public var prices: [String: Double]
     public var command: [Located<String>]
+    /// The whole `providers.NAME` mapping, for settings a kind declares for itself.
+    public var settings: ConfigObject
 
-    private static let httpFields = [
-        FieldSpec("base_url", .url, doc: "The API's base URL, as the official SDK spells it (OpenAI's includes /v1). Point it at a proxy, a compatible service or `imagepipe emulate`."),
-        FieldSpec("api_key", .string(), doc: "The API key, normally `${OPENAI_API_KEY}` or `${GEMINI_API_KEY}` (the default when omitted). Never printed."),
-    ]
+    /// The `providers.NAME` declaration for these kinds: the common keys, and each kind's own.
+    static func declaration(kinds: [any ProviderKind]) -> ObjectSpec {
+        let names = kinds.map(\.name)
+        let listed = names.map { "`\($0)`" }.joined(separator: ", ")
+        return ObjectSpec("Provider", doc: "A generation backend. Stages name it with `provider:`.", fields: [
+            FieldSpec("kind", .choice(names), required: true, doc: "Which backend: \(listed)."),
+            FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most calls in flight at once across all stages that use this provider."),
+            FieldSpec("rate_limit", .object(RateLimit.declaration), doc: "The most requests per minute or second."),
+            FieldSpec("prices", .map(.number(min: 0)), doc: "USD per image by model, overriding the built-in price table for cost estimates and the budget."),
+        ], discriminator: .init(field: "kind", variants: kinds.map { .init($0.name, doc: $0.summary, fields: $0.fields) }))
+    }
 
-    public static let declaration = ObjectSpec("Provider", doc: "A generation backend. Stages name it with `provider:`.", fields: [
-        FieldSpec("kind", .choice(Kind.allCases.map(\.rawValue)), required: true, doc: "Which backend: `placeholder` (offline, deterministic test images, free), `openai`, `gemini` or `command` (any CLI)."),
-        FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most calls in flight at once across all stages that use this provider."),
-        FieldSpec("rate_limit", .object(RateLimit.declaration), doc: "The most requests per minute or second."),
-        FieldSpec("prices", .map(.number(min: 0)), doc: "USD per image by model, overriding the built-in price table for cost estimates and the budget."),
-    ], discriminator: .init(field: "kind", variants: [
-        .init("placeholder", doc: "Built in and offline: renders a deterministic PNG from the prompt, at no cost."),
-        .init("openai", doc: "OpenAI Images API (`/images/generations`, `/images/edits`).", fields: httpFields),
-        .init("gemini", doc: "Gemini API `generateContent` with image output.", fields: httpFields),
-        .init("command", doc: "Runs a program without a shell for each image, e.g. a vendor CLI.", fields: [
-            FieldSpec("command", .templateList, required: true, doc: "The argv, each element a template over prompt, negative_prompt, model, output, size, width, height, aspect_ratio, resolution, seed, variant, key and image."),
-        ]),
-    ]))
-
-    /// The fields a `command` provider's argv templates may use.
-    public static let commandFields = ["prompt", "negative_prompt", "model", "output", "size", "width", "height", "aspect_ratio",
-                                       "resolution", "seed", "variant", "key", "image"]
-
-    init?(name: String, object: ConfigObject, environment: [String: String]) {
-        guard let kind = object.string("kind").flatMap({ Kind(rawValue: $0.value) }) else { return nil }
+    init?(name: String, object: ConfigObject, environment: [String: String], registry: ComponentRegistry) {
+        guard let kind = object.string("kind").flatMap({ registry.providerKind(named: $0.value) }) else { return nil }
         self.name = name
         self.location = object.location
         self.kind = kind
-        let isHTTP = kind == .openai || kind == .gemini
+        settings = object
+        let isHTTP = kind.defaultBaseURL != nil
         baseURL = isHTTP ? (object.string("base_url")?.value ?? kind.defaultBaseURL) : nil
         if isHTTP, object.wasWritten("api_key") {
             apiKey = object.string("api_key")?.value
@@ -85,6 +58,6 @@ public struct ProviderSpec: Sendable {
             default: return nil
             }
         } ?? [], uniquingKeysWith: { $1 })
-        command = kind == .command ? (object.strings("command") ?? []) : []
+        command = object.has("command") ? (object.strings("command") ?? []) : []
     }
 }

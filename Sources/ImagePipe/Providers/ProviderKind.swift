@@ -1,0 +1,47 @@
+/// A kind of provider (`openai`, `gemini`, …), declared once in its own folder: its name, its
+/// settings (from which validation, the JSON Schema and the docs come), its defaults, its
+/// built-in prices (dated, with their source) and how it is made. A `ComponentRegistry` lists
+/// the kinds; nothing outside a kind's folder switches over kinds.
+protocol ProviderKind: Sendable {
+    var name: String { get }
+    /// The docs' line for `kind: NAME`.
+    var summary: String { get }
+    /// Settings of its own beside `kind`, `concurrency`, `rate_limit` and `prices`.
+    var fields: [FieldSpec] { get }
+    /// HTTP providers: the official SDK's base URL, used when `base_url` is not set.
+    var defaultBaseURL: String? { get }
+    /// HTTP providers: the variable the official SDK reads the key from, used without `api_key`.
+    var apiKeyVariable: String? { get }
+    /// The list price of one image, or nil when the model is not known.
+    func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price?
+    /// What about this provider decides its images, beside the request: part of every image's
+    /// fingerprint (a base URL, a command's argv). Never the key.
+    func identity(of spec: ProviderSpec) -> String
+    /// Checks the provider's own settings (a command's templates) as `validate` does.
+    func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler)
+    func make(_ spec: ProviderSpec, transport: HTTPTransport, workingDirectory: String) -> any ImageProvider
+}
+
+extension ProviderKind {
+    var fields: [FieldSpec] { [] }
+    var defaultBaseURL: String? { nil }
+    var apiKeyVariable: String? { nil }
+    func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price? { nil }
+    func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
+    func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}
+
+    /// `base_url` and `api_key`, for providers spoken to over HTTP.
+    static var httpFields: [FieldSpec] {
+        [
+            FieldSpec("base_url", .url, doc: "The API's base URL, as the official SDK spells it (OpenAI's includes /v1). Point it at a proxy, a compatible service or `imagepipe emulate`."),
+            FieldSpec("api_key", .string(), doc: "The API key, normally `${OPENAI_API_KEY}` or `${GEMINI_API_KEY}` (the default when omitted). Never printed."),
+        ]
+    }
+
+    /// A base URL without trailing slashes, for joining paths onto.
+    static func trimmed(_ url: String?) -> String {
+        var url = url ?? ""
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+}
