@@ -62,36 +62,7 @@ struct RunCommand: AsyncParsableCommand {
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
     }
 
-    /// Names given to --force and --only must be stages.
-    private func checkStageNames(_ pipeline: CompiledPipeline) throws {
-        let names = pipeline.stages.map(\.name)
-        for name in forceStages + (only.map { [$0] } ?? []) where !names.contains(name) {
-            let hint = DidYouMean.hint(for: name, among: names) ?? "stages: " + names.joined(separator: ", ")
-            FileHandle.standardError.write(Data("\(file): error: no stage named '\(name)'; \(hint)\n".utf8))
-            throw ExitCode(ExitStatus.invalid)
-        }
-    }
-
     func run() async throws {
-        let secrets = SecretSet()
-        // Strict: a missing environment variable stops the run before anything is called.
-        let outcome = PipelineValidator(strict: true, secrets: secrets).validate(path: file)
-        var report: PlanReport?
-        if outcome.isValid, let pipeline = outcome.pipeline {
-            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0).build()
-        }
-        let rendered = DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets)
-        if !rendered.isEmpty { FileHandle.standardError.write(Data(rendered.utf8)) }
-        guard let pipeline = outcome.pipeline, let report, !outcome.diagnostics.hasErrors else { throw ExitCode(ExitStatus.invalid) }
-
-        let missing = RunEngine.missingSettings(in: pipeline, environment: ProcessInfo.processInfo.environment)
-        if !missing.isEmpty {
-            FileHandle.standardError.write(Data(missing.map { "\(file): error: \($0)\n" }.joined().utf8))
-            throw ExitCode(ExitStatus.invalid)
-        }
-
-        try checkStageNames(pipeline)
-
         var options = RunOptions()
         options.manifestPath = manifest
         options.forceAll = forceAll
@@ -100,39 +71,20 @@ struct RunCommand: AsyncParsableCommand {
         options.limit = limit
         options.retryFailed = retryFailed
         options.verify = verify
-        let ledgerPath = state ?? Ledger.defaultPath(for: pipeline)
-        let ledger: Ledger
+        let secrets = SecretSet()
+        let session: RunSession
         do {
-            ledger = try Ledger(path: ledgerPath)
-            try ledger.lock()
+            session = try RunSession.prepare(RunSession.Request(path: file, options: options, statePath: state, secrets: secrets))
         } catch {
-            FileHandle.standardError.write(Data("\(file): error: \(error.description)\n".utf8))
-            throw ExitCode(ExitStatus.invalid)
+            FileHandle.standardError.write(Data(error.lines.map { $0 + "\n" }.joined().utf8))
+            throw ExitCode(error.outcome.exitCode)
         }
-        defer { ledger.unlock() }
-        let engine: RunEngine
-        do {
-            engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options, ledger: ledger)
-        } catch {
-            FileHandle.standardError.write(Data("\(file): error: \(error.description)\n".utf8))
-            throw ExitCode(ExitStatus.itemsFailed)
-        }
+        if !session.warnings.isEmpty { FileHandle.standardError.write(Data(session.warnings.utf8)) }
+
+        let engine = session.engine
         let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets)
-        engine.onFailure = { progress.failure($0) }
-        engine.onLedgerFailure = { progress.message("warning: " + $0) }
-
-        let notifier = Notifier(specs: pipeline.spec.notify, secrets: secrets)
-        notifier.onWarning = { progress.message($0) }
-        let displayManifest = manifest ?? RelativePath.join(pipeline.displayOutputDirectory, "manifest.jsonl")
-        let runID = engine.runID.map(String.init) ?? UUID().uuidString
-        func summary(_ event: NotifySpec.Event, status: String, result: RunEngine.Result?) -> Notifier.Summary {
-            Notifier.Summary(pipeline: pipeline.spec.name, runID: runID, event: event, status: status,
-                             stages: result?.stages ?? engine.stageStats.map(\.snapshot), costUSD: result?.spentUSD ?? 0,
-                             duration: result?.duration ?? 0, manifest: displayManifest)
-        }
-        await notifier.send(summary(.start, status: "running", result: nil))
-
-        let runTask = Task { await engine.run() }
+        session.subscribe(progress)
+        let runTask = Task { await session.run() }
         let grace = self.grace
         let trap = SignalTrap(onFirst: { signo in
             engine.control.stop(.interrupted)
@@ -152,15 +104,9 @@ struct RunCommand: AsyncParsableCommand {
         let result = await runTask.value
         trap.cancel()
         progress.end()
-
-        let status = result.stopReason == .interrupted ? ExitStatus.interrupted : result.allSucceeded ? ExitStatus.ok : ExitStatus.itemsFailed
-        engine.closeLedger(result: result, exitCode: status)
-        let ending = result.stopReason == .interrupted ? "interrupted" : result.stopReason == .budget ? "budget_reached"
-            : result.allSucceeded ? "succeeded" : "failed"
-        await notifier.send(summary(.finish, status: ending, result: result))
-        await notifier.shutdown()
-        print(secrets.redact(RunSummaryPrinter.text(result, displayManifest: displayManifest, budget: pipeline.spec.budgetUSD)), terminator: "")
-        if status != ExitStatus.ok { throw ExitCode(status) }
+        let outcome = await session.close(result)
+        print(session.summary(result), terminator: "")
+        if outcome != .succeeded { throw ExitCode(outcome.exitCode) }
     }
 }
 

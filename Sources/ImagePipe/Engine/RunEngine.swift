@@ -35,8 +35,8 @@ public final class RunEngine: @unchecked Sendable {
     let writer: LedgerWriter?
     /// With `--retry-failed`: the items to retry.
     let unfinishedKeys: Set<String>?
-    /// Told about every failure as it happens (progress prints it).
-    public var onFailure: (@Sendable (ItemOutcome) -> Void)?
+    /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
+    private let consumers = RunEventConsumers()
 
     /// What a run needs from the environment beyond the pipeline's own `${…}`: S3 credentials.
     /// Checked before anything is called; each problem is one line.
@@ -64,6 +64,8 @@ public final class RunEngine: @unchecked Sendable {
                 throw SetupFailure(description: error.description)
             }
             writer = LedgerWriter(ledger: ledger, runID: runID!)
+            // The ledger's own trouble is a warning, not a failure: the files and manifest hold the work.
+            writer?.onFailure = { [consumers] message in Task { await consumers.emit(.warning(message)) } }
         } else {
             cache = LedgerSnapshot()
             unfinishedKeys = nil
@@ -84,6 +86,8 @@ public final class RunEngine: @unchecked Sendable {
             throw SetupFailure(description: error.description)
         }
 
+        consumers.add(manifest)
+        if let writer { consumers.add(writer) }
         probe = CacheProbe(outputDirectory: pipeline.outputDirectory, verify: options.verify, mayCopy: true)
 
         var gates: [String: ProviderGate] = [:]
@@ -132,10 +136,10 @@ public final class RunEngine: @unchecked Sendable {
         })
     }
 
-    public var onLedgerFailure: (@Sendable (String) -> Void)? {
-        get { writer?.onFailure }
-        set { writer?.onFailure = newValue }
-    }
+    /// Adds a consumer of the run's events (progress, notifications); before `run()`.
+    public func subscribe(_ consumer: any RunEventConsumer) { consumers.add(consumer) }
+
+    func emit(_ event: RunEvent) async { await consumers.emit(event) }
 
     public func run() async -> Result {
         let start = ContinuousClock.now
@@ -273,10 +277,9 @@ public final class RunEngine: @unchecked Sendable {
     /// Writes a success to the ledger (secrets masked); `url` is what the ledger keeps when the
     /// manifest shows another.
     private func record(_ outcome: ItemOutcome, item: String, fingerprint: String, url: String?) async {
-        guard let writer else { return }
         var recorded = ledgerCopy(outcome)
         if let url { recorded.url = url }
-        await writer.record(LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970))
+        await emit(.recorded(LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970)))
     }
 
     /// What the ledger keeps of an outcome: secrets masked like everywhere else.
@@ -295,14 +298,12 @@ public final class RunEngine: @unchecked Sendable {
     /// marks everything below it skipped.
     func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
                         record: Bool = true) async {
-        if record, let writer, outcome.status != .cached {
-            await writer.record(LedgerEntry(outcome: ledgerCopy(outcome),
-                                            item: context.itemID,
-                                            fingerprint: fingerprint ?? "-", finishedAt: Date().timeIntervalSince1970))
+        if record, outcome.status != .cached {
+            await emit(.recorded(LedgerEntry(outcome: ledgerCopy(outcome), item: context.itemID, fingerprint: fingerprint ?? "-",
+                                             finishedAt: Date().timeIntervalSince1970)))
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
-        manifest.append(outcome)
-        if outcome.status == .failed || outcome.status == .skipped { onFailure?(outcome) }
+        await emit(.finished(outcome))
         guard outcome.status == .failed else { return }
         for (below, items) in runtime.descendants {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)
@@ -310,7 +311,7 @@ public final class RunEngine: @unchecked Sendable {
             skipped.matrix = outcome.matrix
             skipped.message = "upstream stage '\(runtime.name)' failed (\(outcome.failureClass?.rawValue ?? "error"))" + (items > 1 ? "; \(items) items skipped" : "")
             for _ in 0..<items { below.stats.ended(skipped, wasInFlight: false) }
-            manifest.append(skipped)
+            await emit(.propagated(skipped))
         }
     }
 }

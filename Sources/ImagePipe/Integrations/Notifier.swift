@@ -61,7 +61,7 @@ public final class Notifier: @unchecked Sendable {
     private let secrets: SecretSet
     private let transport = HTTPTransport(connectionsPerHost: 2)
     /// Told about each notification that could not be delivered.
-    public var onWarning: (@Sendable (String) -> Void)?
+    public var onWarning: (@Sendable (String) async -> Void)?
 
     public init(specs: [NotifySpec], secrets: SecretSet) {
         self.specs = specs
@@ -125,6 +125,6 @@ public final class Notifier: @unchecked Sendable {
         }
         // The URL itself is often the secret (Slack's is): name the host only.
         let host = URL(string: url)?.host ?? "the receiver"
-        onWarning?(secrets.redact("warning: the \(what) to \(host) failed (\(last)); the run is not affected"))
+        await onWarning?(secrets.redact("the \(what) to \(host) failed (\(last)); the run is not affected"))
     }
 }

@@ -54,3 +54,9 @@ final class LedgerWriter: @unchecked Sendable {
         }
     }
 }
+
+extension LedgerWriter: RunEventConsumer {
+    func handle(_ event: RunEvent) async {
+        if case .recorded(let entry) = event { await record(entry) }
+    }
+}

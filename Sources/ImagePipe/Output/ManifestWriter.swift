@@ -43,3 +43,13 @@ public final class ManifestWriter: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 }
+
+extension ManifestWriter: RunEventConsumer {
+    public func handle(_ event: RunEvent) async {
+        switch event {
+        case .finished(let outcome), .propagated(let outcome): append(outcome)
+        case .ended: flush()
+        default: break
+        }
+    }
+}

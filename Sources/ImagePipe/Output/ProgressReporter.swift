@@ -113,3 +113,13 @@ public final class ProgressReporter: @unchecked Sendable {
         FileHandle.standardError.write(Data(text.utf8))
     }
 }
+
+extension ProgressReporter: RunEventConsumer {
+    public func handle(_ event: RunEvent) async {
+        switch event {
+        case .finished(let outcome) where outcome.status == .failed || outcome.status == .skipped: failure(outcome)
+        case .warning(let text): message("warning: " + text)
+        default: break
+        }
+    }
+}

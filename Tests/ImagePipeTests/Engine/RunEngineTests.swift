@@ -217,6 +217,9 @@ import ImagePipeEmulator
         #expect(run.result.spentUSD == 3)
         #expect(run.result.notStarted == 7)
         #expect(!run.result.allSucceeded)
+        // The same session as `imagepipe run`: a reached budget exits 1.
+        #expect(run.ending == .budgetReached && run.ending.exitCode == 1)
+        #expect(run.budgetReserved == 0)
     }
 
     @Test func variantsAndMatrixFanOut() async throws {

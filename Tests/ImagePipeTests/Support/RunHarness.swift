@@ -12,6 +12,8 @@ struct RunHarness {
         var directory: URL
         /// Budget still reserved when the run ended: always 0 unless a reservation leaked.
         var budgetReserved: Double
+        /// How the run ended, as `imagepipe run` would exit.
+        var ending: RunOutcome
 
         func lines(stage: String) -> [[String: Any]] { manifest.filter { $0["stage"] as? String == stage } }
         func stage(_ name: String) -> StageStats.Snapshot { result.stages.first { $0.name == name }! }
@@ -40,28 +42,31 @@ struct RunHarness {
         let text = emulator.map { yaml.replacingOccurrences(of: "{{BASE}}", with: $0.baseURL) } ?? yaml
         defer { if ownsEmulator, let emulator { Task { await emulator.stop() } } }
         let secrets = SecretSet()
-        let (outcome, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets, directory: directory,
-                                                registry: registry)
+        // Writes the files and checks the pipeline, then runs it through the same session as `imagepipe run`.
+        let (checked, dir) = Fixtures.validate(text, files: files, environment: environment, strict: true, secrets: secrets, directory: directory,
+                                               registry: registry)
         try setUp(dir)
-        guard outcome.isValid, let pipeline = outcome.pipeline else {
-            throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n"))
+        guard checked.isValid else { throw Failure(description: Fixtures.lines(checked).joined(separator: "\n")) }
+        var request = RunSession.Request(path: dir.appendingPathComponent("pipeline.yaml").path, environment: environment, options: options,
+                                         secrets: secrets)
+        request.displayPath = "pipeline.yaml"
+        request.usesLedger = useLedger
+        request.control = control
+        request.registry = registry
+        let session: RunSession
+        do {
+            session = try RunSession.prepare(request)
+        } catch {
+            throw Failure(description: error.lines.joined(separator: "\n"))
         }
-        let report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0).build()
-        guard !outcome.diagnostics.hasErrors else { throw Failure(description: Fixtures.lines(outcome).joined(separator: "\n")) }
-        var ledger: Ledger?
-        if useLedger {
-            ledger = try Ledger(path: Ledger.defaultPath(for: pipeline))
-            try ledger?.lock()
-        }
-        defer { ledger?.unlock() }
-        let engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: options, control: control, ledger: ledger)
-        let result = await engine.run()
-        engine.closeLedger(result: result, exitCode: result.allSucceeded ? 0 : 1)
+        let result = await session.run()
+        let ending = await session.close(result)
         let manifestText = (try? String(contentsOfFile: result.manifestPath, encoding: .utf8)) ?? ""
         let manifest = manifestText.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        return Outcome(result: result, manifest: manifest, emulator: emulator?.stats.snapshot, directory: dir, budgetReserved: engine.budget.reservedUSD)
+        return Outcome(result: result, manifest: manifest, emulator: emulator?.stats.snapshot, directory: dir,
+                       budgetReserved: session.engine.budget.reservedUSD, ending: ending)
     }
 
     /// A CSV of `count` products: sku, name.

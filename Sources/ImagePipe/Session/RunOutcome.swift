@@ -1,0 +1,51 @@
+/// How a run ended, and the exit code each ending gives: the one place they are mapped.
+public enum RunOutcome: Sendable, Equatable {
+    /// Every item succeeded (or was done before).
+    case succeeded
+    /// Some items failed, were skipped or cancelled.
+    case failed
+    /// Nothing new started once the next paid call would pass `budget.max_usd`.
+    case budgetReached
+    /// Ctrl-C or SIGTERM.
+    case interrupted
+    /// The run never started: an invalid pipeline, usage, a missing secret or credential, or the
+    /// ledger held by another run.
+    case refused
+    /// The run could not be set up after it was checked (the manifest cannot be written).
+    case setupFailed
+
+    public var exitCode: Int32 {
+        switch self {
+        case .succeeded: return ExitStatus.ok
+        case .failed, .budgetReached, .setupFailed: return ExitStatus.itemsFailed
+        case .refused: return ExitStatus.invalid
+        case .interrupted: return ExitStatus.interrupted
+        }
+    }
+
+    /// The word notifications and the ledger use.
+    public var status: String {
+        switch self {
+        case .succeeded: return "succeeded"
+        case .failed, .setupFailed, .refused: return "failed"
+        case .budgetReached: return "budget_reached"
+        case .interrupted: return "interrupted"
+        }
+    }
+
+    init(_ result: RunEngine.Result) {
+        switch result.stopReason {
+        case .interrupted?: self = .interrupted
+        case .budget?: self = .budgetReached
+        case nil: self = result.allSucceeded ? .succeeded : .failed
+        }
+    }
+}
+
+/// The exit codes users' scripts depend on.
+public enum ExitStatus {
+    public static let ok: Int32 = 0
+    public static let itemsFailed: Int32 = 1
+    public static let invalid: Int32 = 2
+    public static let interrupted: Int32 = 130
+}

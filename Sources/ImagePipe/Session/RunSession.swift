@@ -1,0 +1,154 @@
+import Foundation
+
+/// The "run a pipeline" use case, owned by the library so that the CLI and the tests run the
+/// same sequence: `prepare` (validate, plan, check credentials and stage names, lock the
+/// ledger, set the engine up) → `run` (events to the consumers) → `close` (record the ending,
+/// notify, unlock), returning a `RunOutcome` that maps to the exit code.
+public final class RunSession: Sendable {
+    public struct Request: Sendable {
+        public var path: String
+        /// How messages name the file (the path as the user typed it); nil is `path`.
+        public var displayPath: String?
+        public var environment: [String: String]
+        public var options: RunOptions
+        /// The ledger file; nil is the pipeline's `state:`, else `.imagepipe/NAME.sqlite`.
+        public var statePath: String?
+        /// False runs without a ledger: everything runs, only the manifest records it.
+        public var usesLedger = true
+        public var secrets: SecretSet
+        /// Stops the run (an interrupt) from outside.
+        public var control = RunControl()
+        /// The stage and provider kinds the language knows.
+        var registry = ComponentRegistry.builtIn
+
+        public init(path: String, environment: [String: String] = ProcessInfo.processInfo.environment, options: RunOptions = RunOptions(),
+                    statePath: String? = nil, secrets: SecretSet = SecretSet()) {
+            self.path = path
+            self.environment = environment
+            self.options = options
+            self.statePath = statePath
+            self.secrets = secrets
+        }
+    }
+
+    /// Why a run did not start, as lines for standard error, and how it ends.
+    public struct Refusal: Error, Sendable {
+        public var lines: [String]
+        public var outcome: RunOutcome
+    }
+
+    public let pipeline: CompiledPipeline
+    public let plan: PlanReport
+    public let engine: RunEngine
+    /// The validator's warnings (errors refuse the run), rendered with secrets masked.
+    public let warnings: String
+    /// The manifest as the user would type its path.
+    public let displayManifest: String
+    let ledger: Ledger?
+    let notifier: Notifier
+    let secrets: SecretSet
+    let info: RunInfo
+
+    /// Checks everything a run needs before anything is called or paid for.
+    public static func prepare(_ request: Request) throws(Refusal) -> RunSession {
+        let secrets = request.secrets
+        // Strict: a missing environment variable stops the run before anything is called.
+        var validator = PipelineValidator(environment: request.environment, strict: true, secrets: secrets)
+        validator.registry = request.registry
+        let outcome = validator.validate(path: request.path, displayPath: request.displayPath)
+        var report: PlanReport?
+        if outcome.isValid, let pipeline = outcome.pipeline {
+            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, environment: request.environment).build()
+        }
+        let rendered = DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets)
+        guard let pipeline = outcome.pipeline, let report, !outcome.diagnostics.hasErrors else {
+            throw Refusal(lines: rendered.split(separator: "\n").map(String.init), outcome: .refused)
+        }
+        let file = request.displayPath ?? request.path
+        let missing = RunEngine.missingSettings(in: pipeline, environment: request.environment)
+        guard missing.isEmpty else { throw Refusal(lines: missing.map { "\(file): error: \($0)" }, outcome: .refused) }
+        // Names given to --force and --only must be stages.
+        let names = pipeline.stages.map(\.name)
+        for name in request.options.forcedStages.sorted() + (request.options.only.map { [$0] } ?? []) where !names.contains(name) {
+            let hint = DidYouMean.hint(for: name, among: names) ?? "stages: " + names.joined(separator: ", ")
+            throw Refusal(lines: ["\(file): error: no stage named '\(name)'; \(hint)"], outcome: .refused)
+        }
+        var ledger: Ledger?
+        if request.usesLedger {
+            do {
+                let opened = try Ledger(path: request.statePath ?? Ledger.defaultPath(for: pipeline))
+                try opened.lock()
+                ledger = opened
+            } catch {
+                throw Refusal(lines: ["\(file): error: \(error.description)"], outcome: .refused)
+            }
+        }
+        let engine: RunEngine
+        do {
+            engine = try RunEngine(pipeline: pipeline, plan: report, secrets: secrets, options: request.options,
+                                   control: request.control, ledger: ledger, environment: request.environment)
+        } catch {
+            ledger?.unlock()
+            throw Refusal(lines: ["\(file): error: \(error.description)"], outcome: .setupFailed)
+        }
+        return RunSession(pipeline: pipeline, plan: report, engine: engine, warnings: rendered, ledger: ledger, secrets: secrets,
+                          manifest: request.options.manifestPath)
+    }
+
+    private init(pipeline: CompiledPipeline, plan: PlanReport, engine: RunEngine, warnings: String, ledger: Ledger?, secrets: SecretSet,
+                 manifest: String?) {
+        self.pipeline = pipeline
+        self.plan = plan
+        self.engine = engine
+        self.warnings = warnings
+        self.ledger = ledger
+        self.secrets = secrets
+        displayManifest = manifest ?? RelativePath.join(pipeline.displayOutputDirectory, "manifest.jsonl")
+        notifier = Notifier(specs: pipeline.spec.notify, secrets: secrets)
+        let engine = engine
+        info = RunInfo(pipeline: pipeline.spec.name, runID: engine.runID.map(String.init) ?? UUID().uuidString, manifest: displayManifest,
+                       stages: { engine.stageStats.map(\.snapshot) })
+        notifier.onWarning = { [engine] text in await engine.emit(.warning(text)) }
+        engine.subscribe(notifier)
+    }
+
+    /// Adds a consumer of the run's events (progress); before `run()`.
+    public func subscribe(_ consumer: any RunEventConsumer) { engine.subscribe(consumer) }
+
+    /// Streams every item through the DAG; the `started` event goes out first.
+    public func run() async -> RunEngine.Result {
+        await engine.emit(.started(info))
+        return await engine.run()
+    }
+
+    /// Records how the run ended in the ledger, tells the consumers, lets the next run take the
+    /// lock, and says how it ended.
+    public func close(_ result: RunEngine.Result) async -> RunOutcome {
+        let outcome = RunOutcome(result)
+        engine.closeLedger(result: result, exitCode: outcome.exitCode)
+        await engine.emit(.ended(info, result, outcome))
+        await notifier.shutdown()
+        ledger?.unlock()
+        return outcome
+    }
+
+    /// The summary table, secrets masked.
+    public func summary(_ result: RunEngine.Result) -> String {
+        secrets.redact(RunSummaryPrinter.text(result, displayManifest: displayManifest, budget: pipeline.spec.budgetUSD))
+    }
+}
+
+extension Notifier: RunEventConsumer {
+    public func handle(_ event: RunEvent) async {
+        switch event {
+        case .started(let info):
+            await send(Summary(pipeline: info.pipeline, runID: info.runID, event: .start, status: "running", stages: info.stages(),
+                               costUSD: 0, duration: 0, manifest: info.manifest))
+        case .ended(let info, let result, let outcome):
+            await send(Summary(pipeline: info.pipeline, runID: info.runID, event: .finish, status: outcome.status, stages: result.stages,
+                               costUSD: result.spentUSD, duration: result.duration, manifest: info.manifest))
+        default:
+            break
+        }
+    }
+}
