@@ -84,24 +84,19 @@ struct RunCommand: AsyncParsableCommand {
         let engine = session.engine
         let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets)
         session.subscribe(progress)
-        let runTask = Task { await session.run() }
         let grace = self.grace
         let trap = SignalTrap(onFirst: { signo in
-            engine.control.stop(.interrupted)
             let name = signo == SIGTERM ? "SIGTERM" : "interrupt"
             let inFlight = engine.stageStats.map(\.snapshot.inFlight).reduce(0, +)
             progress.message("\(name): starting nothing new; waiting up to \(Int(grace))s for \(inFlight) calls in flight (Ctrl-C again to quit now)")
-            Task {
-                try? await Task.sleep(for: .seconds(grace))
-                runTask.cancel()
-            }
+            session.interrupt(grace: grace)
         }, onSecond: {
             engine.manifest.flush()
             FileHandle.standardError.write(Data("quitting now; the manifest holds what finished\n".utf8))
             Foundation.exit(ExitStatus.interrupted)
         })
         progress.begin()
-        let result = await runTask.value
+        let result = await session.run()
         trap.cancel()
         progress.end()
         let outcome = await session.close(result)

@@ -23,6 +23,8 @@ public final class AsyncSemaphore: @unchecked Sendable {
     }
 
     public var inUse: Int { lock.withLock { limit - permits } }
+    /// Callers queued for a permit.
+    var waiting: Int { lock.withLock { waiters.count - head } }
 
     /// Takes a permit if one is free and nobody is queued; returns the waiter id to use otherwise.
     private func takeOrTicket() -> UInt64? {

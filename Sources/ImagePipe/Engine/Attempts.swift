@@ -108,7 +108,7 @@ extension RunEngine {
             }
             let wait = runtime.retry.seconds(after: failure, attempt: attempt)
             do {
-                try await control.sleep(until: .now + .seconds(wait))
+                try await control.sleep(until: control.clock.now + .seconds(wait))
             } catch {
                 giveBack()
                 outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"

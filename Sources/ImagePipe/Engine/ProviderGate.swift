@@ -14,18 +14,18 @@ public final class ProviderGate: @unchecked Sendable {
     private var authFailuresInARow = 0
     private var refusal: CallFailure?
 
-    public init(provider: ProviderSpec) {
+    public init(provider: ProviderSpec, clock: any RunClock = SystemClock()) {
         name = provider.name
         slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
-        limiter = RateLimiter(limit: provider.rateLimit)
+        limiter = RateLimiter(limit: provider.rateLimit, clock: clock)
     }
 
     /// For an integration stage (a store, a CMS): no limits of its own beyond the stage's, but a
     /// 429 still pauses it and refused credentials still stop it early.
-    public init(name: String) {
+    public init(name: String, clock: any RunClock = SystemClock()) {
         self.name = name
         slots = nil
-        limiter = RateLimiter(limit: nil)
+        limiter = RateLimiter(limit: nil, clock: clock)
     }
 
     /// Set once the key has been refused `authFailuresToGiveUp` times in a row.

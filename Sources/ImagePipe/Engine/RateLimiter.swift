@@ -21,25 +21,26 @@ public final class RateLimiter: @unchecked Sendable {
     /// Tickets whose callers gave up (cancelled, or the run stopped) before their turn.
     private var abandoned = Set<Int>()
 
-    public init(limit: RateLimit?) {
+    let clock: any RunClock
+
+    public init(limit: RateLimit?, clock: any RunClock = SystemClock()) {
         interval = limit.map { .seconds(1 / $0.requestsPerSecond) }
         burst = limit?.burst ?? 1
-        nextSlot = .now
-        pausedUntil = .now
+        self.clock = clock
+        nextSlot = clock.now
+        pausedUntil = clock.now
     }
 
-    private enum Turn {
+    enum Turn: Equatable {
         case go
         case wait(ContinuousClock.Instant)
     }
 
     /// Waits until this caller may send one request; `sleep` does the waiting (so that a
     /// stopping run can cut it short by throwing).
-    public func acquire(sleep: (ContinuousClock.Instant) async throws -> Void = { try await Task.sleep(until: $0, clock: .continuous) }) async throws {
-        let ticket: Int? = interval == nil ? nil : lock.withLock {
-            nextTicket += 1
-            return nextTicket - 1
-        }
+    public func acquire(sleep: ((ContinuousClock.Instant) async throws -> Void)? = nil) async throws {
+        let sleep = sleep ?? { [clock] in try await clock.sleep(until: $0) }
+        let ticket = takeTicket()
         do {
             while true {
                 switch turn(ticket) {
@@ -53,9 +54,19 @@ public final class RateLimiter: @unchecked Sendable {
         }
     }
 
-    private func turn(_ ticket: Int?) -> Turn {
+    /// A place in the queue (nil without a rate: only pauses apply).
+    func takeTicket() -> Int? {
+        interval == nil ? nil : lock.withLock {
+            nextTicket += 1
+            return nextTicket - 1
+        }
+    }
+
+    /// Whether the caller holding `ticket` may send now, or until when to wait: decided on the
+    /// clock's time at the moment of asking.
+    func turn(_ ticket: Int?) -> Turn {
         lock.withLock {
-            let now = ContinuousClock.now
+            let now = clock.now
             if pausedUntil > now { return .wait(pausedUntil) }
             guard let interval, let ticket else { return .go }
             let allowed = nextSlot - interval * (burst - 1)
@@ -77,7 +88,7 @@ public final class RateLimiter: @unchecked Sendable {
         while abandoned.remove(serving) != nil { serving += 1 }
     }
 
-    private func abandon(_ ticket: Int) {
+    func abandon(_ ticket: Int) {
         lock.withLock {
             if ticket == serving { advance() } else if ticket > serving { abandoned.insert(ticket) }
         }
@@ -86,7 +97,7 @@ public final class RateLimiter: @unchecked Sendable {
     /// Nothing starts for `seconds` from now (longer pauses win over shorter ones).
     public func pause(for seconds: Double) {
         guard seconds > 0 else { return }
-        let until = ContinuousClock.now.advanced(by: .seconds(seconds))
+        let until = clock.now.advanced(by: .seconds(seconds))
         lock.withLock {
             if until > pausedUntil { pausedUntil = until }
             if interval != nil, until > nextSlot { nextSlot = until }

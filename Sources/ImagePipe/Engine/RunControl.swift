@@ -9,8 +9,12 @@ public final class RunControl: @unchecked Sendable {
 
     private let lock = NSLock()
     private var reason: StopReason?
+    /// The time every wait of the run (rate limits, retries, the grace period) goes by.
+    public let clock: any RunClock
 
-    public init() {}
+    public init(clock: any RunClock = SystemClock()) {
+        self.clock = clock
+    }
 
     public var stopReason: StopReason? { lock.withLock { reason } }
     public var isStopping: Bool { stopReason != nil }
@@ -26,9 +30,9 @@ extension RunControl {
     /// Sleeps until `deadline`, or throws `Stopped` soon after the run starts stopping, so that
     /// a long backoff or rate-limit wait never holds up the end of a run.
     func sleep(until deadline: ContinuousClock.Instant) async throws {
-        while deadline > .now {
+        while deadline > clock.now {
             if isStopping { throw Stopped() }
-            try await Task.sleep(until: min(deadline, .now + .milliseconds(250)), tolerance: .zero, clock: .continuous)
+            try await clock.sleep(until: min(deadline, clock.now + .milliseconds(250)))
         }
         if isStopping { throw Stopped() }
     }

@@ -93,7 +93,7 @@ public final class RunEngine: @unchecked Sendable {
         var gates: [String: ProviderGate] = [:]
         var providers: [String: ImageProvider] = [:]
         for spec in pipeline.spec.providers {
-            gates[spec.name] = ProviderGate(provider: spec)
+            gates[spec.name] = ProviderGate(provider: spec, clock: control.clock)
             providers[spec.name] = spec.kind.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
         }
         let expected = Dictionary(plan.stages.map { ($0.name, $0.items) }, uniquingKeysWith: { a, _ in a })
@@ -110,7 +110,7 @@ public final class RunEngine: @unchecked Sendable {
             }
             let unitEnvironment = UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment, needsFingerprint: true,
                                                   connection: connection)
-            let gate = stage.provider.flatMap { gates[$0.name] } ?? ProviderGate(name: "stage '\(stage.name)'")
+            let gate = stage.provider.flatMap { gates[$0.name] } ?? ProviderGate(name: "stage '\(stage.name)'", clock: control.clock)
             byName[stage.name] = StageRuntime(stage: stage, environment: unitEnvironment, gate: gate, expected: expected[stage.name] ?? 0,
                                               children: pipeline.children(of: stage.name).compactMap { byName[$0.name] })
         }

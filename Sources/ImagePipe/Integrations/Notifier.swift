@@ -63,9 +63,13 @@ public final class Notifier: @unchecked Sendable {
     /// Told about each notification that could not be delivered.
     public var onWarning: (@Sendable (String) async -> Void)?
 
-    public init(specs: [NotifySpec], secrets: SecretSet) {
+    /// Waits between delivery attempts go by this clock.
+    let clock: any RunClock
+
+    public init(specs: [NotifySpec], secrets: SecretSet, clock: any RunClock = SystemClock()) {
         self.specs = specs
         self.secrets = secrets
+        self.clock = clock
         for secret in specs.compactMap(\.secret) { secrets.register(secret) }
     }
 
@@ -121,7 +125,7 @@ public final class Notifier: @unchecked Sendable {
             } catch {
                 last = error.message
             }
-            if attempt < Self.attempts { try? await Task.sleep(for: .milliseconds(500 * attempt)) }
+            if attempt < Self.attempts { try? await clock.sleep(for: 0.5 * Double(attempt)) }
         }
         // The URL itself is often the secret (Slack's is): name the host only.
         let host = URL(string: url)?.host ?? "the receiver"

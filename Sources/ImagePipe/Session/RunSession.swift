@@ -4,7 +4,7 @@ import Foundation
 /// same sequence: `prepare` (validate, plan, check credentials and stage names, lock the
 /// ledger, set the engine up) → `run` (events to the consumers) → `close` (record the ending,
 /// notify, unlock), returning a `RunOutcome` that maps to the exit code.
-public final class RunSession: Sendable {
+public final class RunSession: @unchecked Sendable {
     public struct Request: Sendable {
         public var path: String
         /// How messages name the file (the path as the user typed it); nil is `path`.
@@ -48,6 +48,9 @@ public final class RunSession: Sendable {
     let notifier: Notifier
     let secrets: SecretSet
     let info: RunInfo
+    /// The run's task once started, so that an interrupt can cancel calls past the grace period.
+    private let lock = NSLock()
+    private var task: Task<RunEngine.Result, Never>?
 
     /// Checks everything a run needs before anything is called or paid for.
     public static func prepare(_ request: Request) throws(Refusal) -> RunSession {
@@ -104,7 +107,7 @@ public final class RunSession: Sendable {
         self.ledger = ledger
         self.secrets = secrets
         displayManifest = manifest ?? RelativePath.join(pipeline.displayOutputDirectory, "manifest.jsonl")
-        notifier = Notifier(specs: pipeline.spec.notify, secrets: secrets)
+        notifier = Notifier(specs: pipeline.spec.notify, secrets: secrets, clock: engine.control.clock)
         let engine = engine
         info = RunInfo(pipeline: pipeline.spec.name, runID: engine.runID.map(String.init) ?? UUID().uuidString, manifest: displayManifest,
                        stages: { engine.stageStats.map(\.snapshot) })
@@ -117,8 +120,24 @@ public final class RunSession: Sendable {
 
     /// Streams every item through the DAG; the `started` event goes out first.
     public func run() async -> RunEngine.Result {
-        await engine.emit(.started(info))
-        return await engine.run()
+        let engine = engine
+        let info = info
+        let task = Task {
+            await engine.emit(.started(info))
+            return await engine.run()
+        }
+        lock.withLock { self.task = task }
+        return await task.value
+    }
+
+    /// Ctrl-C: nothing new starts; calls in flight get `grace` seconds to finish, then are cancelled.
+    public func interrupt(grace: Double) {
+        engine.control.stop(.interrupted)
+        let clock = engine.control.clock
+        Task {
+            try? await clock.sleep(for: grace)
+            self.lock.withLock { self.task }?.cancel()
+        }
     }
 
     /// Records how the run ended in the ledger, tells the consumers, lets the next run take the

@@ -64,9 +64,23 @@ import Testing
         #expect(try run(["plan", "16-cycle.yaml"], in: Fixtures.invalid).status == 2)
     }
 
+    /// On a fresh copy, so that what earlier runs left in pipelines/ cannot hide a write: the
+    /// whole tree is the same file for file, byte for byte, after a plan.
     @Test func planWritesNothing() throws {
-        let before = FileManager.default.fileExists(atPath: Fixtures.pipelines.appendingPathComponent("out").path)
-        _ = try run(["plan", "pipelines/quickstart.yaml"])
-        #expect(FileManager.default.fileExists(atPath: Fixtures.pipelines.appendingPathComponent("out").path) == before)
+        let dir = Fixtures.temporaryDirectory()
+        for name in ["quickstart.yaml", "data"] {
+            try FileManager.default.copyItem(at: Fixtures.pipelines.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        func tree() throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            let walker = FileManager.default.enumerator(atPath: dir.path)
+            while let path = walker?.nextObject() as? String {
+                files[path] = FileManager.default.contents(atPath: dir.appendingPathComponent(path).path) ?? Data("<folder>".utf8)
+            }
+            return files
+        }
+        let before = try tree()
+        #expect(try run(["plan", "quickstart.yaml"], in: dir).status == 0)
+        #expect(try tree() == before)
     }
 }

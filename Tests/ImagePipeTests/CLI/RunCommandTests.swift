@@ -138,7 +138,7 @@ import ImagePipeEmulator
         defer { Task { await emulator.stop() } }
         let dir = try Self.folder(Self.pipeline(base: emulator.baseURL, concurrency: 3), csv: RunHarness.products(30))
         let process = try CLIProcess(["run", "--progress", "plain", "--grace", "10", "pipeline.yaml"], in: dir)
-        while emulator.stats.snapshot.requests < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        await Wait.until("3 calls are in flight") { emulator.stats.snapshot.requests >= 3 }
         process.signal(SIGINT)
         let status = await process.wait()
         #expect(status == 130, "\(process.stderr)")
@@ -158,7 +158,7 @@ import ImagePipeEmulator
         defer { Task { await emulator.stop() } }
         let dir = try Self.folder(Self.pipeline(base: emulator.baseURL, concurrency: 2), csv: RunHarness.products(5))
         let process = try CLIProcess(["run", "--progress", "none", "--grace", "0.3", "pipeline.yaml"], in: dir)
-        while emulator.stats.snapshot.requests < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        await Wait.until("2 calls are in flight") { emulator.stats.snapshot.requests >= 2 }
         let start = Date()
         process.signal(SIGTERM)
         let status = await process.wait()
@@ -180,7 +180,7 @@ import ImagePipeEmulator
         defer { Task { await emulator.stop() } }
         let dir = try RunCommandTests.folder(RunCommandTests.pipeline(base: emulator.baseURL), csv: RunHarness.products(2))
         let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
-        while emulator.stats.snapshot.requests < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        await Wait.until("the first run's call is in flight") { emulator.stats.snapshot.requests >= 1 }
         let second = try await CLIProcess.run(["run", "pipeline.yaml"], in: dir)
         #expect(second.status == 2)
         #expect(second.stderr.contains("another run of this pipeline is in progress (process \(first.process.processIdentifier)"), "\(second.stderr)")

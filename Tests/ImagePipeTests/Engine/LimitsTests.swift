@@ -9,7 +9,7 @@ import Testing
         let semaphore = AsyncSemaphore(permits: 1)
         try await semaphore.acquire()
         let waiter = Task { try await semaphore.acquire() }
-        try await Task.sleep(for: .milliseconds(20))
+        await Wait.until("the waiter is queued") { semaphore.waiting == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         // The cancelled waiter took nothing: release hands the permit back for the next caller.
@@ -29,7 +29,8 @@ import Testing
                 order.append(n)
                 semaphore.release()
             })
-            try await Task.sleep(for: .milliseconds(5))
+            // Each task is queued before the next starts, so the order to expect is known.
+            await Wait.until("task \(n) is queued") { semaphore.waiting == n + 1 }
         }
         semaphore.release()
         for task in tasks { try await task.value }

@@ -135,33 +135,25 @@ import ImagePipeEmulator
         #expect(peak <= 3 && peak >= 2)
     }
 
-    @Test func stageConcurrencyIsNeverExceeded() async throws {
+    /// Never above the limit, and the limit is used: with calls this slow, 5 are in flight at once.
+    @Test func stageConcurrencyIsReachedAndNeverExceeded() async throws {
         var emulator = EmulatorConfiguration()
-        emulator.latency = 0.05
-        let run = try await RunHarness.run(Self.pipeline(stage: "concurrency: 5"), files: ["products.csv": RunHarness.products(30)], emulator: emulator)
+        emulator.latency = 0.3
+        let run = try await RunHarness.run(Self.pipeline(stage: "concurrency: 5"), files: ["products.csv": RunHarness.products(20)], emulator: emulator)
         #expect(run.result.allSucceeded)
-        #expect((run.emulator?.peakInFlight ?? 99) <= 5)
+        #expect(run.emulator?.peakInFlight == 5)
     }
 
-    @Test func rateLimitIsNeverExceeded() async throws {
-        // 20 per second with a burst of 2: in any window of W seconds at most 2 + 20·W requests
-        // (one more allowed for the jitter between sending and the emulator's clock).
+    /// The limit holds end to end over real loopback HTTP. That no window ever passes it is
+    /// shown exactly in virtual time (`VirtualTimeTests`): arrival times at a loopback server
+    /// bunch on a loaded machine, so windows measured there would flake.
+    @Test func rateLimitHoldsEndToEnd() async throws {
+        // 20 per second with a burst of 2: 40 requests cannot take less than 38 / 20 s.
         let run = try await RunHarness.run(Self.pipeline(provider: "rate_limit: { requests_per_second: 20, burst: 2 }", stage: "concurrency: 16"),
                                            files: ["products.csv": RunHarness.products(40)], emulator: EmulatorConfiguration())
         #expect(run.result.allSucceeded)
-        let arrivals = try #require(run.emulator?.arrivals).sorted()
-        #expect(arrivals.count == 40)
-        for window in [0.1, 0.25, 0.5, 1.0] {
-            var worst = 0
-            var j = 0
-            for i in arrivals.indices {
-                while arrivals[i] - arrivals[j] > window { j += 1 }
-                worst = max(worst, i - j + 1)
-            }
-            #expect(Double(worst) <= 2 + 20 * window + 1, "window \(window)s saw \(worst) requests")
-        }
-        // And it is not much slower than the limit allows: 38 requests after the burst at 20/s.
-        #expect(arrivals.last! - arrivals.first! >= 1.8)
+        #expect(try #require(run.emulator?.arrivals).count == 40)
+        #expect(run.result.duration >= 1.9 - 0.01, "\(run.result.duration)")
     }
 
     @Test func failedItemSkipsItsDownstreamStagesAndSaysWhy() async throws {

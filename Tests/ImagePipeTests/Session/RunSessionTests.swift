@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+import ImagePipeEmulator
 
 /// The library's run session: what refuses a run before anything is called, and the one
 /// mapping from endings to exit codes that `imagepipe run` and the tests share.
@@ -47,5 +48,38 @@ import Testing
         let session = try RunSession.prepare(request)
         #expect(session.plan.stages.map(\.items) == [1, 1])
         session.ledger?.unlock()
+    }
+}
+
+/// The grace period after an interrupt goes by the run's clock.
+@Suite struct GracePeriodTests {
+    @Test func callsInFlightAreCancelledWhenTheGracePeriodEnds() async throws {
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let yaml = """
+        version: 1
+        name: grace
+        providers:
+          p: { kind: openai, base_url: "\(emulator.baseURL)/v1", api_key: test-key-123456 }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate: { from: products, provider: p, model: gpt-image-1, prompt: "{{ name }}", size: 64x64, output: "{{ sku }}.png", timeout: 600s }
+        """
+        let (_, dir) = Fixtures.validate(yaml, files: ["products.csv": "sku,name\nA1,[[hang:1]] mug\nA2,[[hang:1]] cup\n"])
+        let clock = VirtualClock()
+        var request = RunSession.Request(path: dir.appendingPathComponent("pipeline.yaml").path, environment: [:])
+        request.control = RunControl(clock: clock)
+        request.usesLedger = false
+        let session = try RunSession.prepare(request)
+        let run = Task { await session.run() }
+        await Wait.until("both calls hang at the emulator") { emulator.stats.snapshot.requests == 2 }
+        session.interrupt(grace: 10)
+        let result = await run.value
+        #expect(await session.close(result) == .interrupted)
+        #expect(result.stages.first?.cancelled == 2)
+        #expect(clock.sleeps.contains(10))
     }
 }
