@@ -108,7 +108,7 @@ public final class RunEngine: @unchecked Sendable {
             } catch {
                 throw SetupFailure(description: error.description)
             }
-            let unitEnvironment = UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment, needsFingerprint: true,
+            let unitEnvironment = UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment,
                                                   connection: connection)
             let gate = stage.provider.flatMap { gates[$0.name] } ?? ProviderGate(name: "stage '\(stage.name)'", clock: control.clock)
             byName[stage.name] = StageRuntime(stage: stage, environment: unitEnvironment, gate: gate, expected: expected[stage.name] ?? 0,

@@ -2,6 +2,13 @@
 /// One rule for `plan` and `run`, so that a path the dry run accepts is the one the run writes.
 enum OutputPath {
     static func resolve(_ rendered: String, stage: String, key: String) throws(UnitProblem) -> String {
+        // The common case, without allocating: already normal (no empty, `.` or `..` part, no
+        // leading or trailing `/`) and a file name that does not start with a dot.
+        if RelativePath.isAlreadyNormal(rendered) {
+            let utf8 = rendered.utf8
+            let nameStart = utf8.lastIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) } ?? utf8.startIndex
+            if utf8[nameStart] != UInt8(ascii: ".") { return rendered }
+        }
         guard !rendered.hasPrefix("/"), let normalized = RelativePath.normalize(rendered), !normalized.isEmpty else {
             throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' leaves output_dir",
                               hint: "this item's data contains '..' or '/' where the path uses it; clean the data or use the 'slug' filter")

@@ -15,8 +15,14 @@ struct ItemContext: TemplateFields {
     /// item's own fields, then the record.
     func text(at path: [String]) -> String? {
         let head = path[0]
+        // A single name is never a stage's output (`{{ hero }}` does not compile).
+        if path.count == 1 {
+            if head == "key" { return key }
+            if head == "variant" { return String(variant) }
+            if !matrix.isEmpty, let value = matrix.first(where: { $0.field == head })?.value { return value }
+            return record.text(at: path[...])
+        }
         if let output = outputs.first(where: { $0.stage == head }) {
-            guard path.count > 1 else { return nil }
             if path.count > 2 {
                 // `{{ cms.json.id }}`: into the answer's JSON when a run has it.
                 guard let json = output.json, path[1] == "json" else { return "<\(path.joined(separator: "."))>" }
@@ -31,11 +37,6 @@ struct ItemContext: TemplateFields {
                 return value.map(StageOutput.text)
             }
             return output.value(path[1])
-        }
-        if path.count == 1 {
-            if head == "key" { return key }
-            if head == "variant" { return String(variant) }
-            if let value = matrix.first(where: { $0.field == head })?.value { return value }
         }
         return record.text(at: path[...])
     }

@@ -12,6 +12,10 @@ public final class PlanBuilder {
     /// follows references instead of hashing stage names and copying `CompiledStage` values.
     final class StagePlan {
         let stage: CompiledStage
+        /// Taken out of `stage` once: the per-unit path reads these without copying the stage.
+        let name: String
+        let body: any StageBody
+        let expansion: UnitExpansion
         let index: Int
         var children: [StagePlan] = []
         /// The outputs that are the same for every item.
@@ -21,6 +25,9 @@ public final class PlanBuilder {
 
         init(stage: CompiledStage, index: Int, environment: UnitEnvironment, summary: PlanReport.StageSummary) {
             self.stage = stage
+            name = stage.name
+            body = stage.body
+            expansion = stage.expansion
             self.index = index
             self.environment = environment
             self.summary = summary
@@ -67,7 +74,7 @@ public final class PlanBuilder {
                                                   unitPriceUSD: price?.usd, priceSource: price?.source, samples: [])
             summary.isPaid = stage.isPaid
             let plan = StagePlan(stage: stage, index: n,
-                                 environment: UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment, needsFingerprint: cache != nil),
+                                 environment: UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment),
                                  summary: summary)
             plans.append(plan)
             plansByName[stage.name] = plan
@@ -117,6 +124,9 @@ public final class PlanBuilder {
             diagnostics.error(error.message, at: error.location, hint: error.hint)
             return 0
         }
+        let displayPath = records.displayPath
+        let rows = ReadAhead(records)
+        defer { rows.stop() }
         // Key hash → line of first use.
         var keysSeen = HashIndex()
         var count = 0
@@ -124,9 +134,9 @@ public final class PlanBuilder {
         while true {
             let next: (record: Record, location: SourceLocation)?
             do {
-                next = try records.next()
+                next = try rows.next()
             } catch {
-                diagnostics.error(error.message, at: SourceLocation(file: records.displayPath, line: error.line, column: error.column), hint: error.hint)
+                diagnostics.error(error.message, at: SourceLocation(file: displayPath, line: error.line, column: error.column), hint: error.hint)
                 if error.rest == .rowSkipped { continue }
                 break
             }
@@ -151,7 +161,7 @@ public final class PlanBuilder {
     }
 
     private func process(_ plan: StagePlan, _ incoming: ItemContext) {
-        let expansion = plan.stage.expansion
+        let expansion = plan.expansion
         if expansion.isIdentity { return processUnit(plan, incoming) }
         for unit in expansion.units(of: incoming) { processUnit(plan, unit) }
     }
@@ -161,7 +171,7 @@ public final class PlanBuilder {
     private func processUnit(_ plan: StagePlan, _ unit: ItemContext) {
         let prepared: any PreparedUnit
         do {
-            prepared = try plan.stage.body.prepare(unit, plan.environment)
+            prepared = try plan.body.prepare(unit, plan.environment)
         } catch {
             diagnostics.error(error.message, at: unit.location, hint: error.hint)
             return
@@ -169,8 +179,8 @@ public final class PlanBuilder {
         if let path = prepared.writes { checkCollision(path, plan, unit) }
         var forwarded: UnitOutputs?
         if let cache, let fingerprint = prepared.fingerprint,
-           let entry = cache.success(stage: plan.stage.name, item: unit.itemID, fingerprint: fingerprint) {
-            var outcome = ItemOutcome(stage: plan.stage.name, context: unit, status: .cached)
+           let entry = cache.success(stage: plan.name, item: unit.itemID, fingerprint: fingerprint) {
+            var outcome = ItemOutcome(stage: plan.name, context: unit, status: .cached)
             forwarded = prepared.reuse(entry, probe, into: &outcome)
         }
         if forwarded != nil { plan.summary.cached += 1 }
@@ -178,12 +188,11 @@ public final class PlanBuilder {
         guard !plan.children.isEmpty else { return }
         var context = unit
         let outputs = forwarded ?? UnitOutputs(prepared.planned)
-        context.outputs.append(StageOutput(stage: plan.stage.name, values: outputs.values, constants: plan.constants, json: outputs.json))
+        context.outputs.append(StageOutput(stage: plan.name, values: outputs.values, constants: plan.constants, json: outputs.json))
         for child in plan.children { process(child, context) }
     }
 
     private func checkCollision(_ normalized: String, _ plan: StagePlan, _ context: ItemContext) {
-        let stage = plan.stage
         let hash = normalized.hashValue
         let tagged = HashIndex.tagged(hash, tag: plan.index, bits: Self.stageTagBits)
         guard let first = outputsSeen.insertOrFind(tagged, payload: context.location.line) else { return }
@@ -194,7 +203,7 @@ public final class PlanBuilder {
         let firstStage = pipeline.stages[firstIndex]
         let firstFile = pipeline.sources.first { $0.name == firstStage.rootSource }.map(sourceFile) ?? context.location.file
         let writer = known ? "stage '\(firstStage.name)'" : "another stage"
-        diagnostics.error("stage '\(stage.name)' output path '\(normalized)' for item '\(context.key)' is already written by \(writer) for the item at \(firstFile):\(first.payload)",
+        diagnostics.error("stage '\(plan.name)' output path '\(normalized)' for item '\(context.key)' is already written by \(writer) for the item at \(firstFile):\(first.payload)",
                           at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
     }
 
@@ -204,7 +213,7 @@ public final class PlanBuilder {
         plan.summary.items += 1
         guard plan.summary.samples.count < sampleCount else { return }
         var key = context.key
-        if plan.stage.variants > 1 { key += " #\(context.variant)" }
+        if plan.expansion.variants > 1 { key += " #\(context.variant)" }
         if !context.matrix.isEmpty { key += " " + context.matrix.map { "\($0.field)=\($0.value)" }.joined(separator: " ") }
         plan.summary.samples.append(.init(key: key, lines: lines()))
     }

@@ -45,25 +45,22 @@ struct UnitOutputs: Sendable {
 }
 
 /// What rendering a unit may use beyond the item: the pipeline's folders, the environment and,
-/// in a run, the stage's connection.
-struct UnitEnvironment: Sendable {
-    var files: PipelineFiles
+/// in a run, the stage's connection. One per stage, shared by all its units.
+final class UnitEnvironment: Sendable {
+    let files: PipelineFiles
     /// Absolute.
-    var outputDirectory: String
+    let outputDirectory: String
     /// As the user wrote it, for messages and plan lines.
-    var displayOutputDirectory: String
+    let displayOutputDirectory: String
     /// `displayOutputDirectory` with a trailing `/` (empty for `.`), for display paths.
-    var displayPrefix: String
-    var stage: String
+    let displayPrefix: String
+    let stage: String
     /// The longest one attempt may take.
-    var timeout: Double
-    var environment: [String: String]
-    /// False for a dry run that reads no ledger: inputs need not be hashed.
-    var needsFingerprint: Bool
-    var connection: (any StageConnection)?
+    let timeout: Double
+    let environment: [String: String]
+    let connection: (any StageConnection)?
 
-    init(pipeline: CompiledPipeline, stage: CompiledStage, environment: [String: String], needsFingerprint: Bool,
-         connection: (any StageConnection)? = nil) {
+    init(pipeline: CompiledPipeline, stage: CompiledStage, environment: [String: String], connection: (any StageConnection)? = nil) {
         files = pipeline.files
         outputDirectory = pipeline.outputDirectory
         displayOutputDirectory = pipeline.displayOutputDirectory
@@ -71,7 +68,6 @@ struct UnitEnvironment: Sendable {
         self.stage = stage.name
         timeout = stage.timeout
         self.environment = environment
-        self.needsFingerprint = needsFingerprint
         self.connection = connection
     }
 }

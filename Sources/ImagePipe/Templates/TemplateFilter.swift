@@ -13,10 +13,30 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
         case .default:
             if let value, !value.isEmpty { return value }
             return argument ?? ""
-        case .lower: return value?.lowercased()
+        case .lower: return value.map(Self.lower)
         case .upper: return value?.uppercased()
         case .trim: return value?.trimmingCharacters(in: .whitespacesAndNewlines)
         case .slug: return value.map(Self.slug)
+        }
+    }
+
+    /// ASCII text without the general Unicode case mapping (most catalogue values).
+    static func lower(_ text: String) -> String {
+        var ascii = true
+        var hasUpper = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { hasUpper = true }
+        }
+        guard ascii else { return text.lowercased() }
+        guard hasUpper else { return text }
+        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+            var n = 0
+            for byte in text.utf8 {
+                buffer[n] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                n += 1
+            }
+            return n
         }
     }
 

@@ -13,7 +13,17 @@ public enum TemplateRenderer {
     /// Generic rather than closure-taking: the plan renders millions of templates, and a closure
     /// over an item would be allocated for each.
     public static func render<Fields: TemplateFields>(_ template: Template, fields: Fields) throws(MissingField) -> String {
-        if template.segments.count == 1, case .literal(let text) = template.segments[0] { return text }
+        if template.segments.count == 1 {
+            switch template.segments[0] {
+            case .literal(let text): return text
+            case .expression(let expression):
+                // `{{ sku }}` alone: the value itself, without building a new string.
+                var value = fields.text(at: expression.path)
+                for call in expression.filters { value = call.filter.apply(value, argument: call.argument) }
+                guard let value else { throw MissingField(path: expression.dotted) }
+                return value
+            }
+        }
         var out = ""
         out.reserveCapacity(template.source.utf8.count + 32)
         for segment in template.segments {

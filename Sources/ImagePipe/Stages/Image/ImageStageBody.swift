@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A compiled `generate` or `edit` stage: prompts in, images out.
@@ -15,11 +14,16 @@ struct ImageStageBody: StageBody {
     var image: Template?
     var variants = 1
     var matrix: [(field: String, values: [String])] = []
+    /// Set once compiled: what every unit of the stage shares, looked up once.
+    private(set) var shared: ImageStageShared?
 
     var isPaid: Bool { true }
+    var price: PriceTable.Price? { shared?.price }
 
-    var price: PriceTable.Price? {
-        model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
+    /// Called when the stage's settings are complete.
+    mutating func finish() {
+        let price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
+        shared = ImageStageShared(kind: kind, spec: spec, isEdit: isEdit, provider: provider, model: model, price: price)
     }
 
     static let outputFields = ["path", "sha256", "width", "height", "bytes", "model", "prompt", "seed", "cost_usd"]
@@ -47,9 +51,7 @@ struct ImageStageBody: StageBody {
         let prompt = try Self.render(self.prompt, unit, stage: stage, what: "prompt") ?? ""
         let negative = try Self.render(negativePrompt, unit, stage: stage, what: "negative_prompt")
         let relative = try OutputPath.resolve(try Self.render(output, unit, stage: stage, what: "output path") ?? "", stage: stage, key: unit.key)
-        var inputPath: String?
-        var inputSHA256: String?
-        var imageField: String?
+        var input = PreparedImage.Input.none
         if isEdit {
             if let field = try Self.render(image, unit, stage: stage, what: "image") {
                 let path = environment.files.resolve(field)
@@ -57,28 +59,13 @@ struct ImageStageBody: StageBody {
                     throw UnitProblem("input image '\(environment.files.display(field))' for item '\(unit.key)' (stage '\(stage)') does not exist",
                                       hint: "paths in 'image:' are relative to the pipeline file")
                 }
-                inputPath = path
-                imageField = field
-                if environment.needsFingerprint {
-                    inputSHA256 = FileManager.default.contents(atPath: path).map { Hex.string(SHA256.hash(data: $0)) }
-                }
+                input = .file(field: field, path: path)
             } else {
-                inputPath = unit.outputs.last?.itemValue(StageOutput.fileField)
-                inputSHA256 = unit.outputs.last?.itemValue("sha256")
+                input = .upstream(path: unit.outputs.last?.itemValue(StageOutput.fileField), sha256: unit.outputs.last?.itemValue("sha256"))
             }
         }
-        let display = environment.displayPrefix + relative
-        // An edit whose input is not made yet cannot be known to be cached.
-        let fingerprint: String? = isEdit && inputSHA256 == nil ? nil
-            : Fingerprint.image(kind: kind, provider: provider, model: model, spec: spec, prompt: prompt, negativePrompt: negative,
-                                variant: unit.variant, matrix: unit.matrix, inputSHA256: inputSHA256)
-        let request = ImageRequest(stage: stage, key: unit.key, variant: unit.variant, model: model ?? "", prompt: prompt,
-                                   negativePrompt: negative, size: spec.size, aspectRatio: spec.aspectRatio, resolution: spec.resolution,
-                                   seed: spec.seed, quality: spec.quality, background: spec.background, outputFormat: spec.outputFormat,
-                                   inputImage: nil, inputImagePath: inputPath, outputPath: environment.outputDirectory + "/" + relative,
-                                   timeout: environment.timeout)
-        return PreparedImage(request: request, isEdit: isEdit, relativePath: relative, displayPath: display, fingerprint: fingerprint,
-                             imageField: imageField, priceUSD: price?.usd, connection: environment.connection as? ImageConnection)
+        return PreparedImage(shared: shared!, key: unit.key, variant: unit.variant, matrix: unit.matrix, prompt: prompt, negativePrompt: negative, relativePath: relative, input: input,
+                             environment: environment)
     }
 
     static func render(_ template: Template?, _ unit: ItemContext, stage: String, what: String) throws(UnitProblem) -> String? {
@@ -95,4 +82,24 @@ struct ImageStageBody: StageBody {
 /// What an image stage calls through: its provider.
 struct ImageConnection: StageConnection {
     let provider: any ImageProvider
+}
+
+/// What every unit of one image stage shares, made once when the stage is compiled, so that a
+/// unit carries one reference to it rather than a copy of each setting.
+final class ImageStageShared: Sendable {
+    let kind: String
+    let spec: ImageStageSpec
+    let isEdit: Bool
+    let provider: ProviderSpec?
+    let model: String?
+    let price: PriceTable.Price?
+
+    init(kind: String, spec: ImageStageSpec, isEdit: Bool, provider: ProviderSpec?, model: String?, price: PriceTable.Price?) {
+        self.kind = kind
+        self.spec = spec
+        self.isEdit = isEdit
+        self.provider = provider
+        self.model = model
+        self.price = price
+    }
 }

@@ -59,6 +59,7 @@ enum ImageStageCompiler {
                                     at: image.imageKeyLocation ?? stage.body.location, hint: "remove 'image:'")
             }
         }
+        out.finish()
         return out
     }
 

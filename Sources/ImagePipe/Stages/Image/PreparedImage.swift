@@ -1,30 +1,60 @@
 import Crypto
 import Foundation
 
-/// One image to make, rendered: the request, where it goes, and its fingerprint.
+/// One image to make, rendered: its prompt, where it goes, what it edits. The fingerprint, the
+/// request and the plan's lines are made only when asked for (a dry run without a ledger needs
+/// none of them for most units).
 struct PreparedImage: PreparedUnit {
     typealias Product = (bytes: [UInt8], info: ImageInfo)
 
-    let request: ImageRequest
-    let isEdit: Bool
-    let relativePath: String
-    let displayPath: String
-    let fingerprint: String?
-    /// `edit` fed from a source: the input image as the item names it.
-    let imageField: String?
-    let priceUSD: Double?
-    let connection: ImageConnection?
-
-    var writes: String? { relativePath }
-    var sample: [(label: String, value: String)] {
-        (imageField.map { [("image", $0)] } ?? []) + [("prompt", request.prompt)]
-            + (request.negativePrompt.map { [("negative", $0)] } ?? []) + [("output", displayPath)]
+    enum Input: Sendable {
+        case none
+        /// `image:` names a file (relative to the pipeline).
+        case file(field: String, path: String)
+        /// The image an upstream stage made (or recorded).
+        case upstream(path: String?, sha256: String?)
     }
-    var price: Double { priceUSD ?? 0 }
-    var planned: [(name: String, value: String)] { [("path", displayPath), ("prompt", request.prompt)] }
+
+    let shared: ImageStageShared
+    let key: String
+    let variant: Int
+    let matrix: [(field: String, value: String)]
+    let prompt: String
+    let negativePrompt: String?
+    let relativePath: String
+    let input: Input
+    let environment: UnitEnvironment
+
+    var displayPath: String { environment.displayPrefix + relativePath }
+    var outputPath: String { environment.outputDirectory + "/" + relativePath }
+    var writes: String? { relativePath }
+    var price: Double { shared.price?.usd ?? 0 }
+    var planned: [(name: String, value: String)] { [("path", displayPath), ("prompt", prompt)] }
+
+    var sample: [(label: String, value: String)] {
+        var lines: [(label: String, value: String)] = []
+        if case .file(let field, _) = input { lines.append(("image", field)) }
+        lines.append(("prompt", prompt))
+        if let negativePrompt { lines.append(("negative", negativePrompt)) }
+        lines.append(("output", displayPath))
+        return lines
+    }
+
+    /// Nil for an edit whose input is not made yet: it cannot be known to be cached.
+    var fingerprint: String? {
+        var inputSHA256: String?
+        switch input {
+        case .none: break
+        case .file(_, let path): inputSHA256 = FileManager.default.contents(atPath: path).map { Hex.string(SHA256.hash(data: $0)) }
+        case .upstream(_, let sha256): inputSHA256 = sha256
+        }
+        if shared.isEdit, inputSHA256 == nil { return nil }
+        return Fingerprint.image(kind: shared.kind, provider: shared.provider, model: shared.model, spec: shared.spec, prompt: prompt,
+                                 negativePrompt: negativePrompt, variant: variant, matrix: matrix, inputSHA256: inputSHA256)
+    }
 
     func describe(_ outcome: inout ItemOutcome) {
-        outcome.prompt = request.prompt
+        outcome.prompt = prompt
         outcome.path = relativePath
     }
 
@@ -42,9 +72,20 @@ struct PreparedImage: PreparedUnit {
     }
 
     func call() async throws(CallFailure) -> Product {
-        guard let provider = connection?.provider else { throw CallFailure(.local_error, "stage '\(request.stage)' has no provider") }
-        var request = self.request
-        if isEdit {
+        guard let provider = (environment.connection as? ImageConnection)?.provider else {
+            throw CallFailure(.local_error, "stage '\(environment.stage)' has no provider")
+        }
+        let spec = shared.spec
+        var request = ImageRequest(stage: environment.stage, key: key, variant: variant, model: shared.model ?? "", prompt: prompt,
+                                   negativePrompt: negativePrompt, size: spec.size, aspectRatio: spec.aspectRatio, resolution: spec.resolution,
+                                   seed: spec.seed, quality: spec.quality, background: spec.background, outputFormat: spec.outputFormat,
+                                   inputImage: nil, inputImagePath: nil, outputPath: outputPath, timeout: environment.timeout)
+        switch input {
+        case .none: break
+        case .file(_, let path): request.inputImagePath = path
+        case .upstream(let path, _): request.inputImagePath = path
+        }
+        if shared.isEdit {
             guard let path = request.inputImagePath, let data = FileManager.default.contents(atPath: path) else {
                 throw CallFailure(.local_error, "cannot read the input image \(request.inputImagePath ?? "(none)")")
             }
@@ -59,8 +100,9 @@ struct PreparedImage: PreparedUnit {
     }
 
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {
+        let path = outputPath
         do {
-            try AtomicFile.write(product.bytes, to: request.outputPath)
+            try AtomicFile.write(product.bytes, to: path)
         } catch {
             throw CallFailure(.local_error, error.description)
         }
@@ -68,16 +110,16 @@ struct PreparedImage: PreparedUnit {
         outcome.width = product.info.width
         outcome.height = product.info.height
         outcome.bytes = product.bytes.count
-        outcome.costUSD = priceUSD
-        return outputs(of: outcome, file: request.outputPath)
+        outcome.costUSD = shared.price?.usd
+        return outputs(of: outcome, file: path)
     }
 
     private func outputs(of outcome: ItemOutcome, file: String) -> UnitOutputs {
         var values: [(name: String, value: String)] = [
-            ("path", displayPath), ("prompt", request.prompt), ("sha256", outcome.sha256 ?? ""), ("width", outcome.width.map(String.init) ?? ""),
+            ("path", displayPath), ("prompt", prompt), ("sha256", outcome.sha256 ?? ""), ("width", outcome.width.map(String.init) ?? ""),
             ("height", outcome.height.map(String.init) ?? ""), ("bytes", outcome.bytes.map(String.init) ?? ""), (StageOutput.fileField, file),
         ]
-        if let priceUSD { values.append(("cost_usd", JSONValue.format(priceUSD))) }
+        if let price = shared.price?.usd { values.append(("cost_usd", JSONValue.format(price))) }
         return UnitOutputs(values)
     }
 }

@@ -1,32 +1,47 @@
 import Foundation
 
-/// One object to put: where it goes and what it holds.
+/// One object to put: where it goes and what it holds. The URL and the fingerprint are made
+/// only when asked for.
 struct PreparedUpload: PreparedUnit {
     typealias Product = S3Uploader.Uploaded
 
-    let bucket: String
+    let body: S3UploadBody
     let key: String
-    /// The image to upload (absolute), and relative to output_dir for the manifest.
-    let file: String?
-    let relativePath: String?
-    let sha256: String?
-    let bytes: Int?
-    let contentType: String
-    let plannedURL: String
     let publicURL: String?
-    let fingerprint: String?
-    let uploader: S3Uploader?
-    let timeout: Double
+    /// The image to upload (absolute), its SHA-256 and size, as the stage above made or recorded it.
+    let file: String?
+    let sha256: String?
+    let bytes: String?
+    let environment: UnitEnvironment
 
-    var sample: [(label: String, value: String)] { [("key", key), ("url", plannedURL)] }
+    var spec: S3UploadSpec { body.spec }
+    var region: String { S3Uploader.region(spec, environment: environment.environment) }
+    var objectURL: String {
+        S3Address.objectURL(bucket: body.bucket, key: key, region: region, endpoint: spec.endpoint, pathStyle: spec.pathStyle)
+    }
+    var contentType: String {
+        spec.contentType ?? file.flatMap(ImageFormatSniffer.format(ofFileAt:))?.mimeType ?? "application/octet-stream"
+    }
+
+    var sample: [(label: String, value: String)] { [("key", key), ("url", publicURL ?? objectURL)] }
     var writes: String? { nil }
-    var planned: [(name: String, value: String)] { [("url", plannedURL), ("key", key)] }
+    var planned: [(name: String, value: String)] { [("url", publicURL ?? objectURL), ("key", key)] }
     var price: Double { 0 }
 
+    /// Known once the image is made (or recorded): a dry run of new images cannot be cached.
+    var fingerprint: String? {
+        guard file != nil, let sha256 else { return nil }
+        return Fingerprint.hash(["s3_upload", spec.endpoint ?? "", region, String(spec.pathStyle), body.bucket, key,
+                                 sha256, contentType, spec.cacheControl ?? "", spec.checksum ?? ""])
+    }
+
     func describe(_ outcome: inout ItemOutcome) {
-        outcome.path = relativePath
+        outcome.path = file.map { file in
+            let folder = environment.outputDirectory + "/"
+            return file.hasPrefix(folder) ? String(file.dropFirst(folder.count)) : file
+        }
         outcome.sha256 = sha256
-        outcome.bytes = bytes
+        outcome.bytes = bytes.flatMap { Int($0) }
     }
 
     func reuse(_ entry: LedgerSnapshot.Output, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
@@ -39,11 +54,11 @@ struct PreparedUpload: PreparedUnit {
     }
 
     func call() async throws(CallFailure) -> Product {
-        guard let uploader else { throw CallFailure(.local_error, "stage has no S3 client") }
+        guard let uploader = environment.connection as? S3Uploader else { throw CallFailure(.local_error, "stage has no S3 client") }
         guard let file, let data = FileManager.default.contents(atPath: file) else {
             throw CallFailure(.local_error, "cannot read the image to upload")
         }
-        return try await uploader.put(key: key, body: Array(data), contentType: contentType, timeout: timeout)
+        return try await uploader.put(key: key, body: Array(data), contentType: contentType, timeout: environment.timeout)
     }
 
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {
@@ -54,8 +69,8 @@ struct PreparedUpload: PreparedUnit {
         let shown = publicURL ?? url
         outcome.url = shown
         outcome.etag = etag
-        outcome.response = JSONValue.object([("bucket", .string(bucket)), ("key", .string(key)), ("etag", etag.map(JSONValue.string) ?? .null)])
+        outcome.response = JSONValue.object([("bucket", .string(body.bucket)), ("key", .string(key)), ("etag", etag.map(JSONValue.string) ?? .null)])
             .serialized(pretty: false)
-        return UnitOutputs([("url", shown), ("bucket", bucket), ("key", key), ("etag", etag ?? "")], ledgerURL: url)
+        return UnitOutputs([("url", shown), ("bucket", body.bucket), ("key", key), ("etag", etag ?? "")], ledgerURL: url)
     }
 }

@@ -2,11 +2,19 @@ import Foundation
 
 /// A compiled `s3_upload` stage. Each upload is fingerprinted by what it sends (bucket, key,
 /// the image's SHA-256, headers), so a re-run uploads nothing twice and a changed key sends again.
-struct S3UploadBody: StageBody {
+/// A class: each unit keeps one reference to it.
+final class S3UploadBody: StageBody {
     let spec: S3UploadSpec
     let bucket: String
-    var objectKey: Template?
-    var publicURL: Template?
+    let objectKey: Template?
+    let publicURL: Template?
+
+    init(spec: S3UploadSpec, objectKey: Template?, publicURL: Template?) {
+        self.spec = spec
+        bucket = spec.bucket?.value ?? ""
+        self.objectKey = objectKey
+        self.publicURL = publicURL
+    }
 
     static let outputFields = ["url", "bucket", "key", "etag"]
 
@@ -39,26 +47,9 @@ struct S3UploadBody: StageBody {
             throw UnitProblem("the object key of stage '\(stage)' is empty for item '\(unit.key)'", hint: "give the key's fields a value for every item")
         }
         let publicURL = try ImageStageBody.render(publicURL, unit, stage: stage, what: "public_url")
-        let region = S3Uploader.region(spec, environment: environment.environment)
-        let url = S3Address.objectURL(bucket: bucket, key: key, region: region, endpoint: spec.endpoint, pathStyle: spec.pathStyle)
         let upstream = unit.outputs.last
-        let file = upstream?.itemValue(StageOutput.fileField)
-        let sha256 = upstream?.itemValue("sha256")
-        // Known once the image is made (or recorded): a dry run of new images cannot be cached.
-        var fingerprint: String?
-        var contentType = spec.contentType
-        if let file, let sha256 {
-            contentType = contentType ?? ImageFormatSniffer.format(ofFileAt: file)?.mimeType ?? "application/octet-stream"
-            fingerprint = Fingerprint.hash(["s3_upload", spec.endpoint ?? "", region, String(spec.pathStyle), bucket, key,
-                                            sha256, contentType ?? "", spec.cacheControl ?? "", spec.checksum ?? ""])
-        }
-        let relative = file.map { file in
-            file.hasPrefix(environment.outputDirectory + "/") ? String(file.dropFirst(environment.outputDirectory.count + 1)) : file
-        }
-        return PreparedUpload(bucket: bucket, key: key, file: file, relativePath: relative, sha256: sha256,
-                              bytes: upstream?.itemValue("bytes").flatMap { Int($0) }, contentType: contentType ?? "application/octet-stream",
-                              plannedURL: publicURL ?? url, publicURL: publicURL, fingerprint: fingerprint,
-                              uploader: environment.connection as? S3Uploader, timeout: environment.timeout)
+        return PreparedUpload(body: self, key: key, publicURL: publicURL, file: upstream?.itemValue(StageOutput.fileField),
+                              sha256: upstream?.itemValue("sha256"), bytes: upstream?.itemValue("bytes"), environment: environment)
     }
 }
 

@@ -13,9 +13,7 @@ struct S3UploadStage: StageKind {
 
     func compile(_ stage: StageSpec, scope: TemplateScope, inputType: ItemType, _ c: StageCompilation) -> any StageBody {
         let upload = stage.config as! S3UploadSpec
-        var out = S3UploadBody(spec: upload, bucket: upload.bucket?.value ?? "")
-        if let key = upload.key { out.objectKey = c.template(key, scope: scope, stage: stage.name) }
-        if let url = upload.publicURL { out.publicURL = c.template(url, scope: scope, stage: stage.name) }
-        return out
+        return S3UploadBody(spec: upload, objectKey: upload.key.flatMap { c.template($0, scope: scope, stage: stage.name) },
+                            publicURL: upload.publicURL.flatMap { c.template($0, scope: scope, stage: stage.name) })
     }
 }
