@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "imagepipe", targets: ["imagepipe"]),
         .library(name: "ImagePipe", targets: ["ImagePipe"]),
+        .library(name: "ImagePipeCore", targets: ["ImagePipeCore"]),
         .library(name: "ImagePipeEmulator", targets: ["ImagePipeEmulator"]),
     ],
     dependencies: [
@@ -18,9 +19,21 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
+        // The bottom layer: support, JSON, templates, data files, images, the failure vocabulary
+        // and the HTTP transport. It imports nothing of imagepipe's, and the compiler checks it.
+        .target(
+            name: "ImagePipeCore",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "ImagePipe",
             dependencies: [
+                "ImagePipeCore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -52,7 +65,7 @@ let package = Package(
         .testTarget(
             name: "ImagePipeTests",
             // The CLI tests start the built binary: depending on it means they never run a stale one.
-            dependencies: ["ImagePipe", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImagePipe", "ImagePipeCore", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 @Suite struct RetryDelayTests {
     func policy(_ configure: (inout RetryPolicy) -> Void) -> RetryDelay {

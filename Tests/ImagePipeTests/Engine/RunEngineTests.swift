@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 /// The engine over real loopback HTTP against the emulator: both wire formats, retries,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 @Suite struct CSVReaderTests {
     func rows(_ bytes: [UInt8]) throws -> [[String]] {

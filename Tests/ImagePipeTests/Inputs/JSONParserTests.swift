@@ -1,5 +1,6 @@
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 @Suite struct JSONParserTests {
     func parse(_ s: String) throws(JSONParser.Failure) -> JSONValue { try JSONParser.parse(Array(s.utf8)) }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 @Suite struct NotifierTests {

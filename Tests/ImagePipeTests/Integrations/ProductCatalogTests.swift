@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 /// The seed's whole pipeline, `pipelines/product-catalog.yaml`, run by the real binary against

@@ -1,5 +1,6 @@
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 @Suite struct OutputPathTests {
     func problem(_ path: String) -> String? {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 /// Re-runs against the ledger: finished work is never paid for twice, changed work always runs.

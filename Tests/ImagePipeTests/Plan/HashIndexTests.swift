@@ -1,5 +1,6 @@
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 @Suite struct HashIndexTests {
     @Test func findsWhatItStoredAcrossGrowth() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 /// Reading ahead on another thread hands over exactly what the stream reads, in order, errors
 /// in their places, and stops when its reader stops early.

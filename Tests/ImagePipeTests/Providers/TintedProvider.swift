@@ -1,4 +1,5 @@
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 /// A provider kind that exists only in the tests, in one file: offline images of one colour,
 /// its own `tint` setting, its own price. Registering it and running a pipeline through it is

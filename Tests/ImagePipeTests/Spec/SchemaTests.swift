@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 /// The committed schema and reference are exactly what the declarations generate.
 @Suite struct SchemaTests {

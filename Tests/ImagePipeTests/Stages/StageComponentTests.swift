@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 /// Stage kinds as components: a kind registered by a test runs like a built-in one, and every

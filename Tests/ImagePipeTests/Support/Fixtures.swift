@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 /// Paths of the repository's test fixtures and examples, found from this file's location.
 enum Fixtures {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagePipe
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 /// Runs a pipeline in-process against a real loopback emulator, as `imagepipe run` would, and

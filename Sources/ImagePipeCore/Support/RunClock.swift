@@ -8,7 +8,7 @@ public protocol RunClock: Sendable {
 }
 
 extension RunClock {
-    func sleep(for seconds: Double) async throws {
+    package func sleep(for seconds: Double) async throws {
         try await sleep(until: now.advanced(by: .seconds(seconds)))
     }
 }

@@ -1,6 +1,6 @@
 /// Seconds as people write them in pipelines: `500ms`, `30s`, `2m30s`.
-enum DurationText {
-    static func format(_ seconds: Double) -> String {
+package enum DurationText {
+    package static func format(_ seconds: Double) -> String {
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds < 60 {
             let rounded = (seconds * 10).rounded() / 10

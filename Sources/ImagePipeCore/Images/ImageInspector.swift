@@ -3,7 +3,7 @@
 public enum ImageInspector {
     public struct Problem: Error, Equatable, CustomStringConvertible {
         public var description: String
-        init(_ d: String) { description = d }
+        package init(_ d: String) { description = d }
     }
 
     public static func inspect(_ bytes: [UInt8]) throws(Problem) -> ImageInfo {

@@ -7,17 +7,6 @@ public enum FailureClass: String, Sendable, CaseIterable, Comparable {
     /// The run stopped (interrupt, budget) before this item finished.
     case cancelled
 
-    /// The `retry.on` condition that covers this class; nil when it is never retried.
-    public var retryCondition: RetryPolicy.Condition? {
-        switch self {
-        case .rate_limited: return .rate_limit
-        case .server_error: return .server_error
-        case .timeout: return .timeout
-        case .network: return .network
-        case .auth, .content_policy, .bad_request, .invalid_output, .local_error, .cancelled: return nil
-        }
-    }
-
     /// The class of an HTTP status that is not a success.
     public static func of(status: Int) -> FailureClass {
         switch status {

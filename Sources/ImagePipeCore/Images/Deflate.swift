@@ -1,13 +1,13 @@
 /// A small DEFLATE (RFC 1951) compressor: greedy LZ77 over a 32 KiB window with one fixed-Huffman
 /// block. Enough for the placeholder's flat-coloured images, which shrink to a few KiB, without
 /// a zlib dependency.
-enum Deflate {
+package enum Deflate {
     private struct BitWriter {
-        var bytes: [UInt8] = []
-        var buffer: UInt64 = 0
-        var count = 0
+        package var bytes: [UInt8] = []
+        package var buffer: UInt64 = 0
+        package var count = 0
 
-        mutating func write(_ value: UInt32, bits: Int) {
+        package mutating func write(_ value: UInt32, bits: Int) {
             buffer |= UInt64(value) << UInt64(count)
             count += bits
             while count >= 8 {
@@ -18,13 +18,13 @@ enum Deflate {
         }
 
         /// Huffman codes go most significant bit first.
-        mutating func writeCode(_ code: UInt32, bits: Int) {
+        package mutating func writeCode(_ code: UInt32, bits: Int) {
             var reversed: UInt32 = 0
             for i in 0..<bits where code & (1 << UInt32(i)) != 0 { reversed |= 1 << UInt32(bits - 1 - i) }
             write(reversed, bits: bits)
         }
 
-        mutating func finish() -> [UInt8] {
+        package mutating func finish() -> [UInt8] {
             if count > 0 { bytes.append(UInt8(truncatingIfNeeded: buffer)) }
             return bytes
         }
@@ -59,7 +59,7 @@ enum Deflate {
 
     /// Compresses `data`; `hints` are distances worth trying first at every position (for an
     /// image: one pixel back, one row back).
-    static func compress(_ data: [UInt8], hints: [Int] = []) -> [UInt8] {
+    package static func compress(_ data: [UInt8], hints: [Int] = []) -> [UInt8] {
         var w = BitWriter()
         w.write(1, bits: 1)  // the final block
         w.write(1, bits: 2)  // fixed Huffman codes

@@ -51,7 +51,7 @@ public enum TemplateRenderer {
 }
 
 /// Fields answered by a closure, for the few places that render once.
-struct LookupFields: TemplateFields {
-    let lookup: ([String]) -> String?
-    func text(at path: [String]) -> String? { lookup(path) }
+package struct LookupFields: TemplateFields {
+    package let lookup: ([String]) -> String?
+    package func text(at path: [String]) -> String? { lookup(path) }
 }

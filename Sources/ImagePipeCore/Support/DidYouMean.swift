@@ -17,7 +17,7 @@ public enum DidYouMean {
     }
 
     /// Damerau-Levenshtein (optimal string alignment): a swap of two letters counts once.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    package static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

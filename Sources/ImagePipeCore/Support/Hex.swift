@@ -1,8 +1,8 @@
 /// Lower-case hexadecimal, for checksums (String(format:) costs microseconds per byte).
-enum Hex {
+package enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func string<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+    package static func string<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(64)
         for b in bytes {

@@ -5,16 +5,16 @@ import Glibc
 
 /// A sliding window over a file: readers find whole records inside `bytes[start..<end]` and
 /// ask for more with `fill()`, so files of any size stream in memory bounded by the longest record.
-final class FileWindow {
+package final class FileWindow {
     private let file: UnsafeMutablePointer<FILE>
     private(set) var bytes: [UInt8]
     /// The first byte not yet consumed.
-    var start = 0
+    package var start = 0
     /// One past the last byte read from the file.
     private(set) var end = 0
     private(set) var isAtEOF = false
 
-    init?(path: String, chunkSize: Int = 256 << 10) {
+    package init?(path: String, chunkSize: Int = 256 << 10) {
         guard let file = fopen(path, "rb") else { return nil }
         self.file = file
         bytes = [UInt8](repeating: 0, count: chunkSize)
@@ -22,12 +22,12 @@ final class FileWindow {
 
     deinit { fclose(file) }
 
-    var isEmpty: Bool { start == end }
+    package var isEmpty: Bool { start == end }
 
     /// Reads more of the file after what is buffered, moving the unconsumed bytes to the front
     /// (and growing the buffer when a record fills it). Returns false at the end of the file.
     @discardableResult
-    func fill() -> Bool {
+    package func fill() -> Bool {
         guard !isAtEOF else { return false }
         if start > 0 {
             let pending = end - start
@@ -49,7 +49,7 @@ final class FileWindow {
     }
 
     /// Consumes `prefix` if the file starts with it (call before reading anything else).
-    func skipPrefix(_ prefix: [UInt8]) {
+    package func skipPrefix(_ prefix: [UInt8]) {
         while end - start < prefix.count, fill() {}
         if end - start >= prefix.count, Array(bytes[start..<(start + prefix.count)]) == prefix { start += prefix.count }
     }

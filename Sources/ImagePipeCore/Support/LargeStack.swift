@@ -2,10 +2,10 @@ import Foundation
 
 /// Runs recursive work (YAML composition of hostile input) on a thread with a 512 MiB stack.
 /// Only the pages actually touched are committed, so ordinary input costs nothing extra.
-enum LargeStack {
-    static let size = 512 << 20
+package enum LargeStack {
+    package static let size = 512 << 20
 
-    static func run<T>(_ body: @escaping @Sendable () -> T) -> T {
+    package static func run<T>(_ body: @escaping @Sendable () -> T) -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -19,6 +19,6 @@ enum LargeStack {
     }
 
     private final class ResultBox<T>: @unchecked Sendable {
-        var value: T?
+        package var value: T?
     }
 }

@@ -35,7 +35,7 @@ public enum RetryAfter {
     }()
     private static let lock = NSLock()
 
-    static func httpDate(_ text: String) -> Date? {
+    package static func httpDate(_ text: String) -> Date? {
         lock.withLock { formatter.date(from: text) }
     }
 }

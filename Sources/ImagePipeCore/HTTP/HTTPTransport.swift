@@ -21,7 +21,7 @@ public final class HTTPTransport: @unchecked Sendable {
     /// Larger answers are refused rather than held in memory: a 4K PNG as base64 is ~30 MB.
     public static let maximumResponseBytes = 128 * 1024 * 1024
 
-    let client: HTTPClient
+    package let client: HTTPClient
 
     /// `connectionsPerHost` should cover the most calls a run keeps in flight to one host.
     public init(connectionsPerHost: Int) {
@@ -66,7 +66,7 @@ public final class HTTPTransport: @unchecked Sendable {
     }
 
     /// Turns a client or socket error into a failure class and a message without secrets.
-    static func classify(_ error: Error, url: String, timeout: Double) -> CallFailure {
+    package static func classify(_ error: Error, url: String, timeout: Double) -> CallFailure {
         let host = URL(string: url)?.host ?? url
         if error is CancellationError { return CallFailure(.cancelled, "cancelled") }
         if let e = error as? HTTPClientError {

@@ -6,7 +6,7 @@ public enum PlaceholderImage {
         PNGEncoder.encode(width: width, height: height, rgb: pixels(prompt: prompt, width: width, height: height))
     }
 
-    static func pixels(prompt: String, width: Int, height: Int) -> [UInt8] {
+    package static func pixels(prompt: String, width: Int, height: Int) -> [UInt8] {
         let h = fnv1a(prompt)
         let a = color(h)
         let b = color(h >> 24)

@@ -26,7 +26,7 @@ public enum PNGEncoder {
         return png
     }
 
-    static func appendChunk(_ type: String, _ data: [UInt8], to png: inout [UInt8]) {
+    package static func appendChunk(_ type: String, _ data: [UInt8], to png: inout [UInt8]) {
         let typeBytes = Array(type.utf8)
         png += bigEndian(UInt32(data.count))
         png += typeBytes
@@ -34,7 +34,7 @@ public enum PNGEncoder {
         png += bigEndian(Checksums.crc32(data, initial: Checksums.crc32(typeBytes)))
     }
 
-    static func bigEndian(_ v: UInt32) -> [UInt8] {
+    package static func bigEndian(_ v: UInt32) -> [UInt8] {
         [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
     }
 }

@@ -9,6 +9,7 @@ import Foundation
 public enum AtomicFile {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        package init(description: String) { self.description = description }
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {

@@ -1,8 +1,10 @@
 /// Builds one compact JSON object straight into a string, for lines written thousands of times
 /// a second (the manifest) where building a `JSONValue` tree first would cost more than the line.
-struct JSONObjectWriter {
+package struct JSONObjectWriter {
     private(set) var text = "{"
     private var first = true
+
+    package init() {}
 
     private mutating func key(_ name: String) {
         if !first { text += "," }
@@ -11,30 +13,30 @@ struct JSONObjectWriter {
         text += ":"
     }
 
-    mutating func add(_ name: String, _ value: String?) {
+    package mutating func add(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)
         JSONValue.writeString(value, to: &text)
     }
 
-    mutating func add(_ name: String, _ value: Int?) {
+    package mutating func add(_ name: String, _ value: Int?) {
         guard let value else { return }
         key(name)
         text += String(value)
     }
 
-    mutating func add(_ name: String, _ value: Double?) {
+    package mutating func add(_ name: String, _ value: Double?) {
         guard let value else { return }
         key(name)
         text += JSONValue.format(value)
     }
 
-    mutating func add(_ name: String, object pairs: [(String, String)]) {
+    package mutating func add(_ name: String, object pairs: [(String, String)]) {
         key(name)
         var inner = JSONObjectWriter()
         for (k, v) in pairs { inner.add(k, v) }
         text += inner.finished
     }
 
-    var finished: String { text + "}" }
+    package var finished: String { text + "}" }
 }

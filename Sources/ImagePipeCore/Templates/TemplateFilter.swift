@@ -5,10 +5,10 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
     case lower, upper, trim, slug
     case `default`
 
-    var takesArgument: Bool { self == .default }
+    package var takesArgument: Bool { self == .default }
 
     /// `default` applies when the field is missing, null or empty; the others transform text.
-    func apply(_ value: String?, argument: String?) -> String? {
+    package func apply(_ value: String?, argument: String?) -> String? {
         switch self {
         case .default:
             if let value, !value.isEmpty { return value }
@@ -21,7 +21,7 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
     }
 
     /// ASCII text without the general Unicode case mapping (most catalogue values).
-    static func lower(_ text: String) -> String {
+    package static func lower(_ text: String) -> String {
         var ascii = true
         var hasUpper = false
         for byte in text.utf8 {
@@ -44,7 +44,7 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
     /// "가죽 지갑" → "가죽-지갑", "ガラスの花瓶" → "ガラスの花瓶". Latin letters lose their accents (as
     /// they always have, so existing paths stay); letters and digits of other scripts are kept
     /// after NFKC, like Django's `slugify(allow_unicode=True)`.
-    static func slug(_ text: String) -> String {
+    package static func slug(_ text: String) -> String {
         if text.utf8.allSatisfy({ $0 < 0x80 }) { return asciiSlug(text) }
         // Folding diacritics is costly (a locale per call), so only text with non-ASCII pays for it.
         let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
