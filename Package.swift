@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "imagepipe", targets: ["imagepipe"]),
         .library(name: "ImagePipe", targets: ["ImagePipe"]),
         .library(name: "ImagePipeCore", targets: ["ImagePipeCore"]),
+        .library(name: "ImagePipeLanguage", targets: ["ImagePipeLanguage"]),
         .library(name: "ImagePipeEmulator", targets: ["ImagePipeEmulator"]),
     ],
     dependencies: [
@@ -30,10 +31,20 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The language: declarations, the config reader, diagnostics, the schema and docs generators.
+        .target(
+            name: "ImagePipeLanguage",
+            dependencies: [
+                "ImagePipeCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "ImagePipe",
             dependencies: [
                 "ImagePipeCore",
+                "ImagePipeLanguage",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -65,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "ImagePipeTests",
             // The CLI tests start the built binary: depending on it means they never run a stale one.
-            dependencies: ["ImagePipe", "ImagePipeCore", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImagePipe", "ImagePipeCore", "ImagePipeLanguage", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]

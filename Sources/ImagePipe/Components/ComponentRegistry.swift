@@ -1,7 +1,7 @@
-/// The stage kinds and provider kinds a pipeline may use, and the language declaration made from
-/// them: validation, the JSON Schema and the reference docs all read these lists. Adding a kind
-/// is one folder under `Stages/` or `Providers/` and one line here; a test registers kinds of
-/// its own by making a registry.
+/// The stage kinds and provider kinds a pipeline may use. The language's declaration is made
+/// from them (`language`), and the compiler, the planner and the engine find each stage's and
+/// provider's component through them. Adding a kind is one folder under `Stages/` or
+/// `Providers/` and one line here; a test registers kinds of its own by making a registry.
 final class ComponentRegistry: Sendable {
     static let builtIn = ComponentRegistry(
         stageKinds: [GenerateStage(), EditStage(), S3UploadStage(), HTTPStage()],
@@ -10,27 +10,39 @@ final class ComponentRegistry: Sendable {
 
     let stageKinds: [any StageKind]
     let providerKinds: [any ProviderKind]
-    /// `stages.NAME`: exactly one kind key, each kind's own declaration under it.
-    let stageDeclaration: ObjectSpec
-    let pipelineDeclaration: ObjectSpec
+    let language: LanguageRegistry
 
     init(stageKinds: [any StageKind], providerKinds: [any ProviderKind]) {
         self.stageKinds = stageKinds
         self.providerKinds = providerKinds
-        let names = stageKinds.map(\.name)
-        let listed = names.map { "`\($0)`" }
-        let joined = listed.count > 1 ? listed.dropLast().joined(separator: ", ") + " or " + listed.last! : listed.joined()
-        stageDeclaration = ObjectSpec("Stage", doc: "A stage holds exactly one kind: \(joined).",
-                                      fields: stageKinds.map { FieldSpec($0.name, .object($0.declaration), doc: $0.summary) },
-                                      exactlyOne: [names])
-        pipelineDeclaration = PipelineSpec.declaration(stages: stageDeclaration, providers: ProviderSpec.declaration(kinds: providerKinds))
+        language = LanguageRegistry(stageKinds: stageKinds, providerKinds: providerKinds)
     }
 
-    func stageKind(named name: String) -> (any StageKind)? {
-        stageKinds.first { $0.name == name }
-    }
+    var pipelineDeclaration: ObjectSpec { language.pipelineDeclaration }
+}
 
-    func providerKind(named name: String) -> (any ProviderKind)? {
-        providerKinds.first { $0.name == name }
-    }
+extension StageSpec {
+    /// The stage's kind as a component that compiles. The specs the library reads come from its
+    /// registry, whose kinds are all `StageKind`s.
+    var component: any StageKind { kind as! any StageKind }
+}
+
+extension ProviderSpec {
+    /// The provider's kind as a component that prices and makes providers.
+    var component: any ProviderKind { kind as! any ProviderKind }
+}
+
+extension PipelineSpec {
+    /// The language with the built-in stage and provider kinds.
+    public static var declaration: ObjectSpec { ComponentRegistry.builtIn.pipelineDeclaration }
+}
+
+extension JSONSchemaGenerator {
+    /// The JSON Schema of the language with the built-in kinds.
+    public static func schema() -> JSONValue { schema(registry: ComponentRegistry.builtIn.language) }
+}
+
+extension ReferenceDocGenerator {
+    /// The reference of the language with the built-in kinds.
+    public static func markdown() -> String { markdown(registry: ComponentRegistry.builtIn.language) }
 }

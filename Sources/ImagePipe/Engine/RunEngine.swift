@@ -94,7 +94,7 @@ public final class RunEngine: @unchecked Sendable {
         var providers: [String: ImageProvider] = [:]
         for spec in pipeline.spec.providers {
             gates[spec.name] = ProviderGate(provider: spec, clock: control.clock)
-            providers[spec.name] = spec.kind.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
+            providers[spec.name] = spec.component.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
         }
         let expected = Dictionary(plan.stages.map { ($0.name, $0.items) }, uniquingKeysWith: { a, _ in a })
         // Built from the leaves up, so that each stage is made with its children.

@@ -59,13 +59,7 @@ public struct PlanPrinter {
     }
 
     private func noun(_ stage: PlanReport.StageSummary, _ count: Int) -> String {
-        let word: String
-        switch stage.kind {
-        case "generate", "edit": word = "image"
-        case "s3_upload": word = "upload"
-        default: word = "request"
-        }
-        return count == 1 ? word : word + "s"
+        count == 1 ? stage.unitName : stage.unitName + "s"
     }
 
     private func appendTree(of parent: String, depth: Int, report: PlanReport, to out: inout String) {

@@ -18,7 +18,7 @@ public enum Fingerprint {
         var fields: [String] = [version, kind]
         if let provider {
             fields.append(provider.kindName)
-            fields.append(provider.kind.identity(of: provider))
+            fields.append(provider.component.identity(of: provider))
         }
         fields += [
             model ?? "", prompt, negativePrompt ?? "\u{0}",

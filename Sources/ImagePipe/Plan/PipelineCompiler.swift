@@ -128,7 +128,7 @@ public struct PipelineCompiler {
 
     private func compileStage(_ stage: StageSpec, root: String, ancestors: [String], inputType: ItemType, scope: TemplateScope,
                               providers: [String: ProviderSpec], templates: [String: Located<String>]) -> CompiledStage {
-        let body = stage.kind.compile(stage, scope: scope, inputType: inputType,
+        let body = stage.component.compile(stage, scope: scope, inputType: inputType,
                                       StageCompilation(compiler: self, providers: providers, templates: templates))
         return CompiledStage(spec: stage, inputName: stage.from.value, rootSource: root, ancestors: ancestors,
                              retry: spec.defaultRetry.overridden(by: stage.retry), timeout: stage.timeout ?? spec.defaultTimeout,
@@ -170,7 +170,7 @@ public struct PipelineCompiler {
     }
 
     private func checkProviders() {
-        for provider in spec.providers { provider.kind.check(provider, self) }
+        for provider in spec.providers { provider.component.check(provider, self) }
     }
 
     private func compileNotifications() {

@@ -23,8 +23,7 @@ public struct PipelineValidator {
     public func validate(path: String, displayPath: String? = nil) -> Outcome {
         let diagnostics = Diagnostics(strict: strict)
         let display = displayPath ?? path
-        var loader = SpecLoader(environment: environment, secrets: secrets)
-        loader.registry = registry
+        let loader = SpecLoader(registry: registry.language, environment: environment, secrets: secrets)
         guard let spec = loader.load(path: path, displayPath: display, diagnostics: diagnostics) else {
             return Outcome(pipeline: nil, diagnostics: diagnostics)
         }

@@ -37,6 +37,8 @@ public struct PlanReport: Sendable {
 
         /// Whether each item is paid for (its kind's word, not its name).
         public var isPaid = false
+        /// What one of its items is called: image, upload, request.
+        public var unitName = "item"
     }
 
     public var pipeline: String

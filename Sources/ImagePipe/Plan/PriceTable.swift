@@ -10,6 +10,6 @@ public enum PriceTable {
     public static func price(model: String, provider: ProviderSpec?, size: ImageSize?, resolution: String?) -> Price? {
         guard let provider else { return nil }
         if let custom = provider.prices[model] { return Price(usd: custom, source: "providers.\(provider.name).prices") }
-        return provider.kind.price(model: model, size: size, resolution: resolution)
+        return provider.component.price(model: model, size: size, resolution: resolution)
     }
 }

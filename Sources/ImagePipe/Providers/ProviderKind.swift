@@ -2,16 +2,7 @@
 /// settings (from which validation, the JSON Schema and the docs come), its defaults, its
 /// built-in prices (dated, with their source) and how it is made. A `ComponentRegistry` lists
 /// the kinds; nothing outside a kind's folder switches over kinds.
-protocol ProviderKind: Sendable {
-    var name: String { get }
-    /// The docs' line for `kind: NAME`.
-    var summary: String { get }
-    /// Settings of its own beside `kind`, `concurrency`, `rate_limit` and `prices`.
-    var fields: [FieldSpec] { get }
-    /// HTTP providers: the official SDK's base URL, used when `base_url` is not set.
-    var defaultBaseURL: String? { get }
-    /// HTTP providers: the variable the official SDK reads the key from, used without `api_key`.
-    var apiKeyVariable: String? { get }
+protocol ProviderKind: ProviderKindDeclaration {
     /// The list price of one image, or nil when the model is not known.
     func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price?
     /// What about this provider decides its images, beside the request: part of every image's
@@ -23,9 +14,6 @@ protocol ProviderKind: Sendable {
 }
 
 extension ProviderKind {
-    var fields: [FieldSpec] { [] }
-    var defaultBaseURL: String? { nil }
-    var apiKeyVariable: String? { nil }
     func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price? { nil }
     func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
     func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// The semaphore and the rate limiter's bookkeeping (their timing is measured against the
 /// emulator in `RunEngineTests` and by scripts/bench-run).

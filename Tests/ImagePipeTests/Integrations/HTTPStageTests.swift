@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 import ImagePipeEmulator
 
 /// The `http` stage against the emulator's capture routes: templated requests, retries on 429,

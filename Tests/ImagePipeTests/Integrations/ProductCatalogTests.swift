@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 import ImagePipeEmulator
 
 /// The seed's whole pipeline, `pipelines/product-catalog.yaml`, run by the real binary against

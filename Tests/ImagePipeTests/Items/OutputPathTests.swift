@@ -1,6 +1,7 @@
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 @Suite struct OutputPathTests {
     func problem(_ path: String) -> String? {

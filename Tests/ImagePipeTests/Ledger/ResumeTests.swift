@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 import ImagePipeEmulator
 
 /// Re-runs against the ledger: finished work is never paid for twice, changed work always runs.

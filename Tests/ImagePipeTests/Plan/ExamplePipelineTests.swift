@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// The examples in pipelines/ validate and plan without errors, and start with the schema line.
 @Suite struct ExamplePipelineTests {

@@ -1,6 +1,7 @@
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 @Suite struct HashIndexTests {
     @Test func findsWhatItStoredAcrossGrowth() {

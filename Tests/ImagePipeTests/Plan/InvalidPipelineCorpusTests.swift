@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// Every file in Tests/Fixtures/invalid is a broken pipeline; its `.expected` file holds the exact
 /// diagnostics (file, line, column, message) that `validate` must print for it.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// Reading ahead on another thread hands over exactly what the stream reads, in order, errors
 /// in their places, and stops when its reader stops early.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// The `command` provider driving a real program: argv without a shell, exit status, stderr,
 /// a JSON answer's `local_path`, and the per-call timeout.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// Each provider's error answers, as the APIs document them, mapped to failure classes.
 @Suite struct ProviderErrorTests {

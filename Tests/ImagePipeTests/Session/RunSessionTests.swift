@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 import ImagePipeEmulator
 
 /// The library's run session: what refuses a run before anything is called, and the one

@@ -1,5 +1,6 @@
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 /// A stage kind that exists only in the tests, in one file: records (or anything) → responses,
 /// its `text` template upper-cased. Registering it and running a pipeline through it is the

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 @Suite struct AtomicFileTests {
     @Test func createsFoldersReplacesAndLeavesNothingBehind() throws {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 import ImagePipeEmulator
 
 /// Runs a pipeline in-process against a real loopback emulator, as `imagepipe run` would, and

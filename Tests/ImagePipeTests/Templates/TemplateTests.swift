@@ -1,6 +1,7 @@
 import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
+@testable import ImagePipeLanguage
 
 @Suite struct TemplateTests {
     func render(_ text: String, _ fields: [String: String]) throws -> String {

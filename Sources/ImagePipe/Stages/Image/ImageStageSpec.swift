@@ -77,6 +77,6 @@ public struct ImageStageSpec: StageConfig {
 }
 
 extension ImageStageSpec {
-    var addedFields: [String] { matrix.map(\.field.value) }
-    var templateNames: [String] { templateName.map { [$0.value] } ?? [] }
+    public var addedFields: [String] { matrix.map(\.field.value) }
+    public var templateNames: [String] { templateName.map { [$0.value] } ?? [] }
 }

@@ -1,0 +1,39 @@
+import ImagePipeCore
+/// One step of the DAG. It holds exactly one kind; `from:` names its input.
+public struct StageSpec: Sendable {
+    public var name: String
+    public var location: SourceLocation
+    /// The kind, found in the registry by the key the stage holds.
+    public var kind: any StageKindDeclaration
+    /// The kind's typed settings.
+    public var config: any StageConfig
+    public var kindName: String { kind.name }
+    public var from: Located<String>
+    public var concurrency: Int?
+    public var retry: ConfigObject?
+    public var timeout: Double?
+    /// The mapping under the kind key, for locations of its keys.
+    public var body: ConfigObject
+
+    /// Keys every stage kind accepts.
+    public static let commonFields = [
+        FieldSpec("from", .reference(.stageOrSource), required: true, doc: "The source or stage whose items this stage receives."),
+        FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most items of this stage in flight at once (default: `defaults.concurrency`)."),
+        FieldSpec("retry", .object(RetryPolicy.declaration), doc: "Overrides `defaults.retry` key by key."),
+        FieldSpec("timeout", .duration, doc: "The longest one attempt may take (default: `defaults.timeout`)."),
+    ]
+
+    package init?(name: String, object: ConfigObject, registry: LanguageRegistry) {
+        guard let (kind, body) = registry.stageKinds.lazy.compactMap({ kind in object.object(kind.name).map { (kind, $0) } }).first,
+              let from = body.string("from") else { return nil }
+        self.name = name
+        self.location = object.location
+        self.kind = kind
+        config = kind.read(body)
+        self.from = from
+        self.body = body
+        concurrency = body.int("concurrency")
+        retry = body.object("retry")
+        timeout = body.duration("timeout")
+    }
+}
