@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "ImagePipe", targets: ["ImagePipe"]),
         .library(name: "ImagePipeCore", targets: ["ImagePipeCore"]),
         .library(name: "ImagePipeLanguage", targets: ["ImagePipeLanguage"]),
+        .library(name: "ImagePipePlan", targets: ["ImagePipePlan"]),
         .library(name: "ImagePipeEmulator", targets: ["ImagePipeEmulator"]),
     ],
     dependencies: [
@@ -40,11 +41,19 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The plan: the DAG, the compiler, the item model, fingerprints, the dry run, and the
+        // component protocols (stage kinds, provider kinds) the library's components implement.
+        .target(
+            name: "ImagePipePlan",
+            dependencies: ["ImagePipeCore", "ImagePipeLanguage"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "ImagePipe",
             dependencies: [
                 "ImagePipeCore",
                 "ImagePipeLanguage",
+                "ImagePipePlan",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -76,7 +85,7 @@ let package = Package(
         .testTarget(
             name: "ImagePipeTests",
             // The CLI tests start the built binary: depending on it means they never run a stale one.
-            dependencies: ["ImagePipe", "ImagePipeCore", "ImagePipeLanguage", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ImagePipe", "ImagePipeCore", "ImagePipeLanguage", "ImagePipePlan", "ImagePipeEmulator", "imagepipe", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]

@@ -2,3 +2,4 @@
 // templates, failures, the language) through `import ImagePipe`, as before the layers were split.
 @_exported import ImagePipeCore
 @_exported import ImagePipeLanguage
+@_exported import ImagePipePlan

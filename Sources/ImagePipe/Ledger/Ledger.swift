@@ -138,7 +138,7 @@ public final class Ledger: @unchecked Sendable {
                     WHERE status = 'succeeded'
                     """)
                 while let row = try rows.next() {
-                    snapshot.add(stage: row[0], item: row[1], fingerprint: row[2], LedgerSnapshot.Output(
+                    snapshot.add(stage: row[0], item: row[1], fingerprint: row[2], RecordedSuccess(
                         path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9],
                         url: row[10], response: row[11]))
                 }

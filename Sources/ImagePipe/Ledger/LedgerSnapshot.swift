@@ -1,21 +1,9 @@
 /// The ledger's successes in memory, looked up by (stage, item, fingerprint): one query at the
 /// start of a run instead of one per item, so that deciding 100,000 items costs a hash lookup
 /// each. Only what a cache hit needs is kept (not prompts or messages), to keep it small.
-public struct LedgerSnapshot: Sendable {
+public struct LedgerSnapshot: CompletedWork {
     /// What a cache hit passes on.
-    public struct Output: Sendable {
-        /// Images: relative to the output folder.
-        public var path: String?
-        public var sha256: String?
-        public var bytes: Int?
-        public var width: Int?
-        public var height: Int?
-        public var attempts: Int
-        public var costUSD: Double?
-        /// Integrations: the object URL, and what the answer held (JSON).
-        public var url: String?
-        public var response: String?
-    }
+    public typealias Output = RecordedSuccess
 
     private var entries: [String: Output] = [:]
 

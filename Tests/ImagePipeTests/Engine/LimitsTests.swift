@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// The semaphore and the rate limiter's bookkeeping (their timing is measured against the
 /// emulator in `RunEngineTests` and by scripts/bench-run).

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 import ImagePipeEmulator
 
 /// The engine over real loopback HTTP against the emulator: both wire formats, retries,

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 import ImagePipeEmulator
 
 /// Timing logic in virtual time: exact, fast, and the same on a busy machine.

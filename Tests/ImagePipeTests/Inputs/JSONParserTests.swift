@@ -2,6 +2,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 @Suite struct JSONParserTests {
     func parse(_ s: String) throws(JSONParser.Failure) -> JSONValue { try JSONParser.parse(Array(s.utf8)) }

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 import ImagePipeEmulator
 
 /// The seed's whole pipeline, `pipelines/product-catalog.yaml`, run by the real binary against

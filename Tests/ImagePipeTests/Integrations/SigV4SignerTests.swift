@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// Our signer against AWS's published Signature Version 4 test suite (Apache-2.0, vendored in
 /// Tests/Fixtures/aws-sig-v4-test-suite): the canonical request, the string to sign and the

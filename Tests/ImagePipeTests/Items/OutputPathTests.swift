@@ -2,6 +2,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 @Suite struct OutputPathTests {
     func problem(_ path: String) -> String? {

@@ -2,6 +2,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 @Suite struct EnvironmentInterpolatorTests {
     let interpolator = EnvironmentInterpolator(environment: ["KEY": "secret-value", "EMPTY": ""])

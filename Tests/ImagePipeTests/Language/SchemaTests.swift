@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// The committed schema and reference are exactly what the declarations generate.
 @Suite struct SchemaTests {

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// The examples in pipelines/ validate and plan without errors, and start with the schema line.
 @Suite struct ExamplePipelineTests {

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// Every file in Tests/Fixtures/invalid is a broken pipeline; its `.expected` file holds the exact
 /// diagnostics (file, line, column, message) that `validate` must print for it.

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// Reading ahead on another thread hands over exactly what the stream reads, in order, errors
 /// in their places, and stops when its reader stops early.

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// The `command` provider driving a real program: argv without a shell, exit status, stderr,
 /// a JSON answer's `local_path`, and the per-call timeout.

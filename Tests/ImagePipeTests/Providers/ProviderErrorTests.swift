@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// Each provider's error answers, as the APIs document them, mapped to failure classes.
 @Suite struct ProviderErrorTests {

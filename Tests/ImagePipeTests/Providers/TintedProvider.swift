@@ -1,6 +1,7 @@
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// A provider kind that exists only in the tests, in one file: offline images of one colour,
 /// its own `tint` setting, its own price. Registering it and running a pipeline through it is

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 import ImagePipeEmulator
 
 /// The library's run session: what refuses a run before anything is called, and the one

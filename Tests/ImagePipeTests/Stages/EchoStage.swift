@@ -1,6 +1,7 @@
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// A stage kind that exists only in the tests, in one file: records (or anything) → responses,
 /// its `text` template upper-cased. Registering it and running a pipeline through it is the
@@ -48,7 +49,7 @@ struct EchoStage: StageKind {
 
         func describe(_ outcome: inout ItemOutcome) { outcome.prompt = text }
 
-        func reuse(_ entry: LedgerSnapshot.Output, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
+        func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
             entry.response.map { UnitOutputs([("text", $0)]) }
         }
 

@@ -3,6 +3,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 import ImagePipeEmulator
 
 /// Stage kinds as components: a kind registered by a test runs like a built-in one, and every

@@ -2,6 +2,7 @@ import Foundation
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// Paths of the repository's test fixtures and examples, found from this file's location.
 enum Fixtures {

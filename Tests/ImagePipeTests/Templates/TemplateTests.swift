@@ -2,6 +2,7 @@ import Testing
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipeLanguage
+@testable import ImagePipePlan
 
 @Suite struct TemplateTests {
     func render(_ text: String, _ fields: [String: String]) throws -> String {

@@ -26,7 +26,7 @@ struct PreparedRequest: PreparedUnit {
         outcome.url = url
     }
 
-    func reuse(_ entry: LedgerSnapshot.Output, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
+    func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let recorded = entry.response.flatMap({ try? JSONParser.parse(Array($0.utf8)) }) else { return nil }
         var status = 200
         if case .int(let s)? = recorded["status"] { status = s }

@@ -58,7 +58,7 @@ struct PreparedImage: PreparedUnit {
         outcome.path = relativePath
     }
 
-    func reuse(_ entry: LedgerSnapshot.Output, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
+    func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let reuse = probe.image(entry, at: relativePath) else { return nil }
         outcome.sha256 = entry.sha256
         outcome.width = entry.width

@@ -44,7 +44,7 @@ struct PreparedUpload: PreparedUnit {
         outcome.bytes = bytes.flatMap { Int($0) }
     }
 
-    func reuse(_ entry: LedgerSnapshot.Output, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
+    func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let url = entry.url else { return nil }
         let etag = entry.response.flatMap { try? JSONParser.parse(Array($0.utf8)) }.flatMap { json -> String? in
             if case .string(let e)? = json["etag"] { return e }

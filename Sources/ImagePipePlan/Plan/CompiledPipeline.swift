@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// A validated pipeline: references resolved, the DAG type-checked and ordered, templates
 /// compiled against the fields each stage receives. The plan and the engine work from this.
 public struct CompiledPipeline: Sendable {
@@ -31,11 +33,11 @@ public struct CompiledStage: Sendable {
     public var timeout: Double
     public var concurrency: Int
     /// What the stage's kind compiled: how it plans and runs a unit.
-    var body: any StageBody
+    package var body: any StageBody
     /// How each incoming item becomes this stage's units.
-    let expansion: UnitExpansion
+    package let expansion: UnitExpansion
 
-    init(spec: StageSpec, inputName: String, rootSource: String, ancestors: [String], retry: RetryPolicy, timeout: Double,
+    package init(spec: StageSpec, inputName: String, rootSource: String, ancestors: [String], retry: RetryPolicy, timeout: Double,
          concurrency: Int, body: any StageBody) {
         self.spec = spec
         self.inputName = inputName

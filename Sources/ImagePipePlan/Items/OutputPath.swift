@@ -1,7 +1,9 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// Where a unit's rendered output path lands: relative to output_dir, inside it, with a name.
 /// One rule for `plan` and `run`, so that a path the dry run accepts is the one the run writes.
-enum OutputPath {
-    static func resolve(_ rendered: String, stage: String, key: String) throws(UnitProblem) -> String {
+package enum OutputPath {
+    package static func resolve(_ rendered: String, stage: String, key: String) throws(UnitProblem) -> String {
         // The common case, without allocating: already normal (no empty, `.` or `..` part, no
         // leading or trailing `/`) and a file name that does not start with a dot.
         if RelativePath.isAlreadyNormal(rendered) {

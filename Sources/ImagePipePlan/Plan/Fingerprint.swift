@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Crypto
 
 /// What determines a (stage, item)'s output, hashed: two items with the same fingerprint would
@@ -11,26 +13,10 @@ import Crypto
 /// values, and for `edit` the input image's SHA-256.
 public enum Fingerprint {
     /// Bumped when what goes in changes, so that old ledgers are not misread.
-    static let version = "imagepipe-fingerprint-1"
-
-    static func image(kind: String, provider: ProviderSpec?, model: String?, spec: ImageStageSpec, prompt: String, negativePrompt: String?,
-                      variant: Int, matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
-        var fields: [String] = [version, kind]
-        if let provider {
-            fields.append(provider.kindName)
-            fields.append(provider.component.identity(of: provider))
-        }
-        fields += [
-            model ?? "", prompt, negativePrompt ?? "\u{0}",
-            spec.size?.description ?? "", spec.aspectRatio?.description ?? "", spec.resolution ?? "",
-            spec.seed.map(String.init) ?? "", spec.quality ?? "", spec.background ?? "", spec.outputFormat ?? "",
-            String(variant), matrix.map { "\($0.field)=\($0.value)" }.joined(separator: "\u{1F}"), inputSHA256 ?? "",
-        ]
-        return hash(fields)
-    }
+    package static let version = "imagepipe-fingerprint-1"
 
     /// Each field length-prefixed, so that no two lists of fields encode alike.
-    static func hash(_ fields: [String]) -> String {
+    package static func hash(_ fields: [String]) -> String {
         var hasher = SHA256()
         for field in fields {
             let bytes = Array(field.utf8)

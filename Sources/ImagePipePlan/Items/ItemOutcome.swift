@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// How one (stage, item) ended, as the manifest records it.
 public struct ItemOutcome: Sendable {
     public enum Status: String, Sendable {
@@ -39,7 +41,7 @@ public struct ItemOutcome: Sendable {
     }
 
     /// An outcome for one unit of a stage, named as the manifest names it.
-    init(stage: String, context: ItemContext, status: Status) {
+    package init(stage: String, context: ItemContext, status: Status) {
         self.init(stage: stage, key: context.key, status: status)
         if context.variant > 1 { variant = context.variant }
         matrix = context.matrix

@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Foundation
 
 /// Streams a source's items in order, each with the line it came from, in constant memory.
@@ -120,7 +122,7 @@ public struct SourceOpenError: Error {
     public var message: String
     public var hint: String?
 
-    init(at location: SourceLocation, _ message: String, hint: String? = nil) {
+    package init(at location: SourceLocation, _ message: String, hint: String? = nil) {
         self.location = location
         self.message = message
         self.hint = hint

@@ -1,29 +1,31 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Foundation
 
 /// The dry run: streams every source once, renders every template for every item, and checks
 /// what needs the whole data (duplicate keys, colliding or escaping output paths, data errors),
 /// in memory that does not grow with the data: seen keys and paths are kept as 64-bit hashes.
 public final class PlanBuilder {
-    let pipeline: CompiledPipeline
-    let diagnostics: Diagnostics
-    let sampleCount: Int
+    package let pipeline: CompiledPipeline
+    package let diagnostics: Diagnostics
+    package let sampleCount: Int
 
     /// Everything the per-item path needs about one stage, in one object: the item loop then
     /// follows references instead of hashing stage names and copying `CompiledStage` values.
-    final class StagePlan {
-        let stage: CompiledStage
+    package final class StagePlan {
+        package let stage: CompiledStage
         /// Taken out of `stage` once: the per-unit path reads these without copying the stage.
-        let name: String
-        let body: any StageBody
-        let expansion: UnitExpansion
-        let index: Int
-        var children: [StagePlan] = []
+        package let name: String
+        package let body: any StageBody
+        package let expansion: UnitExpansion
+        package let index: Int
+        package var children: [StagePlan] = []
         /// The outputs that are the same for every item.
-        let constants: [String: String]
-        let environment: UnitEnvironment
-        var summary: PlanReport.StageSummary
+        package let constants: [String: String]
+        package let environment: UnitEnvironment
+        package var summary: PlanReport.StageSummary
 
-        init(stage: CompiledStage, index: Int, environment: UnitEnvironment, summary: PlanReport.StageSummary) {
+        package init(stage: CompiledStage, index: Int, environment: UnitEnvironment, summary: PlanReport.StageSummary) {
             self.stage = stage
             name = stage.name
             body = stage.body
@@ -40,19 +42,19 @@ public final class PlanBuilder {
     /// Output path hashes, tagged with the writing stage's index (the stage names its source), and
     /// the line that first wrote each: a million paths cost 24 MB rather than a copy of each path.
     private var outputsSeen = HashIndex(tagBits: PlanBuilder.stageTagBits)
-    static let stageTagBits = 8
+    package static let stageTagBits = 8
 
     /// The output folder as shown, with a trailing `/`, joined to each normalized output path.
     private let outputPrefix: String
 
     /// The ledger's successes, to count what a run would skip.
-    private let cache: LedgerSnapshot?
+    private let cache: (any CompletedWork)?
     private let ledgerPath: String?
 
     private let probe: CacheProbe
     private let environment: [String: String]
 
-    public init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: LedgerSnapshot? = nil, ledgerPath: String? = nil,
+    public init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.pipeline = pipeline
         self.environment = environment

@@ -1,6 +1,8 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// One unit of a stage, rendered: what `plan` shows and what a run would send, with the
 /// fingerprint that decides whether recorded work can stand for it.
-protocol PreparedUnit: Sendable {
+package protocol PreparedUnit: Sendable {
     /// What a call gives back before it is committed (an image's bytes, an answer).
     associatedtype Product: Sendable
 
@@ -19,7 +21,7 @@ protocol PreparedUnit: Sendable {
     /// What the outcome records before any call: the prompt, the path, the URL.
     func describe(_ outcome: inout ItemOutcome)
     /// A recorded success as this unit's result, or nil when it cannot stand (its file is gone).
-    func reuse(_ entry: LedgerSnapshot.Output, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs?
+    func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs?
     /// The call, retried by the engine as the stage's policy says.
     func call() async throws(CallFailure) -> Product
     /// Keeps what the call gave (writes the file) and says what goes downstream; a failure here
@@ -28,16 +30,16 @@ protocol PreparedUnit: Sendable {
 }
 
 /// What a unit passes to the stages below it (made now or recorded earlier).
-struct UnitOutputs: Sendable {
-    var values: [(name: String, value: String)]
+package struct UnitOutputs: Sendable {
+    package var values: [(name: String, value: String)]
     /// An answer's JSON, for `{{ stage.json.field }}`.
-    var json: JSONValue?
+    package var json: JSONValue?
     /// What the ledger keeps as `url` when the manifest shows another (an upload behind a CDN).
-    var ledgerURL: String?
+    package var ledgerURL: String?
     /// A cache hit under a new path (copied into place): recorded again under that path.
-    var recordAgain = false
+    package var recordAgain = false
 
-    init(_ values: [(name: String, value: String)], json: JSONValue? = nil, ledgerURL: String? = nil) {
+    package init(_ values: [(name: String, value: String)], json: JSONValue? = nil, ledgerURL: String? = nil) {
         self.values = values
         self.json = json
         self.ledgerURL = ledgerURL
@@ -46,21 +48,21 @@ struct UnitOutputs: Sendable {
 
 /// What rendering a unit may use beyond the item: the pipeline's folders, the environment and,
 /// in a run, the stage's connection. One per stage, shared by all its units.
-final class UnitEnvironment: Sendable {
-    let files: PipelineFiles
+package final class UnitEnvironment: Sendable {
+    package let files: PipelineFiles
     /// Absolute.
-    let outputDirectory: String
+    package let outputDirectory: String
     /// As the user wrote it, for messages and plan lines.
-    let displayOutputDirectory: String
+    package let displayOutputDirectory: String
     /// `displayOutputDirectory` with a trailing `/` (empty for `.`), for display paths.
-    let displayPrefix: String
-    let stage: String
+    package let displayPrefix: String
+    package let stage: String
     /// The longest one attempt may take.
-    let timeout: Double
-    let environment: [String: String]
-    let connection: (any StageConnection)?
+    package let timeout: Double
+    package let environment: [String: String]
+    package let connection: (any StageConnection)?
 
-    init(pipeline: CompiledPipeline, stage: CompiledStage, environment: [String: String], connection: (any StageConnection)? = nil) {
+    package init(pipeline: CompiledPipeline, stage: CompiledStage, environment: [String: String], connection: (any StageConnection)? = nil) {
         files = pipeline.files
         outputDirectory = pipeline.outputDirectory
         displayOutputDirectory = pipeline.displayOutputDirectory
@@ -73,12 +75,22 @@ final class UnitEnvironment: Sendable {
 }
 
 /// What a run hands a stage's `connect`.
-struct ConnectionSetup {
-    var stage: String
-    var transport: HTTPTransport
-    var environment: [String: String]
-    var secrets: SecretSet
-    var workingDirectory: String
+package struct ConnectionSetup {
+    package var stage: String
+    package var transport: HTTPTransport
+    package var environment: [String: String]
+    package var secrets: SecretSet
+    package var workingDirectory: String
     /// The provider instance for this stage's provider, made once per run and shared.
-    var provider: (any ImageProvider)?
+    package var provider: (any ImageProvider)?
+
+    package init(stage: String, transport: HTTPTransport, environment: [String: String], secrets: SecretSet, workingDirectory: String,
+                 provider: (any ImageProvider)?) {
+        self.stage = stage
+        self.transport = transport
+        self.environment = environment
+        self.secrets = secrets
+        self.workingDirectory = workingDirectory
+        self.provider = provider
+    }
 }

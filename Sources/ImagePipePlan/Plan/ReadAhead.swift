@@ -1,11 +1,13 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Foundation
 
 /// Reads a record stream ahead on a thread of its own, in batches, so that parsing the next rows
 /// of a data file overlaps planning the current ones (parsing is a sixth of a plan's time). At
 /// most `depth` batches wait, so memory stays flat with the data. A row error is handed over in
 /// its place; reading stops after one that ends the file, or at the end.
-final class ReadAhead: @unchecked Sendable {
-    typealias Row = (record: Record, location: SourceLocation)
+package final class ReadAhead: @unchecked Sendable {
+    package typealias Row = (record: Record, location: SourceLocation)
     private enum Element {
         case row(Row)
         case problem(DataFileError)
@@ -21,9 +23,14 @@ final class ReadAhead: @unchecked Sendable {
     private var batch: [Element] = []
     private var position = 0
 
-    init(_ stream: RecordStream, batchSize: Int = 1024, depth: Int = 4) {
+    /// `stream` is handed over: only the reading thread uses it from here on.
+    package init(_ stream: RecordStream, batchSize: Int = 1024, depth: Int = 4) {
         self.depth = depth
-        let thread = Thread { [self] in produce(stream, batchSize: batchSize) }
+        let handover = Handover(stream)
+        let thread = Thread { [self] in
+            guard let stream = handover.take() else { return }
+            produce(stream, batchSize: batchSize)
+        }
         thread.stackSize = 1 << 20
         thread.start()
     }
@@ -31,7 +38,7 @@ final class ReadAhead: @unchecked Sendable {
     deinit { stop() }
 
     /// Tells the reading thread to finish (when the caller stops early).
-    func stop() {
+    package func stop() {
         condition.lock()
         stopped = true
         condition.broadcast()
@@ -73,7 +80,7 @@ final class ReadAhead: @unchecked Sendable {
     }
 
     /// The next row, the next row's problem, or nil at the end.
-    func next() throws(DataFileError) -> Row? {
+    package func next() throws(DataFileError) -> Row? {
         if position == batch.count {
             condition.lock()
             while ready.isEmpty { condition.wait() }
@@ -92,6 +99,22 @@ final class ReadAhead: @unchecked Sendable {
             throw error
         case .end:
             return nil
+        }
+    }
+}
+
+/// A value moved to another thread: taken out once, under a lock, so that only one side ever
+/// holds it.
+final class Handover<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value?
+
+    init(_ value: Value) { self.value = value }
+
+    func take() -> Value? {
+        lock.withLock {
+            defer { value = nil }
+            return value
         }
     }
 }

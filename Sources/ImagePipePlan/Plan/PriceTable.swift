@@ -1,9 +1,16 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// USD prices per image, for cost estimates and the budget: a provider's own `prices` first,
 /// else its kind's built-in list prices (each provider component dates and sources its own).
 public enum PriceTable {
     public struct Price: Equatable, Sendable {
         public var usd: Double
         public var source: String
+
+        public init(usd: Double, source: String) {
+            self.usd = usd
+            self.source = source
+        }
     }
 
     /// The price of one image, or nil when the model is not known.

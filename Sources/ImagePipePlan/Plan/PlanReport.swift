@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// What `plan` found: everything a run would do, computed without calling anything.
 public struct PlanReport: Sendable {
     public struct SourceSummary: Sendable {

@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// A JSON body whose strings are templates (an `http` stage's `json:`).
 public indirect enum JSONTemplate: Sendable {
     case value(JSONValue)

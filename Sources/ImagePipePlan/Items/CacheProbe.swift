@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Crypto
 import Foundation
 
@@ -5,26 +7,26 @@ import Foundation
 /// image stands when its file is where the ledger says with the recorded size (and checksum,
 /// with `--verify`). A file recorded under another path (the output template changed, the work
 /// did not) stands too: a run copies it into place, a dry run only says so.
-struct CacheProbe: Sendable {
-    var outputDirectory: String
-    var verify: Bool
+package struct CacheProbe: Sendable {
+    package var outputDirectory: String
+    package var verify: Bool
     /// False for a dry run: nothing is written.
-    var mayCopy: Bool
+    package var mayCopy: Bool
 
-    init(outputDirectory: String, verify: Bool, mayCopy: Bool) {
+    package init(outputDirectory: String, verify: Bool, mayCopy: Bool) {
         self.outputDirectory = outputDirectory
         self.verify = verify
         self.mayCopy = mayCopy
     }
 
-    enum ImageReuse {
+    package enum ImageReuse {
         /// The file is in place.
         case inPlace
         /// The file was recorded under another path and is (or, in a dry run, would be) copied.
         case moved
     }
 
-    func image(_ entry: LedgerSnapshot.Output, at path: String) -> ImageReuse? {
+    package func image(_ entry: RecordedSuccess, at path: String) -> ImageReuse? {
         guard let recorded = entry.path, let size = entry.bytes else { return nil }
         let file = outputDirectory + "/" + recorded
         guard Self.fileSize(file) == size else { return nil }
@@ -38,7 +40,7 @@ struct CacheProbe: Sendable {
         return .moved
     }
 
-    static func fileSize(_ path: String) -> Int? {
+    package static func fileSize(_ path: String) -> Int? {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }

@@ -1,29 +1,44 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// The fields a template may use at one place in the DAG, and the check that a reference exists.
-struct TemplateScope {
-    struct StageOutputs {
-        var fields: [String]
-        var open: Set<String>
+package struct TemplateScope {
+    package struct StageOutputs {
+        package var fields: [String]
+        package var open: Set<String>
+
+        package init(fields: [String], open: Set<String>) {
+            self.fields = fields
+            self.open = open
+        }
     }
 
     /// Record fields, `key`, `variant` and matrix fields.
-    var fields: Set<String>
+    package var fields: Set<String>
     /// The record's own fields, for messages and did-you-mean.
-    var recordFields: [String]
+    package var recordFields: [String]
     /// False when the source's fields could not be read: field checks would only add noise.
-    var recordFieldsKnown = true
+    package var recordFieldsKnown = true
     /// JSON sources hold objects, so `{{ dims.width }}` may index into a field.
-    var nestedFields = false
-    var upstream: [String: StageOutputs] = [:]
-    var otherStages: Set<String> = []
+    package var nestedFields = false
+    package var upstream: [String: StageOutputs] = [:]
+    package var otherStages: Set<String> = []
     /// "source 'products'" — for messages.
-    var origin: String
+    package var origin: String
 
-    struct Problem {
-        var message: String
-        var hint: String?
+    package init(fields: Set<String>, recordFields: [String], recordFieldsKnown: Bool = true, nestedFields: Bool = false, origin: String) {
+        self.fields = fields
+        self.recordFields = recordFields
+        self.recordFieldsKnown = recordFieldsKnown
+        self.nestedFields = nestedFields
+        self.origin = origin
     }
 
-    func check(_ expression: Template.Expression, in stage: String?) -> Problem? {
+    package struct Problem {
+        package var message: String
+        package var hint: String?
+    }
+
+    package func check(_ expression: Template.Expression, in stage: String?) -> Problem? {
         let path = expression.path
         let head = path[0]
         if let outputs = upstream[head] {

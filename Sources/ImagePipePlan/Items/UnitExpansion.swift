@@ -1,12 +1,14 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// How one item becomes a stage's units: one per variant × matrix combination, each named by
 /// the item's key, its variant past the first, and its matrix values. `plan` and `run` expand
 /// items with this one piece.
-struct UnitExpansion: Sendable {
-    let variants: Int
+package struct UnitExpansion: Sendable {
+    package let variants: Int
     /// Every combination of matrix values (one empty combination without a matrix).
-    let combinations: [[(field: String, value: String)]]
+    package let combinations: [[(field: String, value: String)]]
 
-    init(variants: Int, matrix: [(field: String, values: [String])]) {
+    package init(variants: Int, matrix: [(field: String, values: [String])]) {
         self.variants = variants
         combinations = matrix.reduce([[]]) { combos, axis in
             combos.flatMap { combo in axis.values.map { combo + [(axis.field, $0)] } }
@@ -14,11 +16,11 @@ struct UnitExpansion: Sendable {
     }
 
     /// Units made from each incoming item.
-    var fanOut: Int { variants * combinations.count }
+    package var fanOut: Int { variants * combinations.count }
     /// True when each item is its own single unit, unchanged.
-    var isIdentity: Bool { variants == 1 && combinations.count == 1 && combinations[0].isEmpty }
+    package var isIdentity: Bool { variants == 1 && combinations.count == 1 && combinations[0].isEmpty }
 
-    func units(of item: ItemContext) -> [ItemContext] {
+    package func units(of item: ItemContext) -> [ItemContext] {
         if isIdentity { return [item] }
         var units: [ItemContext] = []
         units.reserveCapacity(fanOut)

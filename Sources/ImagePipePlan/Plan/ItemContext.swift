@@ -1,19 +1,27 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// One item on its way through the DAG: its record, identity, fan-out fields and what the
 /// stages it has passed through produced.
-struct ItemContext: TemplateFields {
-    var record: Record
-    var key: String
-    var location: SourceLocation
-    var variant = 1
-    var matrix: [(field: String, value: String)] = []
-    var outputs: [StageOutput] = []
+package struct ItemContext: TemplateFields {
+    package var record: Record
+    package var key: String
+    package var location: SourceLocation
+    package var variant = 1
+    package var matrix: [(field: String, value: String)] = []
+    package var outputs: [StageOutput] = []
+
+    package init(record: Record, key: String, location: SourceLocation) {
+        self.record = record
+        self.key = key
+        self.location = location
+    }
 
     /// The ledger's name for this unit: the key, `#N` past the first variant, the matrix values.
-    var itemID: String { Fingerprint.itemID(key: key, variant: variant, matrix: matrix) }
+    package var itemID: String { Fingerprint.itemID(key: key, variant: variant, matrix: matrix) }
 
     /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
     /// item's own fields, then the record.
-    func text(at path: [String]) -> String? {
+    package func text(at path: [String]) -> String? {
         let head = path[0]
         // A single name is never a stage's output (`{{ hero }}` does not compile).
         if path.count == 1 {
@@ -44,18 +52,18 @@ struct ItemContext: TemplateFields {
 
 /// What a stage produced for one item, as templates downstream see it: a few values that vary
 /// per item, and the stage's constants (placeholders for what only a run can know).
-struct StageOutput {
+package struct StageOutput {
     /// The absolute path of a written image, for `edit` stages downstream; templates cannot
     /// name it (`@` is not an identifier character).
-    static let fileField = "@file"
+    package static let fileField = "@file"
 
-    var stage: String
-    var values: [(name: String, value: String)]
-    var constants: [String: String]
+    package var stage: String
+    package var values: [(name: String, value: String)]
+    package var constants: [String: String]
     /// An `http` stage's answer, for `{{ stage.json.field }}`.
-    var json: JSONValue?
+    package var json: JSONValue?
 
-    init(stage: String, values: [(name: String, value: String)], constants: [String: String], json: JSONValue? = nil) {
+    package init(stage: String, values: [(name: String, value: String)], constants: [String: String], json: JSONValue? = nil) {
         self.stage = stage
         self.values = values
         self.constants = constants
@@ -63,7 +71,7 @@ struct StageOutput {
     }
 
     /// A JSON value as a template shows it: strings bare, everything else as JSON.
-    static func text(_ value: JSONValue) -> String {
+    package static func text(_ value: JSONValue) -> String {
         switch value {
         case .string(let s): return s
         case .null: return ""
@@ -72,11 +80,11 @@ struct StageOutput {
     }
 
     /// A value this item really has (not a stage constant's placeholder).
-    func itemValue(_ name: String) -> String? {
+    package func itemValue(_ name: String) -> String? {
         values.first { $0.name == name }?.value
     }
 
-    func value(_ name: String) -> String? {
+    package func value(_ name: String) -> String? {
         values.first { $0.name == name }?.value ?? constants[name]
     }
 }

@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Foundation
 
 /// Resolves names, checks the DAG (cycles, item types) and compiles every template against the
@@ -138,7 +140,7 @@ public struct PipelineCompiler {
     // MARK: templates
 
     @discardableResult
-    func compileTemplate(_ text: Located<String>, scope: TemplateScope, stage: String?) -> Template? {
+    package func compileTemplate(_ text: Located<String>, scope: TemplateScope, stage: String?) -> Template? {
         let template: Template
         do {
             template = try TemplateParser.parse(text.value)
@@ -210,7 +212,7 @@ public struct PipelineCompiler {
         }
     }
 
-    func reportUnknown(_ what: String, _ name: Located<String>, among candidates: some Sequence<String>) {
+    package func reportUnknown(_ what: String, _ name: Located<String>, among candidates: some Sequence<String>) {
         let list = Array(candidates).sorted()
         let hint = DidYouMean.hint(for: name.value, among: list) ?? (list.isEmpty ? "none is declared" : "declared: " + list.joined(separator: ", "))
         diagnostics.error("unknown \(what) '\(name.value)'", at: name.location, hint: hint)

@@ -1,8 +1,10 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// A set of 64-bit hashes, each with a 32-bit payload (the line where it was first seen), in two
 /// flat arrays with linear probing. The plan keeps one per source for keys and one for output
 /// paths; a million entries take 24 MB and a lookup hashes nothing again, where a
 /// `Dictionary<Int, Int>` would take 32 MB and hash the hash a second time.
-struct HashIndex {
+package struct HashIndex {
     private var hashes: [UInt64]
     private var payloads: [UInt32]
     private var mask: Int
@@ -13,7 +15,7 @@ struct HashIndex {
     private static let slotShift = 11
 
     /// - Parameter tagBits: low bits of each hash that carry a tag rather than identity.
-    init(capacity: Int = 1 << 10, tagBits: Int = 0) {
+    package init(capacity: Int = 1 << 10, tagBits: Int = 0) {
         precondition(tagBits <= Self.slotShift, "slots are chosen from the bits above the tag")
         var size = 16
         while size < capacity * 2 { size <<= 1 }
@@ -24,14 +26,14 @@ struct HashIndex {
     }
 
     /// A hash whose low `bits` carry `tag` (clamped to the largest tag those bits hold).
-    static func tagged(_ hash: Int, tag: Int, bits: Int) -> UInt64 {
+    package static func tagged(_ hash: Int, tag: Int, bits: Int) -> UInt64 {
         let limit = (1 << bits) - 1
         return UInt64(bitPattern: Int64(hash)) & ~UInt64(limit) | UInt64(min(tag, limit))
     }
 
     /// The stored hash (with its tag) and payload for `hash`, or nil after storing `payload`
     /// when `hash` is new. A hash of 0 is stored as 1 (0 marks an empty slot).
-    mutating func insertOrFind(_ hash: UInt64, payload: Int) -> (hash: UInt64, payload: Int)? {
+    package mutating func insertOrFind(_ hash: UInt64, payload: Int) -> (hash: UInt64, payload: Int)? {
         let key = hash == 0 ? 1 : hash
         var slot = Int(truncatingIfNeeded: key >> Self.slotShift) & mask
         while true {

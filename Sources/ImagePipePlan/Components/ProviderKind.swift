@@ -1,8 +1,10 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// A kind of provider (`openai`, `gemini`, …), declared once in its own folder: its name, its
 /// settings (from which validation, the JSON Schema and the docs come), its defaults, its
 /// built-in prices (dated, with their source) and how it is made. A `ComponentRegistry` lists
 /// the kinds; nothing outside a kind's folder switches over kinds.
-protocol ProviderKind: ProviderKindDeclaration {
+package protocol ProviderKind: ProviderKindDeclaration {
     /// The list price of one image, or nil when the model is not known.
     func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price?
     /// What about this provider decides its images, beside the request: part of every image's
@@ -14,12 +16,12 @@ protocol ProviderKind: ProviderKindDeclaration {
 }
 
 extension ProviderKind {
-    func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price? { nil }
-    func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
-    func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}
+    package func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price? { nil }
+    package func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
+    package func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}
 
     /// `base_url` and `api_key`, for providers spoken to over HTTP.
-    static var httpFields: [FieldSpec] {
+    package static var httpFields: [FieldSpec] {
         [
             FieldSpec("base_url", .url, doc: "The API's base URL, as the official SDK spells it (OpenAI's includes /v1). Point it at a proxy, a compatible service or `imagepipe emulate`."),
             FieldSpec("api_key", .string(), doc: "The API key, normally `${OPENAI_API_KEY}` or `${GEMINI_API_KEY}` (the default when omitted). Never printed."),
@@ -27,7 +29,7 @@ extension ProviderKind {
     }
 
     /// A base URL without trailing slashes, for joining paths onto.
-    static func trimmed(_ url: String?) -> String {
+    package static func trimmed(_ url: String?) -> String {
         var url = url ?? ""
         while url.hasSuffix("/") { url.removeLast() }
         return url

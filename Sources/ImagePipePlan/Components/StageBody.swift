@@ -1,6 +1,8 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// A compiled stage's kind-specific part: how `plan` and `run` render one unit (the same code for
 /// both, so the dry run says what the run will do) and what a run connects to.
-protocol StageBody: Sendable {
+package protocol StageBody: Sendable {
     var model: String? { get }
     var provider: ProviderSpec? { get }
     /// Images per item; templates see `{{ variant }}`.
@@ -25,32 +27,32 @@ protocol StageBody: Sendable {
 }
 
 extension StageBody {
-    var model: String? { nil }
-    var provider: ProviderSpec? { nil }
-    var variants: Int { 1 }
-    var matrix: [(field: String, values: [String])] { [] }
-    var output: Template? { nil }
-    var isPaid: Bool { false }
-    var price: PriceTable.Price? { nil }
-    func missingSettings(environment: [String: String]) -> [String] { [] }
+    package var model: String? { nil }
+    package var provider: ProviderSpec? { nil }
+    package var variants: Int { 1 }
+    package var matrix: [(field: String, values: [String])] { [] }
+    package var output: Template? { nil }
+    package var isPaid: Bool { false }
+    package var price: PriceTable.Price? { nil }
+    package func missingSettings(environment: [String: String]) -> [String] { [] }
 }
 
 /// What a stage calls through at run time, made once per run by its body's `connect`.
-protocol StageConnection: Sendable {}
+package protocol StageConnection: Sendable {}
 
 /// Why a run cannot connect a stage (missing credentials): said before anything is called.
-struct ConnectionProblem: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+package struct ConnectionProblem: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// One item's problem in one stage before anything is called (a missing field, an output path
 /// that leaves output_dir): `plan` reports it at the item's line, a run records it as the
 /// unit's `local_error`.
-struct UnitProblem: Error {
-    var message: String
-    var hint: String?
-    init(_ message: String, hint: String? = nil) {
+package struct UnitProblem: Error {
+    package var message: String
+    package var hint: String?
+    package init(_ message: String, hint: String? = nil) {
         self.message = message
         self.hint = hint
     }

@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Foundation
 
 /// `validate`'s whole job: read, check and compile one pipeline file, collecting every problem.
@@ -5,10 +7,11 @@ public struct PipelineValidator {
     public var environment: [String: String]
     public var strict: Bool
     public var secrets: SecretSet
-    /// The stage kinds the language knows.
-    var registry = ComponentRegistry.builtIn
+    /// The stage and provider kinds pipelines may use.
+    package var registry: ComponentRegistry
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, strict: Bool = false, secrets: SecretSet = SecretSet()) {
+    package init(registry: ComponentRegistry, environment: [String: String], strict: Bool, secrets: SecretSet) {
+        self.registry = registry
         self.environment = environment
         self.strict = strict
         self.secrets = secrets

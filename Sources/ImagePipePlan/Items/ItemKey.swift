@@ -1,8 +1,10 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// An item's identity: its source's `key:` template rendered for its record, else its row
 /// number. One policy for `plan` and `run`: a key that cannot be rendered, or renders empty, is
 /// the item's problem (the plan reports it at the item's line, so a run never starts with one).
-enum ItemKey {
-    static func resolve(_ template: Template?, record: Record, row: Int, source: String) throws(UnitProblem) -> String {
+package enum ItemKey {
+    package static func resolve(_ template: Template?, record: Record, row: Int, source: String) throws(UnitProblem) -> String {
         guard let template else { return String(row) }
         let key: String
         do {

@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// One image to make: everything a provider needs, rendered for one item.
 public struct ImageRequest: Sendable {
     public var stage: String
@@ -19,6 +21,28 @@ public struct ImageRequest: Sendable {
     /// Where the image will be stored (absolute); the `command` provider is told to write here.
     public var outputPath: String
     public var timeout: Double
+
+    public init(stage: String, key: String, variant: Int, model: String, prompt: String, negativePrompt: String? = nil, size: ImageSize? = nil,
+                aspectRatio: AspectRatio? = nil, resolution: String? = nil, seed: Int? = nil, quality: String? = nil, background: String? = nil,
+                outputFormat: String? = nil, inputImage: [UInt8]? = nil, inputImagePath: String? = nil, outputPath: String, timeout: Double) {
+        self.stage = stage
+        self.key = key
+        self.variant = variant
+        self.model = model
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.size = size
+        self.aspectRatio = aspectRatio
+        self.resolution = resolution
+        self.seed = seed
+        self.quality = quality
+        self.background = background
+        self.outputFormat = outputFormat
+        self.inputImage = inputImage
+        self.inputImagePath = inputImagePath
+        self.outputPath = outputPath
+        self.timeout = timeout
+    }
 
     /// The pixel size to render when a provider needs one: the size, else the aspect ratio at
     /// the resolution tier's long side, else 1024 square.

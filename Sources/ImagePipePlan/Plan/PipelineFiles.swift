@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 import Foundation
 
 /// Where a pipeline's files live: paths in the pipeline resolve relative to the pipeline file,

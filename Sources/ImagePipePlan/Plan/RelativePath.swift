@@ -1,3 +1,5 @@
+import ImagePipeCore
+import ImagePipeLanguage
 /// Lexical path arithmetic: no file system access, so that a plan can check paths it has not written.
 public enum RelativePath {
     /// `a/./b/../c` → `a/c`. Returns nil when the path climbs above its start (`../x`, `a/../../x`).
@@ -18,7 +20,7 @@ public enum RelativePath {
 
     /// True when no part is empty, `.` or `..` and there is no leading or trailing `/`: the
     /// common case, checked without allocating.
-    static func isAlreadyNormal(_ path: String) -> Bool {
+    package static func isAlreadyNormal(_ path: String) -> Bool {
         var partLength = 0
         var dots = 0
         for byte in path.utf8 {
