@@ -6,9 +6,16 @@ enum CallResult<T> {
     case failed
     /// The run stopped before the first attempt went out: nothing to record.
     case notStarted
+    /// The budget was reached before the first attempt: recorded as cancelled, never sent.
+    case cutOff
 }
 
 extension RunEngine {
+    /// Why a unit that was ready did not start once the budget was reached.
+    var budgetMessage: String {
+        "not started: the budget of $" + String(format: "%.2f", budget.limit ?? 0) + " was reached (budget.max_usd)"
+    }
+
     /// Runs `call` until it succeeds, fails for good, or the run stops, under the stage's slots
     /// and the gate's limits, retrying as the stage's policy says; fills in the attempts,
     /// latency and failure of `outcome`. On success, `keep` runs while the slot is still held
@@ -43,16 +50,36 @@ extension RunEngine {
             }
             if attempt == 1 {
                 // Waiting for a slot is not being in flight; a stop while waiting means never started.
-                guard !control.isStopping else {
+                if control.isInterrupted {
                     runtime.slots.release()
                     return .notStarted
                 }
-                if !budget.reserve(price) {
+                if control.stopReason == .budget, price > 0 {
+                    // Cut off by the budget: said so in the manifest, never a failure of the call.
+                    runtime.slots.release()
+                    outcome.status = .cancelled
+                    outcome.failureClass = .cancelled
+                    outcome.message = budgetMessage
+                    return .cutOff
+                }
+                switch budget.reserve(price) {
+                case .reserved:
+                    reserved = true
+                case .waitFor(let generation):
+                    // Calls in flight may give their reservations back (a call that fails for
+                    // good is not billed): wait for that without holding a slot, then try again.
+                    runtime.slots.release()
+                    await budget.settled(after: generation)
+                    attempt = 0
+                    continue
+                case .refused:
                     control.stop(.budget)
                     runtime.slots.release()
-                    return .notStarted
+                    outcome.status = .cancelled
+                    outcome.failureClass = .cancelled
+                    outcome.message = budgetMessage
+                    return .cutOff
                 }
-                reserved = true
                 runtime.stats.started()
             }
             let started = ContinuousClock.now

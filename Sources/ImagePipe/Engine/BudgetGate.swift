@@ -8,6 +8,9 @@ public final class BudgetGate: @unchecked Sendable {
     private var reserved = 0.0
     private var spentUSD = 0.0
     private var reached = false
+    /// Counts settlements, so that a caller told to wait knows whether one came in between.
+    private var generation = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     public init(limit: Double?) { self.limit = limit }
 
@@ -16,30 +19,59 @@ public final class BudgetGate: @unchecked Sendable {
     /// Held for calls in flight; 0 once every call has settled.
     var reservedUSD: Double { lock.withLock { reserved } }
 
-    /// False when `usd` more would pass the cap.
-    func reserve(_ usd: Double) -> Bool {
-        guard usd > 0 else { return true }
+    enum Reservation: Equatable {
+        case reserved
+        /// It does not fit now, but calls in flight hold reservations that may come back: ask
+        /// again after the next settlement (`settled(after:)`), waiting with no slot held.
+        case waitFor(generation: Int)
+        /// It does not fit and nothing is outstanding: the budget is reached.
+        case refused
+    }
+
+    /// Reserves `usd` when it fits under the cap with everything spent and reserved so far.
+    func reserve(_ usd: Double) -> Reservation {
+        guard usd > 0 else { return .reserved }
         return lock.withLock {
             guard let limit else {
                 reserved += usd
-                return true
+                return .reserved
             }
             // A little slack for floating-point sums of prices like 0.039.
             if spentUSD + reserved + usd > limit + 1e-9 {
+                if reserved > 1e-12 { return .waitFor(generation: generation) }
                 reached = true
-                return false
+                return .refused
             }
             reserved += usd
-            return true
+            return .reserved
         }
     }
 
-    /// Turns a reservation into spending (the call was billed) or gives it back.
+    /// Turns a reservation into spending (the call was billed) or gives it back, and wakes
+    /// whoever waits for room.
     func settle(_ usd: Double, spent: Bool) {
         guard usd > 0 else { return }
-        lock.withLock {
+        let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
             reserved -= usd
+            // Sums of prices like 0.05 leave residues like 1e-17: nothing is outstanding then.
+            if reserved < 1e-9 { reserved = 0 }
             if spent { spentUSD += usd }
+            generation += 1
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for waiter in woken { waiter.resume() }
+    }
+
+    /// Returns once a settlement after `generation` has happened (at once if one has).
+    func settled(after generation: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now: Bool = lock.withLock {
+                if self.generation != generation { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 }

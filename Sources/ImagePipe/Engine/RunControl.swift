@@ -18,6 +18,9 @@ public final class RunControl: @unchecked Sendable {
 
     public var stopReason: StopReason? { lock.withLock { reason } }
     public var isStopping: Bool { stopReason != nil }
+    /// An interrupt stops everything; a reached budget only stops new paid calls (retries already
+    /// paid for, uploads and requests of finished images go on).
+    public var isInterrupted: Bool { stopReason == .interrupted }
 
     public func stop(_ why: StopReason) {
         lock.withLock { if reason == nil { reason = why } }
@@ -27,13 +30,13 @@ public final class RunControl: @unchecked Sendable {
 extension RunControl {
     public struct Stopped: Error {}
 
-    /// Sleeps until `deadline`, or throws `Stopped` soon after the run starts stopping, so that
-    /// a long backoff or rate-limit wait never holds up the end of a run.
+    /// Sleeps until `deadline`, or throws `Stopped` soon after an interrupt, so that a long
+    /// backoff or rate-limit wait never holds up the end of a run.
     func sleep(until deadline: ContinuousClock.Instant) async throws {
         while deadline > clock.now {
-            if isStopping { throw Stopped() }
+            if isInterrupted { throw Stopped() }
             try await clock.sleep(until: min(deadline, clock.now + .milliseconds(250)))
         }
-        if isStopping { throw Stopped() }
+        if isInterrupted { throw Stopped() }
     }
 }

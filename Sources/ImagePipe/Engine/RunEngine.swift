@@ -207,7 +207,7 @@ public final class RunEngine: @unchecked Sendable {
     /// One unit through one stage, the same for every kind: render → fingerprint → cache →
     /// `--only` → attempts (under the limits and the budget) → commit → ledger → downstream.
     private func processUnit(_ runtime: StageRuntime, _ unit: ItemContext) async {
-        guard !control.isStopping else { return }
+        guard !control.isInterrupted else { return }
         var outcome = ItemOutcome(stage: runtime.name, context: unit, status: .failed)
         outcome.model = runtime.stage.model
         outcome.provider = runtime.stage.provider?.name
@@ -259,6 +259,7 @@ public final class RunEngine: @unchecked Sendable {
         })
         switch result {
         case .notStarted: return
+        case .cutOff: await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint)
         case .failed: await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
         case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true)
         }

@@ -74,15 +74,22 @@ import Testing
         #expect(ContinuousClock.now - start >= .milliseconds(290))
     }
 
-    @Test func budgetRefusesTheCallThatWouldPassTheCap() {
+    @Test func budgetWaitsForReservationsThenRefusesTheCallThatWouldPassTheCap() async {
         let budget = BudgetGate(limit: 0.1)
-        #expect(budget.reserve(0.04))
-        #expect(budget.reserve(0.04))
-        #expect(!budget.reserve(0.04))
-        #expect(budget.isReached)
+        #expect(budget.reserve(0.04) == .reserved)
+        #expect(budget.reserve(0.04) == .reserved)
+        // Two calls in flight may yet give theirs back: wait, do not give up.
+        #expect(budget.reserve(0.04) == .waitFor(generation: 0))
+        #expect(!budget.isReached)
         budget.settle(0.04, spent: true)
+        await budget.settled(after: 0)
         budget.settle(0.04, spent: false)
         #expect(abs(budget.spent - 0.04) < 1e-12)
+        #expect(budget.reserve(0.04) == .reserved)
+        budget.settle(0.04, spent: true)
+        // $0.08 spent, nothing outstanding: $0.04 more would pass $0.10.
+        #expect(budget.reserve(0.04) == .refused)
+        #expect(budget.isReached)
     }
 
     final class OrderLog: @unchecked Sendable {

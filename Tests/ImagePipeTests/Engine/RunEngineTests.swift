@@ -210,7 +210,9 @@ import ImagePipeEmulator
         #expect(run.result.stopReason == .budget)
         #expect(run.stage("hero").succeeded == 3)
         #expect(run.result.spentUSD == 3)
-        #expect(run.result.notStarted == 7)
+        // The seven items that were ready are cancelled with the budget as the reason.
+        #expect(run.stage("hero").cancelled == 7)
+        #expect(run.lines(stage: "hero").filter { ($0["message"] as? String)?.contains("the budget of $3.00 was reached") == true }.count == 7)
         #expect(!run.result.allSucceeded)
         // The same session as `imagepipe run`: a reached budget exits 1.
         #expect(run.ending == .budgetReached && run.ending.exitCode == 1)

@@ -21,7 +21,7 @@ import Testing
     cp sample.png "$out"
     """
 
-    static func run(_ names: [String]) async throws -> RunHarness.Outcome {
+    static func run(_ names: [String], output: String = "{{ sku }}.png") async throws -> RunHarness.Outcome {
         let csv = "sku,name\n" + names.enumerated().map { "S\($0.offset + 1),\"\($0.element.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: "\n") + "\n"
         let yaml = """
         version: 1
@@ -37,7 +37,7 @@ import Testing
               provider: tool
               model: any
               prompt: "{{ name }}"
-              output: "{{ sku }}.png"
+              output: "\(output)"
               timeout: 500ms
               retry: { attempts: 1 }
         """
@@ -72,5 +72,13 @@ import Testing
         // Nothing half-written is left behind (the timed-out call's temporary file included).
         let left = try FileManager.default.contentsOfDirectory(atPath: run.directory.appendingPathComponent("out").path)
         #expect(left.sorted() == ["S1.png", "S4.png", "S6.png", "manifest.jsonl"])
+    }
+
+    /// The program was handed a path in a folder that did not exist yet, so on a fresh output
+    /// folder every item failed with the program's own "no such file".
+    @Test func theOutputFolderExistsBeforeTheProgramRuns() async throws {
+        let run = try await Self.run(["a red mug", "a blue cup"], output: "hero/new/{{ sku }}.png")
+        #expect(run.stage("hero").succeeded == 2, "\(run.lines(stage: "hero").map { $0["message"] ?? "" })")
+        #expect(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("out/hero/new/S2.png").path))
     }
 }

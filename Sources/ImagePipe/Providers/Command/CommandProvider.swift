@@ -19,6 +19,12 @@ struct CommandProvider: ImageProvider {
 
     func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage {
         let folder = (request.outputPath as NSString).deletingLastPathComponent
+        // The program is told to write here: the folder must exist, as it does for HTTP providers.
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CallFailure(.local_error, "cannot create the output folder \(folder): \(error.localizedDescription)")
+        }
         let ext = (request.outputPath as NSString).pathExtension
         let temporary = folder + "/.imagepipe-cmd-\(UUID().uuidString)" + (ext.isEmpty ? "" : "." + ext)
         defer { try? FileManager.default.removeItem(atPath: temporary) }
