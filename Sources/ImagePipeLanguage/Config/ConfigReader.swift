@@ -242,8 +242,14 @@ public final class ConfigReader {
                 }
                 let key = Located(k.string, at: location(of: keyNode))
                 if let keyPattern, !Self.matches(k.string, keyPattern) {
-                    diagnostics.error("'\(k.string)' is not a valid name in '\(name)'", at: key.location,
-                                      hint: "names start with a letter and use letters, digits and '_' (\(keyPattern))")
+                    if let names = Self.alternatives(keyPattern) {
+                        // A closed set of names (failure classes): say which, with a did-you-mean.
+                        diagnostics.error("'\(k.string)' is not one of the names '\(name)' takes", at: key.location,
+                                          hint: DidYouMean.hint(for: k.string, among: names) ?? "use one of: " + names.joined(separator: ", "))
+                    } else {
+                        diagnostics.error("'\(k.string)' is not a valid name in '\(name)'", at: key.location,
+                                          hint: "names start with a letter and use letters, digits and '_' (\(keyPattern))")
+                    }
                     continue
                 }
                 if let value = read(valueNode, type: element, path: "\(path).\(k.string)", name: k.string) {
@@ -399,5 +405,13 @@ public final class ConfigReader {
               scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
               !raw.hasPrefix("\(scheme)://{{") else { return false }
         return true
+    }
+
+    /// `(a|b|c)` → ["a", "b", "c"]: a key pattern that lists plain names.
+    static func alternatives(_ pattern: String) -> [String]? {
+        guard pattern.hasPrefix("("), pattern.hasSuffix(")") else { return nil }
+        let names = pattern.dropFirst().dropLast().split(separator: "|").map(String.init)
+        guard names.count > 1, names.allSatisfy({ $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else { return nil }
+        return names
     }
 }

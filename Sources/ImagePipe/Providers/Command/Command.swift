@@ -3,7 +3,13 @@ struct Command: ProviderKind {
     let name = "command"
     let summary = "Runs a program without a shell for each image, e.g. a vendor CLI."
     var fields: [FieldSpec] {
-        [FieldSpec("command", .templateList, required: true, doc: "The argv, each element a template over " + Self.fields.joined(separator: ", ") + ".")]
+        [
+            FieldSpec("command", .templateList, required: true, doc: "The argv, each element a template over " + Self.fields.joined(separator: ", ") + "."),
+            FieldSpec("retry_exit_codes", .list(.integer(min: 1, max: 255), minCount: 1),
+                      doc: "Exit statuses that mean \"try again\" (a busy GPU, a rate limit): classed `server_error` and retried as the stage's `retry` says. Other non-zero exits are `bad_request` and not retried."),
+            FieldSpec("exit_codes", .map(.list(.integer(min: 1, max: 255), minCount: 1), keyPattern: ExitCodeClasses.pattern),
+                      doc: "Exit statuses by failure class, e.g. `{ rate_limited: [75], auth: [77], content_policy: [65] }`; retried as the class is."),
+        ]
     }
 
     /// The fields a command's argv templates may use.

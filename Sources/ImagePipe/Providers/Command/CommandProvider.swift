@@ -10,8 +10,10 @@ struct CommandProvider: ImageProvider {
     let name: String
     let argv: [Template]
     let workingDirectory: String
+    let exitCodes: ExitCodeClasses
 
     init(provider: ProviderSpec, workingDirectory: String) {
+        exitCodes = ExitCodeClasses(provider)
         name = provider.name
         argv = provider.command.compactMap { try? TemplateParser.parse($0.value) }
         self.workingDirectory = workingDirectory
@@ -52,15 +54,18 @@ struct CommandProvider: ImageProvider {
         if result.timedOut {
             throw CallFailure(.timeout, "'\(program)' did not finish within \(DurationText.format(request.timeout)) and was stopped")
         }
+        let json = try? JSONParser.parse(result.stdout)
+        // A JSON error on stdout says what went wrong best; then the exit status as configured.
+        if let json, let (failureClass, message) = ExitCodeClasses.jsonError(json) {
+            throw CallFailure(failureClass, "'\(program)' reported an error: \(message)" + (stderr.isEmpty ? "" : "; stderr: " + stderr))
+        }
         guard result.status == 0 else {
             let how = result.signaled ? "was killed by signal \(result.status)" : "exited with status \(result.status)"
-            throw CallFailure(.bad_request, "'\(program)' \(how)" + (stderr.isEmpty ? "" : ": " + stderr))
+            let failureClass = result.signaled ? .bad_request : exitCodes.failureClass(ofExit: result.status) ?? .bad_request
+            throw CallFailure(failureClass, "'\(program)' \(how)" + (stderr.isEmpty ? "" : ": " + stderr))
         }
         var path = temporary
-        if let json = try? JSONParser.parse(result.stdout) {
-            if case .string(let status)? = json["status"], status != "success" {
-                throw CallFailure(.bad_request, "'\(program)' reported status '\(status)'" + (stderr.isEmpty ? "" : ": " + stderr))
-            }
+        if let json {
             if case .string(let local)? = json["local_path"] {
                 path = local.hasPrefix("/") ? local : workingDirectory + "/" + local
             }
