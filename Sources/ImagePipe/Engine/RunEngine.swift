@@ -38,12 +38,6 @@ public final class RunEngine: @unchecked Sendable {
     /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
     private let consumers = RunEventConsumers()
 
-    /// What a run needs from the environment beyond the pipeline's own `${…}`: S3 credentials.
-    /// Checked before anything is called; each problem is one line.
-    public static func missingSettings(in pipeline: CompiledPipeline, environment: [String: String]) -> [String] {
-        pipeline.stages.flatMap { stage in stage.body.missingSettings(environment: environment).map { "stage '\(stage.name)' \($0)" } }
-    }
-
     public struct SetupFailure: Error, CustomStringConvertible {
         public var description: String
     }

@@ -68,8 +68,6 @@ public final class RunSession: @unchecked Sendable {
             throw Refusal(lines: rendered.split(separator: "\n").map(String.init), outcome: .refused)
         }
         let file = request.displayPath ?? request.path
-        let missing = RunEngine.missingSettings(in: pipeline, environment: request.environment)
-        guard missing.isEmpty else { throw Refusal(lines: missing.map { "\(file): error: \($0)" }, outcome: .refused) }
         // Names given to --force and --only must be stages.
         let names = pipeline.stages.map(\.name)
         for name in request.options.forcedStages.sorted() + (request.options.only.map { [$0] } ?? []) where !names.contains(name) {

@@ -32,6 +32,13 @@ public struct PipelineValidator {
         }
         let files = PipelineFiles(pipelinePath: path, displayPath: display)
         let compiled = PipelineCompiler(spec: spec, files: files, diagnostics: diagnostics).compile()
+        // What a run needs from the environment beyond `${…}` (S3 credentials), at the stage's
+        // line: an error with --strict (and for `run`), a warning otherwise.
+        for stage in compiled?.stages ?? [] {
+            for problem in stage.body.missingSettings(environment: environment) {
+                diagnostics.strictWarning("stage '\(stage.name)' \(problem)", at: stage.spec.location)
+            }
+        }
         return Outcome(pipeline: compiled, diagnostics: diagnostics)
     }
 }

@@ -27,6 +27,33 @@ import Testing
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// `validate --strict` said valid without S3 credentials, and `run` then failed with an
+    /// error that had no line: now both say it at the stage's line, `plan` as a warning.
+    @Test func missingS3CredentialsAreReportedAtTheStage() throws {
+        let dir = Fixtures.temporaryDirectory()
+        try """
+        version: 1
+        name: creds
+        providers: { local: { kind: placeholder } }
+        sources: { products: { items: [{ sku: A1 }], key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: m, prompt: "{{ sku }}", output: "{{ sku }}.png" }
+          upload:
+            s3_upload: { from: hero, bucket: b, key: "{{ sku }}.png" }
+        """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        let line = "p.yaml:9:5: error: stage 'upload' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"
+        let strict = try run(["validate", "--strict", "p.yaml"], in: dir)
+        #expect(strict.status == 2)
+        #expect(strict.stdout.contains(line) || strict.stderr.contains(line), "\(strict.stdout)\(strict.stderr)")
+        let plan = try run(["plan", "p.yaml"], in: dir)
+        #expect(plan.status == 0)
+        #expect(plan.stderr.contains(line.replacingOccurrences(of: ": error: ", with: ": warning: ")), "\(plan.stderr)")
+        let runs = try run(["run", "p.yaml"], in: dir)
+        #expect(runs.status == 2)
+        #expect(runs.stderr.contains(line), "\(runs.stderr)")
+    }
+
     @Test func validateExitCodes() throws {
         #expect(try run(["validate", "pipelines/quickstart.yaml"]).status == 0)
         let invalid = try run(["validate", "20-unknown-field.yaml"], in: Fixtures.invalid)

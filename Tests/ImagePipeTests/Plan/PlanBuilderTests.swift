@@ -111,7 +111,8 @@ import Testing
             http: { from: upload, method: PATCH, url: "https://cms.example.com/{{ sku }}", json: { image: "{{ upload.url }}", path: "{{ hero.path }}" } }
         """
         let (report, lines) = plan(stages, csv: "sku,name\nA1,Mug\n")
-        #expect(lines == [])
+        // Only the warning that the test's environment has no S3 credentials.
+        #expect(lines == ["pipeline.yaml:12:5: warning: stage 'upload' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"])
         let cms = try #require(report?.stages.last?.samples.first)
         #expect(cms.lines.first { $0.label == "json" }?.value == #"{"image":"https://assets.s3.eu-west-1.amazonaws.com/p/A1.png","path":"out/hero/A1.png"}"#)
     }

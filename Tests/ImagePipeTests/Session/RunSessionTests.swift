@@ -42,7 +42,7 @@ import ImagePipeEmulator
         }
         let noCredentials = refusal(request)
         #expect(noCredentials?.outcome == .refused)
-        #expect(noCredentials?.lines == ["pipeline.yaml: error: stage 'upload' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"])
+        #expect(noCredentials?.lines == ["pipeline.yaml:9:5: error: stage 'upload' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"])
         request.environment = ["AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret"]
         request.options.only = "heor"
         #expect(refusal(request)?.lines == ["pipeline.yaml: error: no stage named 'heor'; did you mean 'hero'?"])
