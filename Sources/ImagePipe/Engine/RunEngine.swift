@@ -235,6 +235,13 @@ public final class RunEngine: @unchecked Sendable {
             }
             return await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: false)
         }
+        if !options.isForced(stage), !options.retryFailed, cache.wasBlocked(stage: stage, item: item, fingerprint: fingerprint) {
+            // Sending a refused prompt again unchanged risks the account being flagged.
+            outcome.failureClass = .content_policy
+            outcome.message = "the provider refused this exact request before (content_policy) and it has not changed, so it was not sent again; "
+                + "change the prompt, or send it anyway with --retry-failed"
+            return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
+        }
         if let only = options.only, only != stage {
             // `--only`: other stages pass on what the ledger holds and run nothing.
             guard runtime.feeds(only) else { return }

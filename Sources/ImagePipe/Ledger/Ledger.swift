@@ -142,6 +142,10 @@ public final class Ledger: @unchecked Sendable {
                         path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9],
                         url: row[10], response: row[11]))
                 }
+                let refused = try Row.fetchCursor(db, sql: """
+                    SELECT stage, item, fingerprint FROM item WHERE status = 'failed' AND failure_class = 'content_policy'
+                    """)
+                while let row = try refused.next() { snapshot.addBlocked(stage: row[0], item: row[1], fingerprint: row[2]) }
                 return snapshot
             }
         } catch {

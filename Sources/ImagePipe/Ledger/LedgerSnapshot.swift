@@ -20,4 +20,15 @@ public struct LedgerSnapshot: CompletedWork {
     public func success(stage: String, item: String, fingerprint: String) -> Output? {
         entries[Self.key(stage, item, fingerprint)]
     }
+
+    /// Requests the provider refused (`content_policy`) the last time they were sent.
+    private var blocked = Set<String>()
+
+    mutating func addBlocked(stage: String, item: String, fingerprint: String) {
+        blocked.insert(Self.key(stage, item, fingerprint))
+    }
+
+    public func wasBlocked(stage: String, item: String, fingerprint: String) -> Bool {
+        !blocked.isEmpty && blocked.contains(Self.key(stage, item, fingerprint))
+    }
 }

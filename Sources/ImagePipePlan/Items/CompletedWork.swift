@@ -4,6 +4,13 @@ import ImagePipeLanguage
 /// for a (stage, item) under a fingerprint. The ledger answers; the plan does not know which.
 public protocol CompletedWork: Sendable {
     func success(stage: String, item: String, fingerprint: String) -> RecordedSuccess?
+    /// Whether the provider refused exactly this request (`content_policy`) last time: sending it
+    /// again unchanged risks the account being flagged.
+    func wasBlocked(stage: String, item: String, fingerprint: String) -> Bool
+}
+
+extension CompletedWork {
+    public func wasBlocked(stage: String, item: String, fingerprint: String) -> Bool { false }
 }
 
 /// What a recorded success passes on when it stands for a unit.

@@ -77,10 +77,11 @@ import ImagePipeEmulator
         }
         #expect(slack == ["product-catalog start: 0 ok, 0 failed, $0.00", "product-catalog finish: 9 ok, 1 failed, $0.12"], "\(slack)")
 
-        // Run again: nothing is generated, uploaded or patched twice; the refused item is tried again.
+        // Run again: nothing is generated, uploaded or patched twice, and the refused prompt is not
+        // sent again unchanged (that risks the account; --retry-failed sends it).
         let again = try await CLIProcess.run(["run", "--progress", "plain", "product-catalog.yaml"], in: dir, environment: environment)
         #expect(again.status == 1)
-        #expect(emulator.stats.snapshot.requests == 5)
+        #expect(emulator.stats.snapshot.requests == 4)
         #expect(emulator.stats.captured.filter { $0.path.contains("/cms/") }.count == patches.count)
 
         // The canaries: in no output, file, table or notification.

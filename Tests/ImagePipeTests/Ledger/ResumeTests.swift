@@ -187,4 +187,31 @@ import ImagePipeEmulator
         #expect(emulator.stats.snapshot.byPrompt["[[fail:500x2]] flaky"] == 3)
         #expect(try ledger.status(stageOrder: ["hero"]).failures.isEmpty)
     }
+
+    /// A refused prompt was sent again on every normal re-run, which risks the account being
+    /// flagged: now only with --retry-failed, or once the prompt changed.
+    @Test func aRefusedPromptIsNotSentAgainUnchanged() async throws {
+        let emulator = try await Self.server()
+        defer { Task { await emulator.stop() } }
+        let dir = Fixtures.temporaryDirectory()
+        let files = ["products.csv": "sku,name\nP1,mug\nP2,[[block]] knife\n"]
+        let first = try await RunHarness.run(Self.pipeline(), files: files, server: emulator, directory: dir, ledger: true)
+        #expect(first.stage("hero").failed[FailureClass.content_policy] == 1)
+        #expect(emulator.stats.snapshot.requests == 2)
+
+        let second = try await RunHarness.run(Self.pipeline(), server: emulator, directory: dir, ledger: true)
+        #expect(emulator.stats.snapshot.requests == 2, "the refused prompt was sent again")
+        let line = try #require(second.lines(stage: "hero").first { $0["key"] as? String == "P2" })
+        #expect(line["failure_class"] as? String == "content_policy")
+        #expect((line["message"] as? String)?.contains("not sent again") == true)
+        #expect(second.ending == .failed)
+
+        var retry = RunOptions()
+        retry.retryFailed = true
+        _ = try await RunHarness.run(Self.pipeline(), server: emulator, directory: dir, ledger: true, options: retry)
+        #expect(emulator.stats.snapshot.requests == 3)
+
+        _ = try await RunHarness.run(Self.pipeline(hero: "Photo of {{ name }}, kitchen"), server: emulator, directory: dir, ledger: true)
+        #expect(emulator.stats.snapshot.requests == 5, "a changed prompt is a new request (both items run again)")
+    }
 }

@@ -54,6 +54,8 @@ final class SeaweedFS: @unchecked Sendable {
             "-s3.config=\(folder.appendingPathComponent("identities.json").path)", "-volume.max=5", "-master.volumeSizeLimitMB=64",
             // Its Iceberg and Lance listeners have fixed ports that a second server would collide on.
             "-s3.port.iceberg=0", "-s3.port.lance=0",
+            // Nothing leaves loopback: no anonymous statistics to its vendor.
+            "-master.telemetry=false",
         ]
         let log = folder.appendingPathComponent("weed.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
