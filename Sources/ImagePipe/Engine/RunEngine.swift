@@ -10,7 +10,10 @@ public final class RunEngine: @unchecked Sendable {
         public var stopReason: RunControl.StopReason?
         public var spentUSD: Double
         public var duration: Double
+        /// `manifest.jsonl`: the current state of every (stage, item), this run's and earlier ones'.
         public var manifestPath: String
+        /// `runs/RUN_ID.jsonl`: what this run did, line by line.
+        public var runManifestPath: String
 
         public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
         public var allSucceeded: Bool {
@@ -25,6 +28,7 @@ public final class RunEngine: @unchecked Sendable {
     public let budget: BudgetGate
     let transport: HTTPTransport
     public let manifest: ManifestWriter
+    let currentManifestPath: String
     let stages: [StageRuntime]
     private let rootsBySource: [String: [StageRuntime]]
     let probe: CacheProbe
@@ -75,7 +79,9 @@ public final class RunEngine: @unchecked Sendable {
         transport = HTTPTransport(connectionsPerHost: max(largest, providerLimits))
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest))
         do {
-            manifest = try ManifestWriter(path: options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl", secrets: secrets)
+            currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
+            let runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
+            manifest = try ManifestWriter(path: pipeline.outputDirectory + "/runs/\(runName).jsonl", secrets: secrets)
         } catch {
             throw SetupFailure(description: error.description)
         }
@@ -145,10 +151,25 @@ public final class RunEngine: @unchecked Sendable {
         }
         manifest.flush()
         await transport.shutdown()
+        await writeCurrentManifest()
         let elapsed = ContinuousClock.now - start
         return Result(stages: stages.map(\.stats.snapshot), stopReason: control.stopReason, spentUSD: budget.spent,
-                      duration: elapsed.inSeconds,
-                      manifestPath: manifest.path)
+                      duration: elapsed.inSeconds, manifestPath: currentManifestPath, runManifestPath: manifest.path)
+    }
+
+    /// `manifest.jsonl` from the ledger: every (stage, item) as it last ended. Without a ledger,
+    /// this run's lines are all there is.
+    private func writeCurrentManifest() async {
+        do {
+            if let ledger {
+                try ledger.writeCurrentManifest(to: currentManifestPath, stageOrder: pipeline.stages.map(\.name))
+            } else {
+                let lines = FileManager.default.contents(atPath: manifest.path) ?? Data()
+                try AtomicFile.write(Array(lines), to: currentManifestPath)
+            }
+        } catch {
+            await emit(.warning("cannot write \(currentManifestPath) (\(error)); this run's lines are in \(manifest.path)"))
+        }
     }
 
     // MARK: - Items
@@ -281,7 +302,9 @@ public final class RunEngine: @unchecked Sendable {
     private func record(_ outcome: ItemOutcome, item: String, fingerprint: String, url: String?) async {
         var recorded = ledgerCopy(outcome)
         if let url { recorded.url = url }
-        await emit(.recorded(LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970)))
+        var entry = LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970)
+        entry.line = secrets.redact(outcome.jsonLine)
+        await emit(.recorded(entry))
     }
 
     /// What the ledger keeps of an outcome: secrets masked like everywhere else.
@@ -301,8 +324,10 @@ public final class RunEngine: @unchecked Sendable {
     func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
                         record: Bool = true) async {
         if record, outcome.status != .cached {
-            await emit(.recorded(LedgerEntry(outcome: ledgerCopy(outcome), item: context.itemID, fingerprint: fingerprint ?? "-",
-                                             finishedAt: Date().timeIntervalSince1970)))
+            var entry = LedgerEntry(outcome: ledgerCopy(outcome), item: context.itemID, fingerprint: fingerprint ?? "-",
+                                    finishedAt: Date().timeIntervalSince1970)
+            entry.line = secrets.redact(outcome.jsonLine)
+            await emit(.recorded(entry))
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
         await emit(.finished(outcome))
@@ -313,6 +338,13 @@ public final class RunEngine: @unchecked Sendable {
             skipped.matrix = outcome.matrix
             skipped.message = "upstream stage '\(runtime.name)' failed (\(outcome.failureClass?.rawValue ?? "error"))" + (items > 1 ? "; \(items) items skipped" : "")
             for _ in 0..<items { below.stats.ended(skipped, wasInFlight: false) }
+            if items == 1 {
+                // The ledger's current state says why this unit has no result (one unit per item:
+                // the same name the unit will have when it runs).
+                var entry = LedgerEntry(outcome: ledgerCopy(skipped), item: context.itemID, fingerprint: "-", finishedAt: Date().timeIntervalSince1970)
+                entry.line = secrets.redact(skipped.jsonLine)
+                await emit(.recorded(entry))
+            }
             await emit(.propagated(skipped))
         }
     }

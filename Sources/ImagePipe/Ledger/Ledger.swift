@@ -20,7 +20,8 @@ public final class Ledger: @unchecked Sendable {
             if readOnly {
                 configuration.readonly = true
                 pool = try DatabasePool(path: path, configuration: configuration)
-                let known = try pool.read { db in try LedgerSchema.migrator.hasCompletedMigrations(db) }
+                // Later migrations only add what runs write; reading needs the first.
+                let known = try pool.read { db in try LedgerSchema.migrator.appliedMigrations(db).contains(LedgerSchema.first) }
                 guard known else { throw Failure(description: "the ledger \(path) is from another version of imagepipe; run once to update it") }
                 return
             }
@@ -123,7 +124,7 @@ public final class Ledger: @unchecked Sendable {
     /// Writes a batch of entries in one transaction.
     func write(_ entries: [LedgerEntry], runID: Int64) throws {
         try pool.write { db in
-            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO item (\(LedgerEntry.columns), run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO item (\(LedgerEntry.columns), run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             for entry in entries { try statement.execute(arguments: entry.arguments(runID: runID)) }
         }
     }

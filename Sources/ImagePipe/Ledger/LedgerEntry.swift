@@ -25,8 +25,10 @@ public struct LedgerEntry: Sendable {
     public var costUSD: Double?
     public var latencyMS: Int?
     public var finishedAt: Double
+    /// The manifest's line for this outcome, secrets masked.
+    public var line: String?
 
-    static let columns = "stage, item, key, fingerprint, status, failure_class, message, attempts, path, sha256, bytes, width, height, url, response, prompt, model, provider, cost_usd, latency_ms, finished_at"
+    static let columns = "stage, item, key, fingerprint, status, failure_class, message, attempts, path, sha256, bytes, width, height, url, response, prompt, model, provider, cost_usd, latency_ms, finished_at, line"
 
     init(outcome: ItemOutcome, item: String, fingerprint: String, finishedAt: Double) {
         stage = outcome.stage
@@ -54,6 +56,6 @@ public struct LedgerEntry: Sendable {
 
     func arguments(runID: Int64) -> StatementArguments {
         [stage, item, key, fingerprint, status, failureClass, message, attempts, path, sha256, bytes, width, height, url, response,
-         prompt, model, provider, costUSD, latencyMS, finishedAt, runID]
+         prompt, model, provider, costUSD, latencyMS, finishedAt, line, runID]
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 enum LedgerSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: runs, items, lock") { db in
+        migrator.registerMigration(first) { db in
             try db.execute(sql: """
                 CREATE TABLE run (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,6 +62,14 @@ enum LedgerSchema {
                 );
                 """)
         }
+        migrator.registerMigration(manifestLines) { db in
+            // The manifest line of each (stage, item) as it ended, so that manifest.jsonl can be
+            // the whole current state after a partial run.
+            try db.execute(sql: "ALTER TABLE item ADD COLUMN line TEXT")
+        }
         return migrator
     }
+
+    static let first = "v1: runs, items, lock"
+    static let manifestLines = "v2: manifest lines"
 }

@@ -188,7 +188,8 @@ import ImagePipeEmulator
         let run = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA1,mug\nA2,[[block]] cup\n"], emulator: emulator,
                                            environment: ["CANARY_KEY": "canary-key-5f3a9", "BRAND_CODE": "canary-brand-77e1"])
         #expect(run.stage("hero").succeeded == 1)
-        let manifest = try String(contentsOfFile: run.result.manifestPath, encoding: .utf8)
+        let manifest = try String(contentsOfFile: run.result.runManifestPath, encoding: .utf8)
+            + String(contentsOfFile: run.result.manifestPath, encoding: .utf8)
         #expect(manifest.contains("mug for ***"))
         #expect(!manifest.contains("canary"))
     }

@@ -214,4 +214,46 @@ import ImagePipeEmulator
         _ = try await RunHarness.run(Self.pipeline(hero: "Photo of {{ name }}, kitchen"), server: emulator, directory: dir, ledger: true)
         #expect(emulator.stats.snapshot.requests == 5, "a changed prompt is a new request (both items run again)")
     }
+
+    /// After a full run, `--limit`, `--only` and `--retry-failed` left manifest.jsonl with only
+    /// their own few lines. It is the current state of every (stage, item) now; each run's own
+    /// lines go to runs/RUN_ID.jsonl.
+    @Test func partialRunsKeepTheManifestWhole() async throws {
+        let emulator = try await Self.server()
+        defer { Task { await emulator.stop() } }
+        let dir = Fixtures.temporaryDirectory()
+        let yaml = Self.pipeline() + """
+
+          log:
+            http: { from: hero, method: POST, url: "{{BASE}}/capture/log/{{ sku }}", json: { image: "{{ hero.path }}" } }
+        """
+        let csv = "sku,name\n" + (1...10).map { "P\($0),\($0 == 4 ? "[[fail:500x2]] " : "")Product \($0)" }.joined(separator: "\n") + "\n"
+        let full = try await RunHarness.run(yaml, files: ["products.csv": csv], server: emulator, directory: dir, ledger: true)
+        #expect(full.stage("hero").succeeded == 9 && full.stage("hero").failed[FailureClass.server_error] == 1)
+        #expect(full.current.count == 20)
+        func states(_ run: RunHarness.Outcome) -> [String: String] {
+            Dictionary(run.current.map { ("\($0["stage"]!) \($0["key"]!)", $0["status"] as! String) }, uniquingKeysWith: { a, _ in a })
+        }
+        #expect(states(full)["hero P4"] == "failed" && states(full)["log P4"] == "skipped")
+
+        var limit = RunOptions()
+        limit.limit = 3
+        let limited = try await RunHarness.run(yaml, server: emulator, directory: dir, ledger: true, options: limit)
+        #expect(limited.manifest.count == 6, "this run's own lines")
+        #expect(limited.current.count == 20)
+        #expect(FileManager.default.fileExists(atPath: limited.result.runManifestPath))
+        #expect(limited.result.runManifestPath != full.result.runManifestPath)
+
+        var only = RunOptions()
+        only.only = "log"
+        #expect(try await RunHarness.run(yaml, server: emulator, directory: dir, ledger: true, options: only).current.count == 20)
+
+        var retry = RunOptions()
+        retry.retryFailed = true
+        let retried = try await RunHarness.run(yaml, server: emulator, directory: dir, ledger: true, options: retry)
+        #expect(retried.current.count == 20)
+        // The retried item is current: made now, and logged.
+        #expect(states(retried)["hero P4"] == "succeeded" && states(retried)["log P4"] == "succeeded")
+        #expect(retried.current.allSatisfy { $0["status"] as? String == "succeeded" })
+    }
 }

@@ -75,7 +75,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("alt.png").path))
         // Nothing half-written is left behind (the timed-out call's temporary file included).
         let left = try FileManager.default.contentsOfDirectory(atPath: run.directory.appendingPathComponent("out").path)
-        #expect(left.sorted() == ["S1.png", "S4.png", "S6.png", "manifest.jsonl"])
+        #expect(left.sorted() == ["S1.png", "S4.png", "S6.png", "manifest.jsonl", "runs"])
     }
 
     /// Every non-zero exit was `bad_request`, never retried: exit codes and JSON errors now say

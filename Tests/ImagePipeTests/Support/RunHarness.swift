@@ -10,7 +10,10 @@ import ImagePipeEmulator
 struct RunHarness {
     struct Outcome {
         var result: RunEngine.Result
+        /// This run's lines (`runs/RUN_ID.jsonl`).
         var manifest: [[String: Any]]
+        /// `manifest.jsonl`: the current state of every (stage, item).
+        var current: [[String: Any]]
         var emulator: EmulatorStats.Snapshot?
         var directory: URL
         /// Budget still reserved when the run ended: always 0 unless a reservation leaked.
@@ -64,12 +67,13 @@ struct RunHarness {
         }
         let result = await session.run()
         let ending = await session.close(result)
-        let manifestText = (try? String(contentsOfFile: result.manifestPath, encoding: .utf8)) ?? ""
-        let manifest = manifestText.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-        return Outcome(result: result, manifest: manifest, emulator: emulator?.stats.snapshot, directory: dir,
-                       budgetReserved: session.engine.budget.reservedUSD, ending: ending)
+        return Outcome(result: result, manifest: jsonLines(result.runManifestPath), current: jsonLines(result.manifestPath),
+                       emulator: emulator?.stats.snapshot, directory: dir, budgetReserved: session.engine.budget.reservedUSD, ending: ending)
+    }
+
+    static func jsonLines(_ path: String) -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
     /// A CSV of `count` products: sku, name.
