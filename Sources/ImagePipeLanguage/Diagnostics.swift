@@ -1,21 +1,26 @@
+import Foundation
 import ImagePipeCore
 /// Collects every problem found, so that the user sees all of them at once, sorted by place.
+/// Shared by the checks of one file; the lock guards the lists.
 public final class Diagnostics: @unchecked Sendable {
-    public private(set) var all: [Diagnostic] = []
+    private let lock = NSLock()
+    private var list: [Diagnostic] = []
     private var seen: Set<Diagnostic> = []
+    public var all: [Diagnostic] { lock.withLock { list } }
     /// `--strict`: warnings that would stop `run` (a missing environment variable) become errors.
     public let strict: Bool
     /// Caps what one bad file can produce (a ragged 1,000,000-row CSV); the count stays exact.
     public let limit: Int
-    public private(set) var droppedCount = 0
+    private var dropped = 0
+    public var droppedCount: Int { lock.withLock { dropped } }
 
     public init(strict: Bool = false, limit: Int = 200) {
         self.strict = strict
         self.limit = limit
     }
 
-    public var hasErrors: Bool { all.contains { $0.severity == .error } || droppedErrors > 0 }
-    public var errorCount: Int { all.filter { $0.severity == .error }.count + droppedErrors }
+    public var hasErrors: Bool { lock.withLock { list.contains { $0.severity == .error } || droppedErrors > 0 } }
+    public var errorCount: Int { lock.withLock { list.filter { $0.severity == .error }.count + droppedErrors } }
     public var warningCount: Int { all.filter { $0.severity == .warning }.count }
     private var droppedErrors = 0
 
@@ -33,14 +38,16 @@ public final class Diagnostics: @unchecked Sendable {
     }
 
     public func add(_ diagnostic: Diagnostic) {
-        guard !seen.contains(diagnostic) else { return }
-        guard all.count < limit else {
-            droppedCount += 1
-            if diagnostic.severity == .error { droppedErrors += 1 }
-            return
+        lock.withLock {
+            guard !seen.contains(diagnostic) else { return }
+            guard list.count < limit else {
+                dropped += 1
+                if diagnostic.severity == .error { droppedErrors += 1 }
+                return
+            }
+            seen.insert(diagnostic)
+            list.append(diagnostic)
         }
-        seen.insert(diagnostic)
-        all.append(diagnostic)
     }
 
     public func sorted() -> [Diagnostic] {

@@ -12,8 +12,7 @@ struct PlanCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "The pipeline file.")
-    var file: String
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(help: "Output format: text or json.")
     var format: Format = .text
@@ -24,25 +23,17 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Treat warnings that would stop a run (a missing environment variable) as errors.")
     var strict = false
 
-    @Option(help: "The ledger to read for cached items (default: the pipeline's 'state:', else .imagepipe/NAME.sqlite beside the pipeline file).")
-    var state: String?
-
     func validate() throws {
         guard samples >= 0 else { throw ValidationError("--samples must be 0 or more") }
     }
 
-    /// `path` relative to `folder` when inside it, for display.
-    static func relative(_ path: String, to folder: String) -> String {
-        path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
-    }
-
     func run() throws {
         let secrets = SecretSet()
-        let outcome = PipelineValidator(strict: strict, secrets: secrets).validate(path: file)
+        let outcome = PipelineValidator(strict: strict, secrets: secrets).validate(path: pipelineOptions.file)
         var report: PlanReport?
         if outcome.isValid, let pipeline = outcome.pipeline {
             // What earlier runs finished: read only, and only if there is a ledger already.
-            let ledgerPath = state ?? Ledger.defaultPath(for: pipeline)
+            let ledgerPath = pipelineOptions.state ?? Ledger.defaultPath(for: pipeline)
             var cache: LedgerSnapshot?
             do {
                 cache = try Ledger.existing(path: ledgerPath)?.successes()
@@ -50,7 +41,7 @@ struct PlanCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("warning: \(error.description); cached items are not counted\n".utf8))
             }
             report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples, cache: cache,
-                                 ledgerPath: cache == nil ? nil : RelativePath.join(pipeline.files.displayDirectory, Self.relative(ledgerPath, to: pipeline.files.directory))).build()
+                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline)).build()
         }
         let diagnostics = outcome.diagnostics.sorted()
         let printer = PlanPrinter(secrets: secrets)

@@ -19,8 +19,7 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
-    @Argument(help: "The pipeline file.")
-    var file: String
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(help: "Progress display: auto (live on a terminal, plain lines otherwise), live, plain or none.")
     var progress: ProgressReporter.Mode = .auto
@@ -33,9 +32,6 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Where to write the manifest (default: OUTPUT_DIR/manifest.jsonl).")
     var manifest: String?
-
-    @Option(help: "The ledger file (default: the pipeline's 'state:', else .imagepipe/NAME.sqlite beside the pipeline file).")
-    var state: String?
 
     @Option(name: .customLong("force"), help: ArgumentHelp("Run this stage again even where the ledger has its results (repeatable). '--force' alone forces every stage.", valueName: "stage"))
     var forceStages: [String] = []
@@ -74,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         let secrets = SecretSet()
         let session: RunSession
         do {
-            session = try RunSession.prepare(RunSession.Request(path: file, options: options, statePath: state, secrets: secrets))
+            session = try RunSession.prepare(RunSession.Request(path: pipelineOptions.file, options: options, statePath: pipelineOptions.state, secrets: secrets))
         } catch {
             FileHandle.standardError.write(Data(error.lines.map { $0 + "\n" }.joined().utf8))
             throw ExitCode(error.outcome.exitCode)

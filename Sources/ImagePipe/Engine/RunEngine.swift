@@ -4,7 +4,7 @@ import Foundation
 /// Runs a compiled pipeline: streams every source, sends each item through the DAG on its own
 /// (item 7 may finish while item 900 waits for its turn), under the stages' and providers'
 /// limits, with retries, the budget, and a manifest line per (stage, item).
-public final class RunEngine: @unchecked Sendable {
+public final class RunEngine: Sendable {
     public struct Result: Sendable {
         public var stages: [StageStats.Snapshot]
         public var stopReason: RunControl.StopReason?

@@ -4,6 +4,7 @@ import NIOHTTP1
 /// Sends the pipeline's `notify:` entries at run events: Slack incoming webhooks (`{"text": …}`)
 /// and JSON webhooks (the run summary, optionally signed the Standard Webhooks way). A
 /// notification that fails is retried, then reported as a warning: it never fails or hangs a run.
+/// Shared by a run's tasks; the lock guards the warning handler, the one thing that changes.
 public final class Notifier: @unchecked Sendable {
     public struct Summary: Sendable {
         public var pipeline: String
@@ -61,7 +62,12 @@ public final class Notifier: @unchecked Sendable {
     private let secrets: SecretSet
     private let transport = HTTPTransport(connectionsPerHost: 2)
     /// Told about each notification that could not be delivered.
-    public var onWarning: (@Sendable (String) async -> Void)?
+    public var onWarning: (@Sendable (String) async -> Void)? {
+        get { lock.withLock { warningHandler } }
+        set { lock.withLock { warningHandler = newValue } }
+    }
+    private let lock = NSLock()
+    private var warningHandler: (@Sendable (String) async -> Void)?
 
     /// Waits between delivery attempts go by this clock.
     let clock: any RunClock

@@ -48,6 +48,13 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// The default place: `.imagepipe/NAME.sqlite` beside the pipeline file, or `state:`.
+    /// `path` as a user would type it from where they ran imagepipe.
+    public static func displayPath(_ path: String, for pipeline: CompiledPipeline) -> String {
+        let folder = pipeline.files.directory
+        let relative = path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
+        return RelativePath.join(pipeline.files.displayDirectory, relative)
+    }
+
     public static func defaultPath(for pipeline: CompiledPipeline) -> String {
         if let state = pipeline.spec.state { return pipeline.files.resolve(state) }
         return pipeline.files.resolve(".imagepipe/\(pipeline.spec.name).sqlite")

@@ -17,7 +17,7 @@ public struct HTTPReply: Sendable {
 }
 
 /// The one HTTP client of a run (async-http-client, pooled), with failures mapped to classes.
-public final class HTTPTransport: @unchecked Sendable {
+public final class HTTPTransport: Sendable {
     /// Larger answers are refused rather than held in memory: a 4K PNG as base64 is ~30 MB.
     public static let maximumResponseBytes = 128 * 1024 * 1024
 

@@ -9,16 +9,20 @@ package enum LargeStack {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            box.value = body()
+            box.set(body())
             done.signal()
         }
         thread.stackSize = size
         thread.start()
         done.wait()
-        return box.value!
+        return box.take()!
     }
 
+    /// The thread's result, handed back under a lock.
     private final class ResultBox<T>: @unchecked Sendable {
-        package var value: T?
+        private let lock = NSLock()
+        private var value: T?
+        func set(_ new: T) { lock.withLock { value = new } }
+        func take() -> T? { lock.withLock { value } }
     }
 }

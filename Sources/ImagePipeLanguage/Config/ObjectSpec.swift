@@ -1,7 +1,7 @@
 import ImagePipeCore
 /// The declaration of one configuration object (a stage kind, a provider, the retry policy…).
 /// A class so that declarations can refer to each other without copying.
-public final class ObjectSpec: @unchecked Sendable {
+public final class ObjectSpec: Sendable {
     /// A key whose value selects extra fields, like a provider's `kind`.
     public struct Variant: Sendable {
         public var value: String

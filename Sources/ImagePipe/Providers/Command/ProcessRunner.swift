@@ -103,7 +103,7 @@ enum ProcessRunner {
         .map { unsafeBitCast($0, to: AddChdir.self) }
 
     /// Waits for one child on a thread of its own (waitpid blocks).
-    private final class ExitWaiter: @unchecked Sendable {
+    private final class ExitWaiter: Sendable {
         let pid: pid_t
         init(pid: pid_t) { self.pid = pid }
 

@@ -1,0 +1,80 @@
+import Foundation
+
+/// `imagepipe status` as text or JSON.
+public struct LedgerStatusPrinter {
+    /// The pipeline file as the user named it, for the hints.
+    public var file: String
+    /// The ledger's path as shown.
+    public var ledger: String
+    /// `--failed`: list each failed item.
+    public var listFailures: Bool
+
+    public init(file: String, ledger: String, listFailures: Bool) {
+        self.file = file
+        self.ledger = ledger
+        self.listFailures = listFailures
+    }
+
+    private static func date(_ seconds: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate, .withFullTime, .withSpaceBetweenDateAndTime]
+        return f.string(from: Date(timeIntervalSince1970: seconds))
+    }
+
+    public func text(_ status: LedgerStatus) -> String {
+        var out = "Ledger \(ledger)\n"
+        if let run = status.lastRun {
+            out += "Last run #\(run.id): started \(Self.date(run.startedAt))"
+            if let end = run.endedAt {
+                out += String(format: ", took %.1fs, cost $%.2f", end - run.startedAt, run.costUSD)
+                if let code = run.exitCode { out += ", exit \(code)" }
+                if let stop = run.stopReason { out += " (\(stop))" }
+            } else {
+                out += ", still running or killed"
+            }
+            out += "\n"
+        }
+        var rows = [["stage", "succeeded", "failed", "pending", "cached"]]
+        for s in status.stages {
+            let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            rows.append([s.name, String(s.succeeded), failed, s.pending.map(String.init) ?? "?", String(s.cached)])
+        }
+        out += TextTable(rows: rows).text
+        if listFailures {
+            if status.failures.isEmpty { out += "\nNo failed items.\n" }
+            for f in status.failures {
+                out += "\nfailed: \(f.stage) \(f.item): \(f.failureClass): \(f.message)" + (f.attempts > 1 ? " (after \(f.attempts) attempts)" : "")
+            }
+            if !status.failures.isEmpty { out += "\n" }
+        } else if !status.failures.isEmpty {
+            out += "\n\(status.failures.count) failed items: imagepipe status --failed \(file) lists them; imagepipe run --retry-failed \(file) retries them.\n"
+        }
+        return out
+    }
+
+    public func json(_ status: LedgerStatus) -> String {
+        var value: [(String, JSONValue)] = [("ledger", .string(ledger))]
+        if let run = status.lastRun {
+            value.append(("last_run", .object([
+                ("id", .int(Int(run.id))), ("started_at", .string(Self.date(run.startedAt))),
+                ("ended_at", run.endedAt.map { .string(Self.date($0)) } ?? .null),
+                ("exit_code", run.exitCode.map(JSONValue.int) ?? .null), ("stop_reason", run.stopReason.map(JSONValue.string) ?? .null),
+                ("cost_usd", .double(run.costUSD)),
+            ])))
+        } else {
+            value.append(("last_run", .null))
+        }
+        value.append(("stages", .array(status.stages.map { s in
+            .object([("name", .string(s.name)), ("succeeded", .int(s.succeeded)),
+                     ("failed", .object(s.failed.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+                     ("pending", s.pending.map(JSONValue.int) ?? .null), ("cached", .int(s.cached))])
+        })))
+        if listFailures {
+            value.append(("failures", .array(status.failures.map { f in
+                .object([("stage", .string(f.stage)), ("item", .string(f.item)), ("failure_class", .string(f.failureClass)),
+                         ("message", .string(f.message)), ("attempts", .int(f.attempts))])
+            })))
+        }
+        return JSONValue.object(value).serialized() + "\n"
+    }
+}
