@@ -271,26 +271,27 @@ public final class RunEngine: Sendable {
             outcome.message = "not run (--only \(only)): stage '\(stage)' has not finished this item; run it first"
             return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
         }
+        var line: String?
         let result = await attempts(runtime, price: prepared.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
             try await prepared.call()
         }, keep: { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
             let outputs = try prepared.commit(product, into: &outcome)
             outcome.status = .succeeded
-            await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
+            line = await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
             return outputs
         })
         switch result {
         case .notStarted: return
         case .cutOff: await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint)
         case .failed: await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
-        case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true)
+        case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true, line: line)
         }
     }
 
     /// Records a success (or a cache hit) and sends the item on with what this stage produced.
     private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
-                         wasInFlight: Bool) async {
-        await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false)
+                         wasInFlight: Bool, line: String? = nil) async {
+        await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
         guard !runtime.children.isEmpty else { return }
         var context = incoming
         context.outputs.append(StageOutput(stage: runtime.name, values: outputs.values, constants: runtime.constants, json: outputs.json))
@@ -299,12 +300,15 @@ public final class RunEngine: Sendable {
 
     /// Writes a success to the ledger (secrets masked); `url` is what the ledger keeps when the
     /// manifest shows another.
-    private func record(_ outcome: ItemOutcome, item: String, fingerprint: String, url: String?) async {
+    @discardableResult
+    private func record(_ outcome: ItemOutcome, item: String, fingerprint: String, url: String?) async -> String {
         var recorded = ledgerCopy(outcome)
         if let url { recorded.url = url }
         var entry = LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970)
-        entry.line = secrets.redact(outcome.jsonLine)
+        let line = secrets.redact(outcome.jsonLine)
+        entry.line = line
         await emit(.recorded(entry))
+        return line
     }
 
     /// What the ledger keeps of an outcome: secrets masked like everywhere else.
@@ -322,15 +326,17 @@ public final class RunEngine: Sendable {
     /// Records the outcome (in the ledger too, unless `record` is false); after a failure,
     /// marks everything below it skipped.
     func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
-                        record: Bool = true) async {
+                        record: Bool = true, line known: String? = nil) async {
+        var line = known
         if record, outcome.status != .cached {
             var entry = LedgerEntry(outcome: ledgerCopy(outcome), item: context.itemID, fingerprint: fingerprint ?? "-",
                                     finishedAt: Date().timeIntervalSince1970)
-            entry.line = secrets.redact(outcome.jsonLine)
+            line = secrets.redact(outcome.jsonLine)
+            entry.line = line
             await emit(.recorded(entry))
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
-        await emit(.finished(outcome))
+        await emit(.finished(outcome, manifestLine: line))
         guard outcome.status == .failed else { return }
         for (below, items) in runtime.descendants {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)

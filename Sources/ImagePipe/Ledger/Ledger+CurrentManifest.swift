@@ -7,34 +7,42 @@ extension Ledger {
     /// jobs read, so a partial run (`--limit`, `--only`, `--retry-failed`) never shrinks it.
     /// Lines come in the stages' order, then by item; the file is replaced atomically.
     func writeCurrentManifest(to path: String, stageOrder: [String]) throws(Failure) {
-        var lines: [(stage: Int, item: String, line: String)] = []
+        // Streamed stage by stage into a temporary file beside the manifest, then renamed over
+        // it: memory stays flat with the number of items.
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
+            throw Failure(description: "cannot write \(temporary)")
+        }
         do {
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(1 << 20)
             try pool.read { db in
-                // SQLite takes the bare columns from the row holding MAX(finished_at).
-                let rows = try Row.fetchCursor(db, sql: """
-                    SELECT stage, item, line, key, status, failure_class, message, path, sha256, width, height, bytes, url, attempts,
-                           cost_usd, MAX(finished_at) FROM item GROUP BY stage, item
-                    """)
-                let order = Dictionary(stageOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-                while let row = try rows.next() {
-                    let stage: String = row[0]
-                    // Stages no longer in the pipeline are not its current state.
-                    guard let position = order[stage] else { continue }
-                    let line: String = row[2] ?? Self.line(from: row)
-                    lines.append((position, row[1], line))
+                for stage in stageOrder {
+                    // SQLite takes the bare columns from the row holding MAX(finished_at).
+                    let rows = try Row.fetchCursor(db, sql: """
+                        SELECT stage, item, line, key, status, failure_class, message, path, sha256, width, height, bytes, url, attempts,
+                               cost_usd, MAX(finished_at) FROM item WHERE stage = ? GROUP BY item ORDER BY item
+                        """, arguments: [stage])
+                    while let row = try rows.next() {
+                        let line: String = row[2] ?? Self.line(from: row)
+                        buffer.append(contentsOf: line.utf8)
+                        buffer.append(0x0A)
+                        if buffer.count >= 1 << 20 {
+                            try out.write(contentsOf: buffer)
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }
                 }
             }
+            try out.write(contentsOf: buffer)
+            try out.close()
+            guard rename(temporary, path) == 0 else {
+                throw Failure(description: "cannot move the manifest into place at \(path): \(String(cString: strerror(errno)))")
+            }
         } catch {
-            throw Failure(description: "cannot read the ledger \(self.path): \(error)")
-        }
-        lines.sort { $0.stage != $1.stage ? $0.stage < $1.stage : $0.item < $1.item }
-        var text = ""
-        text.reserveCapacity(lines.count * 200)
-        for entry in lines { text += entry.line + "\n" }
-        do {
-            try AtomicFile.write(Array(text.utf8), to: path)
-        } catch {
-            throw Failure(description: error.description)
+            try? out.close()
+            unlink(temporary)
+            throw error as? Failure ?? Failure(description: "cannot write \(path): \(error)")
         }
     }
 

@@ -22,7 +22,12 @@ public final class ManifestWriter: @unchecked Sendable {
     deinit { close(fd) }
 
     public func append(_ outcome: ItemOutcome) {
-        let line = secrets.redact(outcome.jsonLine) + "\n"
+        append(line: secrets.redact(outcome.jsonLine))
+    }
+
+    /// A line already masked.
+    public func append(line text: String) {
+        let line = text + "\n"
         lock.withLock {
             buffer.append(contentsOf: line.utf8)
             if buffer.count >= Self.flushSize { flushLocked() }
@@ -47,7 +52,8 @@ public final class ManifestWriter: @unchecked Sendable {
 extension ManifestWriter: RunEventConsumer {
     public func handle(_ event: RunEvent) async {
         switch event {
-        case .finished(let outcome), .propagated(let outcome): append(outcome)
+        case .finished(_, let line?): append(line: line)
+        case .finished(let outcome, nil), .propagated(let outcome): append(outcome)
         case .ended: flush()
         default: break
         }

@@ -117,7 +117,7 @@ public final class ProgressReporter: @unchecked Sendable {
 extension ProgressReporter: RunEventConsumer {
     public func handle(_ event: RunEvent) async {
         switch event {
-        case .finished(let outcome) where outcome.status == .failed || outcome.status == .skipped: failure(outcome)
+        case .finished(let outcome, _) where outcome.status == .failed || outcome.status == .skipped: failure(outcome)
         case .warning(let text): message("warning: " + text)
         default: break
         }

@@ -7,8 +7,9 @@ public enum RunEvent: Sendable {
     /// A unit's result is to be kept; the engine waits for consumers of this (the ledger)
     /// before the unit's slot is free, so that no more results than `concurrency` can be lost.
     case recorded(LedgerEntry)
-    /// A unit ended: succeeded, cached, failed, skipped or cancelled.
-    case finished(ItemOutcome)
+    /// A unit ended: succeeded, cached, failed, skipped or cancelled. `manifestLine` is its line
+    /// when the ledger's record already made it (secrets masked), so it is made once.
+    case finished(ItemOutcome, manifestLine: String?)
     /// Units of a stage below one that failed, skipped without running (one line for all the
     /// units the failed item would have fed there).
     case propagated(ItemOutcome)
