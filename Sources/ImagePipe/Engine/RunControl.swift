@@ -40,3 +40,4 @@ extension RunControl {
         if isInterrupted { throw Stopped() }
     }
 }
+

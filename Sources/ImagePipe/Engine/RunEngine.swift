@@ -29,6 +29,8 @@ public final class RunEngine: Sendable {
     let transport: HTTPTransport
     public let manifest: ManifestWriter
     let currentManifestPath: String
+    /// Set once anything reaches the ledger, so that a run with nothing new leaves the manifest be.
+    private let recordedAny = OnceFlag()
     let stages: [StageRuntime]
     private let rootsBySource: [String: [StageRuntime]]
     let probe: CacheProbe
@@ -160,6 +162,8 @@ public final class RunEngine: Sendable {
     /// `manifest.jsonl` from the ledger: every (stage, item) as it last ended. Without a ledger,
     /// this run's lines are all there is.
     private func writeCurrentManifest() async {
+        // A run that recorded nothing (everything was done before) leaves the current state as it was.
+        if !recordedAny.value, FileManager.default.fileExists(atPath: currentManifestPath) { return }
         do {
             if let ledger {
                 try ledger.writeCurrentManifest(to: currentManifestPath, stageOrder: pipeline.stages.map(\.name))
@@ -307,6 +311,7 @@ public final class RunEngine: Sendable {
         var entry = LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970)
         let line = secrets.redact(outcome.jsonLine)
         entry.line = line
+        recordedAny.set()
         await emit(.recorded(entry))
         return line
     }
@@ -333,6 +338,7 @@ public final class RunEngine: Sendable {
                                     finishedAt: Date().timeIntervalSince1970)
             line = secrets.redact(outcome.jsonLine)
             entry.line = line
+            recordedAny.set()
             await emit(.recorded(entry))
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
@@ -349,6 +355,7 @@ public final class RunEngine: Sendable {
                 // the same name the unit will have when it runs).
                 var entry = LedgerEntry(outcome: ledgerCopy(skipped), item: context.itemID, fingerprint: "-", finishedAt: Date().timeIntervalSince1970)
                 entry.line = secrets.redact(skipped.jsonLine)
+                recordedAny.set()
                 await emit(.recorded(entry))
             }
             await emit(.propagated(skipped))

@@ -20,6 +20,9 @@ package protocol PreparedUnit: Sendable {
 
     /// What the outcome records before any call: the prompt, the path, the URL.
     func describe(_ outcome: inout ItemOutcome)
+    /// Whether a recorded success can stand for this unit, without making what it passes on
+    /// (a dry run's leaf stages only count).
+    func stands(_ entry: RecordedSuccess, _ probe: CacheProbe) -> Bool
     /// A recorded success as this unit's result, or nil when it cannot stand (its file is gone).
     func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs?
     /// The call, retried by the engine as the stage's policy says.
@@ -27,6 +30,13 @@ package protocol PreparedUnit: Sendable {
     /// Keeps what the call gave (writes the file) and says what goes downstream; a failure here
     /// is local (a full disk), not the provider's.
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs
+}
+
+extension PreparedUnit {
+    package func stands(_ entry: RecordedSuccess, _ probe: CacheProbe) -> Bool {
+        var outcome = ItemOutcome(stage: "", key: "", status: .cached)
+        return reuse(entry, probe, into: &outcome) != nil
+    }
 }
 
 /// What a unit passes to the stages below it (made now or recorded earlier).

@@ -181,13 +181,19 @@ public final class PlanBuilder {
         }
         if let path = prepared.writes { checkCollision(path, plan, unit) }
         var forwarded: UnitOutputs?
+        var cached = false
         if let cache, let fingerprint = prepared.fingerprint,
            let entry = cache.success(stage: plan.name, item: unit.itemID, fingerprint: fingerprint) {
-            var outcome = ItemOutcome(stage: plan.name, context: unit, status: .cached)
-            forwarded = prepared.reuse(entry, probe, into: &outcome)
+            if plan.children.isEmpty {
+                cached = prepared.stands(entry, probe)
+            } else {
+                var outcome = ItemOutcome(stage: plan.name, context: unit, status: .cached)
+                forwarded = prepared.reuse(entry, probe, into: &outcome)
+                cached = forwarded != nil
+            }
         }
-        if forwarded != nil { plan.summary.cached += 1 }
-        record(plan, unit, lines: prepared.sample + (forwarded != nil ? [("status", "cached")] : []))
+        if cached { plan.summary.cached += 1 }
+        record(plan, unit, lines: prepared.sample + (cached ? [("status", "cached")] : []))
         guard !plan.children.isEmpty else { return }
         var context = unit
         let outputs = forwarded ?? UnitOutputs(prepared.planned)

@@ -58,6 +58,10 @@ struct PreparedImage: PreparedUnit {
         outcome.path = relativePath
     }
 
+    func stands(_ entry: RecordedSuccess, _ probe: CacheProbe) -> Bool {
+        probe.image(entry, at: relativePath) != nil
+    }
+
     func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let reuse = probe.image(entry, at: relativePath) else { return nil }
         outcome.sha256 = entry.sha256
