@@ -45,7 +45,7 @@ let package = Package(
         // component protocols (stage kinds, provider kinds) the library's components implement.
         .target(
             name: "ImagePipePlan",
-            dependencies: ["ImagePipeCore", "ImagePipeLanguage"],
+            dependencies: ["ImagePipeCore", "ImagePipeLanguage", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(

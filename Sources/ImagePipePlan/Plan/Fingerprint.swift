@@ -18,12 +18,18 @@ public enum Fingerprint {
     /// Each field length-prefixed, so that no two lists of fields encode alike.
     package static func hash(_ fields: [String]) -> String {
         var hasher = SHA256()
-        for field in fields {
-            let bytes = Array(field.utf8)
-            hasher.update(data: Array(String(bytes.count).utf8) + [0x3A])
-            hasher.update(data: bytes)
-        }
+        for field in fields { add(field, to: &hasher) }
         return Hex.string(hasher.finalize())
+    }
+
+    /// One field as `hash` encodes it: its UTF-8 length in decimal, `:`, its bytes. Fields that
+    /// are the same for every unit of a stage can be hashed once and the hasher copied.
+    package static func add(_ field: String, to hasher: inout SHA256) {
+        var field = field
+        field.withUTF8 { bytes in
+            hasher.update(data: Array(String(bytes.count).utf8) + [0x3A])
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+        }
     }
 
     /// The ledger's name for one unit of a stage: the item's key, `#N` for variants past the

@@ -23,7 +23,8 @@ struct ImageStageBody: StageBody {
     /// Called when the stage's settings are complete.
     mutating func finish() {
         let price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
-        shared = ImageStageShared(kind: kind, spec: spec, isEdit: isEdit, provider: provider, model: model, price: price)
+        shared = ImageStageShared(kind: kind, spec: spec, isEdit: isEdit, provider: provider, model: model, price: price,
+                                  fingerprint: ImageFingerprint(kind: kind, provider: provider, model: model, spec: spec))
     }
 
     static let outputFields = ["path", "sha256", "width", "height", "bytes", "model", "prompt", "seed", "cost_usd"]
@@ -93,8 +94,12 @@ final class ImageStageShared: Sendable {
     let provider: ProviderSpec?
     let model: String?
     let price: PriceTable.Price?
+    /// What every unit's fingerprint starts with, hashed once.
+    let fingerprint: ImageFingerprint
 
-    init(kind: String, spec: ImageStageSpec, isEdit: Bool, provider: ProviderSpec?, model: String?, price: PriceTable.Price?) {
+    init(kind: String, spec: ImageStageSpec, isEdit: Bool, provider: ProviderSpec?, model: String?, price: PriceTable.Price?,
+         fingerprint: ImageFingerprint) {
+        self.fingerprint = fingerprint
         self.kind = kind
         self.spec = spec
         self.isEdit = isEdit

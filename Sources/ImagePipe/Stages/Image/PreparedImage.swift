@@ -49,8 +49,7 @@ struct PreparedImage: PreparedUnit {
         case .upstream(_, let sha256): inputSHA256 = sha256
         }
         if shared.isEdit, inputSHA256 == nil { return nil }
-        return Fingerprint.image(kind: shared.kind, provider: shared.provider, model: shared.model, spec: shared.spec, prompt: prompt,
-                                 negativePrompt: negativePrompt, variant: variant, matrix: matrix, inputSHA256: inputSHA256)
+        return shared.fingerprint.hash(prompt: prompt, negativePrompt: negativePrompt, variant: variant, matrix: matrix, inputSHA256: inputSHA256)
     }
 
     func describe(_ outcome: inout ItemOutcome) {
