@@ -136,24 +136,25 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
-    /// Every success, for the cache check of a run or a plan.
+    /// Every success, for the cache check of a run or a plan, and every request refused for content.
     public func successes() throws(Failure) -> LedgerSnapshot {
         do {
             return try pool.read { db in
                 var snapshot = LedgerSnapshot()
+                // One pass: the successes, and the requests the provider refused (not to be sent again unchanged).
                 let rows = try Row.fetchCursor(db, sql: """
-                    SELECT stage, item, fingerprint, path, sha256, bytes, width, height, attempts, cost_usd, url, response FROM item
-                    WHERE status = 'succeeded'
+                    SELECT stage, item, fingerprint, path, sha256, bytes, width, height, attempts, cost_usd, url, response, status FROM item
+                    WHERE status = 'succeeded' OR (status = 'failed' AND failure_class = 'content_policy')
                     """)
                 while let row = try rows.next() {
+                    guard row[12] as String == "succeeded" else {
+                        snapshot.addBlocked(stage: row[0], item: row[1], fingerprint: row[2])
+                        continue
+                    }
                     snapshot.add(stage: row[0], item: row[1], fingerprint: row[2], RecordedSuccess(
                         path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9],
                         url: row[10], response: row[11]))
                 }
-                let refused = try Row.fetchCursor(db, sql: """
-                    SELECT stage, item, fingerprint FROM item WHERE status = 'failed' AND failure_class = 'content_policy'
-                    """)
-                while let row = try refused.next() { snapshot.addBlocked(stage: row[0], item: row[1], fingerprint: row[2]) }
                 return snapshot
             }
         } catch {

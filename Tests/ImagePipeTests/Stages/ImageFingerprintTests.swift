@@ -26,7 +26,7 @@ import Testing
             "", "16:9", "2K", "7", "", "", "", "3", "color=red\u{1F}angle=top", "abc",
         ])
         #expect(body.shared?.fingerprint.hash(prompt: "a prompt — ü", negativePrompt: nil, variant: 3, matrix: matrix, inputSHA256: "abc") == whole)
-        #expect(Fingerprint.image(kind: "generate", provider: stage.provider, model: "nano-banana-2", spec: body.spec, prompt: "a prompt — ü",
-                                  negativePrompt: nil, variant: 3, matrix: matrix, inputSHA256: "abc") == whole)
+        #expect(ImageFingerprint(kind: "generate", provider: stage.provider, model: "nano-banana-2", spec: body.spec)
+            .hash(prompt: "a prompt — ü", negativePrompt: nil, variant: 3, matrix: matrix, inputSHA256: "abc") == whole)
     }
 }

@@ -1,17 +1,8 @@
 import Crypto
 
-extension Fingerprint {
-    /// An image's fingerprint: the stage kind, the provider kind and what about it decides
-    /// images, the model, the rendered prompts, every image setting, the variant, the matrix
-    /// values and, for an edit, the input's SHA-256.
-    static func image(kind: String, provider: ProviderSpec?, model: String?, spec: ImageStageSpec, prompt: String, negativePrompt: String?,
-                      variant: Int, matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
-        ImageFingerprint(kind: kind, provider: provider, model: model, spec: spec)
-            .hash(prompt: prompt, negativePrompt: negativePrompt, variant: variant, matrix: matrix, inputSHA256: inputSHA256)
-    }
-}
-
-/// An image stage's fingerprint with what is the same for all its units hashed once: the
+/// An image's fingerprint: the stage kind, the provider kind and what about it decides images,
+/// the model, the rendered prompts, every image setting, the variant, the matrix values and, for
+/// an edit, the input's SHA-256. What is the same for all of a stage's units is hashed once: the
 /// hasher after the leading constant fields is copied per unit, and the settings between the
 /// prompts and the variant are added as one encoded run of bytes. The bytes hashed are exactly
 /// `Fingerprint.hash` of the whole field list, so recorded fingerprints stay valid.

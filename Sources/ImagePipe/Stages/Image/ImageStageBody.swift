@@ -23,7 +23,7 @@ struct ImageStageBody: StageBody {
     /// Called when the stage's settings are complete.
     mutating func finish() {
         let price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
-        shared = ImageStageShared(kind: kind, spec: spec, isEdit: isEdit, provider: provider, model: model, price: price,
+        shared = ImageStageShared(spec: spec, isEdit: isEdit, model: model, price: price,
                                   fingerprint: ImageFingerprint(kind: kind, provider: provider, model: model, spec: spec))
     }
 
@@ -88,23 +88,18 @@ struct ImageConnection: StageConnection {
 /// What every unit of one image stage shares, made once when the stage is compiled, so that a
 /// unit carries one reference to it rather than a copy of each setting.
 final class ImageStageShared: Sendable {
-    let kind: String
     let spec: ImageStageSpec
     let isEdit: Bool
-    let provider: ProviderSpec?
     let model: String?
     let price: PriceTable.Price?
     /// What every unit's fingerprint starts with, hashed once.
     let fingerprint: ImageFingerprint
 
-    init(kind: String, spec: ImageStageSpec, isEdit: Bool, provider: ProviderSpec?, model: String?, price: PriceTable.Price?,
-         fingerprint: ImageFingerprint) {
-        self.fingerprint = fingerprint
-        self.kind = kind
+    init(spec: ImageStageSpec, isEdit: Bool, model: String?, price: PriceTable.Price?, fingerprint: ImageFingerprint) {
         self.spec = spec
         self.isEdit = isEdit
-        self.provider = provider
         self.model = model
         self.price = price
+        self.fingerprint = fingerprint
     }
 }
