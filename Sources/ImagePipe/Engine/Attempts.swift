@@ -82,12 +82,20 @@ extension RunEngine {
                 }
                 runtime.stats.started()
             }
-            let started = ContinuousClock.now
+            // The call's own time: from when the gate lets it go (not the wait for a rate-limit turn).
+            var started = ContinuousClock.now
             do {
                 if let refusal = gate.givenUp { throw refusal }
-                let value = try await gate.call(control: control) { () async throws -> T in try await call() }
+                let value = try await gate.call(control: control) { () async throws -> T in
+                    started = ContinuousClock.now
+                    return try await call()
+                }
                 outcome.attempts = attempt
                 outcome.latencyMS = Self.milliseconds(since: started)
+                // The result is the success; earlier attempts' failures are its history.
+                if let failureClass = outcome.failureClass { outcome.retries.append((failureClass, outcome.message ?? "")) }
+                outcome.failureClass = nil
+                outcome.message = nil
                 gate.record(nil)
                 if reserved { budget.settle(price, spent: true) }
                 reserved = false
@@ -121,6 +129,7 @@ extension RunEngine {
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
             if failure.failureClass != .cancelled { gate.record(failure) }
+            if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
             outcome.failureClass = failure.failureClass
             outcome.message = secrets.redact(failure.message)
             if failure.failureClass == .cancelled {

@@ -29,6 +29,8 @@ public final class RunEngine: Sendable {
     let transport: HTTPTransport
     public let manifest: ManifestWriter
     let currentManifestPath: String
+    /// The run's name in its manifest lines and file: the ledger's run id, else the time and process.
+    let runName: String
     /// Set once anything reaches the ledger, so that a run with nothing new leaves the manifest be.
     private let recordedAny = OnceFlag()
     let stages: [StageRuntime]
@@ -82,7 +84,7 @@ public final class RunEngine: Sendable {
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest))
         do {
             currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
-            let runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
+            runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
             manifest = try ManifestWriter(path: pipeline.outputDirectory + "/runs/\(runName).jsonl", secrets: secrets)
         } catch {
             throw SetupFailure(description: error.description)
@@ -305,7 +307,9 @@ public final class RunEngine: Sendable {
     /// Writes a success to the ledger (secrets masked); `url` is what the ledger keeps when the
     /// manifest shows another.
     @discardableResult
-    private func record(_ outcome: ItemOutcome, item: String, fingerprint: String, url: String?) async -> String {
+    private func record(_ unstamped: ItemOutcome, item: String, fingerprint: String, url: String?) async -> String {
+        var outcome = unstamped
+        stamp(&outcome)
         var recorded = ledgerCopy(outcome)
         if let url { recorded.url = url }
         var entry = LedgerEntry(outcome: recorded, item: item, fingerprint: fingerprint, finishedAt: Date().timeIntervalSince1970)
@@ -314,6 +318,12 @@ public final class RunEngine: Sendable {
         recordedAny.set()
         await emit(.recorded(entry))
         return line
+    }
+
+    /// Names the run and the moment on an outcome's line.
+    private func stamp(_ outcome: inout ItemOutcome) {
+        outcome.runID = runName
+        outcome.finishedAt = (Date().timeIntervalSince1970 * 1000).rounded() / 1000
     }
 
     /// What the ledger keeps of an outcome: secrets masked like everywhere else.
@@ -330,8 +340,10 @@ public final class RunEngine: Sendable {
 
     /// Records the outcome (in the ledger too, unless `record` is false); after a failure,
     /// marks everything below it skipped.
-    func finish(_ runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
+    func finish(_ runtime: StageRuntime, _ unstamped: ItemOutcome, context: ItemContext, wasInFlight: Bool, fingerprint: String?,
                         record: Bool = true, line known: String? = nil) async {
+        var outcome = unstamped
+        stamp(&outcome)
         var line = known
         if record, outcome.status != .cached {
             var entry = LedgerEntry(outcome: ledgerCopy(outcome), item: context.itemID, fingerprint: fingerprint ?? "-",
@@ -348,6 +360,7 @@ public final class RunEngine: Sendable {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)
             skipped.variant = outcome.variant
             skipped.matrix = outcome.matrix
+            stamp(&skipped)
             skipped.message = "upstream stage '\(runtime.name)' failed (\(outcome.failureClass?.rawValue ?? "error"))" + (items > 1 ? "; \(items) items skipped" : "")
             for _ in 0..<items { below.stats.ended(skipped, wasInFlight: false) }
             if items == 1 {

@@ -55,7 +55,7 @@ public final class ProgressReporter: @unchecked Sendable {
             failureLines += 1
             guard failureLines <= Self.failureLinesShown else { return }
             var item = outcome.key
-            if let variant = outcome.variant { item += " #\(variant)" }
+            if let variant = outcome.variant, variant > 1 { item += " #\(variant)" }
             var line = "\(outcome.status == .skipped ? "skipped" : "failed"): \(outcome.stage) \(item): "
             if let failureClass = outcome.failureClass { line += failureClass.rawValue + ": " }
             line += outcome.message ?? ""

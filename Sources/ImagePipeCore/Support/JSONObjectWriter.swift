@@ -38,5 +38,18 @@ package struct JSONObjectWriter {
         text += inner.finished
     }
 
+    /// An array of small objects of strings: `[{"class": "server_error", "message": "…"}]`.
+    package mutating func add(_ name: String, objects: [[(String, String)]]) {
+        key(name)
+        text += "["
+        for (n, pairs) in objects.enumerated() {
+            if n > 0 { text += "," }
+            var inner = JSONObjectWriter()
+            for (k, v) in pairs { inner.add(k, v) }
+            text += inner.finished
+        }
+        text += "]"
+    }
+
     package var finished: String { text + "}" }
 }

@@ -33,6 +33,14 @@ public struct ItemOutcome: Sendable {
     public var httpStatus: Int?
     /// What the ledger keeps of an integration's answer (JSON), for cache hits downstream.
     public var response: String?
+    /// Uploads: where the object went.
+    public var bucket: String?
+    public var objectKey: String?
+    /// The failures of earlier attempts, oldest first; the result's own class and message are above.
+    public var retries: [(failureClass: FailureClass, message: String)] = []
+    /// The run that wrote this line, and when (seconds since 1970).
+    public var runID: String?
+    public var finishedAt: Double?
 
     public init(stage: String, key: String, status: Status) {
         self.stage = stage
@@ -43,7 +51,7 @@ public struct ItemOutcome: Sendable {
     /// An outcome for one unit of a stage, named as the manifest names it.
     package init(stage: String, context: ItemContext, status: Status) {
         self.init(stage: stage, key: context.key, status: status)
-        if context.variant > 1 { variant = context.variant }
+        variant = context.variant
         matrix = context.matrix
     }
 
@@ -66,11 +74,18 @@ public struct ItemOutcome: Sendable {
         o.add("height", height)
         o.add("bytes", bytes)
         o.add("url", url)
+        o.add("bucket", bucket)
+        o.add("object_key", objectKey)
         o.add("etag", etag)
         o.add("http_status", httpStatus)
         o.add("attempts", attempts)
+        if !retries.isEmpty {
+            o.add("retries", objects: retries.map { [("class", $0.failureClass.rawValue), ("message", $0.message)] })
+        }
         o.add("latency_ms", latencyMS)
         o.add("cost_usd", costUSD)
+        o.add("run_id", runID)
+        o.add("finished_at", finishedAt)
         return o.finished
     }
 }

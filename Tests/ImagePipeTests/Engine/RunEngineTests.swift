@@ -247,4 +247,19 @@ import ImagePipeEmulator
         #expect(hashes.count == 12)
         #expect(run.lines(stage: "social").allSatisfy { $0["width"] as? Int == 32 && $0["height"] as? Int == 16 })
     }
+
+    /// Manifest rows as a first user found them: a success carried the failure of an earlier
+    /// attempt, variant 1 had no variant, no row said which run wrote it or when.
+    @Test func aManifestRowDescribesItsResultAndKeepsEarlierAttemptsApart() async throws {
+        let run = try await RunHarness.run(Self.pipeline(stage: Self.fastRetry), files: ["products.csv": "sku,name\nP1,[[fail:500x1]] mug\n"],
+                                           emulator: EmulatorConfiguration())
+        let line = try #require(run.lines(stage: "hero").first)
+        #expect(line["status"] as? String == "succeeded")
+        #expect(line["failure_class"] == nil && line["message"] == nil, "\(line)")
+        let retries = try #require(line["retries"] as? [[String: Any]])
+        #expect(retries.count == 1 && retries[0]["class"] as? String == "server_error")
+        #expect(line["variant"] as? Int == 1)
+        #expect(line["run_id"] as? String != nil)
+        #expect(((line["finished_at"] as? Double) ?? 0) > 1_700_000_000)
+    }
 }

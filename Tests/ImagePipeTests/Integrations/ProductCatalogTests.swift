@@ -123,6 +123,8 @@ import ImagePipeEmulator
         let right = try await RunHarness.run(yaml.replacingOccurrences(of: "not-the-secret", with: SeaweedFS.secretKey), files: ["products.csv": RunHarness.products(2)])
         #expect(right.stage("upload").succeeded == 2)
         #expect(right.lines(stage: "upload").allSatisfy { ($0["url"] as? String)?.hasPrefix(s3.endpoint + "/assets/x/") == true && $0["etag"] != nil })
+        // Upload rows say where the object went.
+        #expect(right.lines(stage: "upload").allSatisfy { $0["bucket"] as? String == "assets" && ($0["object_key"] as? String)?.hasPrefix("x/P") == true })
         // Manifest paths are relative to output_dir for uploads too.
         #expect(Set(right.lines(stage: "upload").compactMap { $0["path"] as? String }) == ["P1.png", "P2.png"])
     }

@@ -69,6 +69,8 @@ struct PreparedUpload: PreparedUnit {
         let shown = publicURL ?? url
         outcome.url = shown
         outcome.etag = etag
+        outcome.bucket = body.bucket
+        outcome.objectKey = key
         outcome.response = JSONValue.object([("bucket", .string(body.bucket)), ("key", .string(key)), ("etag", etag.map(JSONValue.string) ?? .null)])
             .serialized(pretty: false)
         return UnitOutputs([("url", shown), ("bucket", body.bucket), ("key", key), ("etag", etag ?? "")], ledgerURL: url)
