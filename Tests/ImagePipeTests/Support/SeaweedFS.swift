@@ -44,8 +44,10 @@ final class SeaweedFS: @unchecked Sendable {
         {"identities":[{"name":"imagepipe","credentials":[{"accessKey":"\(accessKey)","secretKey":"\(secretKey)"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
         """
         try identities.write(to: folder.appendingPathComponent("identities.json"), atomically: true, encoding: .utf8)
-        // Four services and their gRPC ports (+10000): a random base keeps parallel runs apart.
-        let base = Int.random(in: 20_000...29_000) / 4 * 4
+        // Four services and their gRPC ports (+10000): a random base keeps parallel runs apart, and
+        // every port stays below Linux's ephemeral range (32768 and up), where a busy test run's own
+        // outgoing connections took a gRPC port and the server failed to start.
+        let base = Int.random(in: 20_000...22_760) / 4 * 4
         let server = SeaweedFS(port: base + 3, folder: folder)
         server.process.executableURL = URL(fileURLWithPath: weed)
         server.process.arguments = [
