@@ -105,7 +105,7 @@ public final class RunEngine: Sendable {
         var byName: [String: StageRuntime] = [:]
         for stage in pipeline.stages.reversed() {
             let setup = ConnectionSetup(stage: stage.name, transport: transport, environment: environment, secrets: secrets,
-                                        workingDirectory: pipeline.files.directory, provider: stage.provider.flatMap { providers[$0.name] })
+                                        provider: stage.provider.flatMap { providers[$0.name] })
             let connection: (any StageConnection)?
             do {
                 connection = try stage.body.connect(setup)

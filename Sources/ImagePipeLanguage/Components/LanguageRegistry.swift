@@ -21,10 +21,6 @@ public final class LanguageRegistry: Sendable {
         pipelineDeclaration = PipelineSpec.declaration(stages: stageDeclaration, providers: ProviderSpec.declaration(kinds: providerKinds))
     }
 
-    public func stageKind(named name: String) -> (any StageKindDeclaration)? {
-        stageKinds.first { $0.name == name }
-    }
-
     public func providerKind(named name: String) -> (any ProviderKindDeclaration)? {
         providerKinds.first { $0.name == name }
     }

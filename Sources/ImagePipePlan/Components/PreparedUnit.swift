@@ -62,8 +62,6 @@ package final class UnitEnvironment: Sendable {
     package let files: PipelineFiles
     /// Absolute.
     package let outputDirectory: String
-    /// As the user wrote it, for messages and plan lines.
-    package let displayOutputDirectory: String
     /// `displayOutputDirectory` with a trailing `/` (empty for `.`), for display paths.
     package let displayPrefix: String
     package let stage: String
@@ -75,7 +73,6 @@ package final class UnitEnvironment: Sendable {
     package init(pipeline: CompiledPipeline, stage: CompiledStage, environment: [String: String], connection: (any StageConnection)? = nil) {
         files = pipeline.files
         outputDirectory = pipeline.outputDirectory
-        displayOutputDirectory = pipeline.displayOutputDirectory
         displayPrefix = pipeline.displayOutputDirectory == "." ? "" : pipeline.displayOutputDirectory + "/"
         self.stage = stage.name
         timeout = stage.timeout
@@ -90,17 +87,15 @@ package struct ConnectionSetup {
     package var transport: HTTPTransport
     package var environment: [String: String]
     package var secrets: SecretSet
-    package var workingDirectory: String
     /// The provider instance for this stage's provider, made once per run and shared.
     package var provider: (any ImageProvider)?
 
-    package init(stage: String, transport: HTTPTransport, environment: [String: String], secrets: SecretSet, workingDirectory: String,
+    package init(stage: String, transport: HTTPTransport, environment: [String: String], secrets: SecretSet,
                  provider: (any ImageProvider)?) {
         self.stage = stage
         self.transport = transport
         self.environment = environment
         self.secrets = secrets
-        self.workingDirectory = workingDirectory
         self.provider = provider
     }
 }

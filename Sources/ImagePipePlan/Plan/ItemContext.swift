@@ -19,6 +19,18 @@ package struct ItemContext: TemplateFields {
     /// The ledger's name for this unit: the key, `#N` past the first variant, the matrix values.
     package var itemID: String { Fingerprint.itemID(key: key, variant: variant, matrix: matrix) }
 
+    /// Renders one of a stage's templates for this unit; a field the item lacks is the unit's
+    /// problem, named with the template's part (`prompt`, `url`, …) and the stage.
+    package func render(_ template: Template?, stage: String, what: String) throws(UnitProblem) -> String? {
+        guard let template else { return nil }
+        do {
+            return try TemplateRenderer.render(template, fields: self)
+        } catch {
+            throw UnitProblem("item '\(key)' has no field '\(error.path)', needed by the \(what) of stage '\(stage)'",
+                              hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
+        }
+    }
+
     /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
     /// item's own fields, then the record.
     package func text(at path: [String]) -> String? {

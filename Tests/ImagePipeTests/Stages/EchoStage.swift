@@ -34,7 +34,7 @@ struct EchoStage: StageKind {
         func connect(_ setup: ConnectionSetup) throws(ConnectionProblem) -> (any StageConnection)? { nil }
 
         func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
-            let rendered = try ImageStageBody.render(text, unit, stage: environment.stage, what: "text") ?? ""
+            let rendered = try unit.render(text, stage: environment.stage, what: "text") ?? ""
             return Prepared(text: rendered)
         }
     }

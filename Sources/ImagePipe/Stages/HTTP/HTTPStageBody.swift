@@ -21,12 +21,12 @@ struct HTTPStageBody: StageBody {
 
     func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
         let stage = environment.stage
-        guard let url = try ImageStageBody.render(self.url, unit, stage: stage, what: "url") else {
+        guard let url = try unit.render(self.url, stage: stage, what: "url") else {
             throw UnitProblem("the URL of stage '\(stage)' is empty for item '\(unit.key)'")
         }
         var headers: [(String, String)] = []
         for (name, template) in self.headers {
-            headers.append((name, try ImageStageBody.render(template, unit, stage: stage, what: "header '\(name)'") ?? ""))
+            headers.append((name, try unit.render(template, stage: stage, what: "header '\(name)'") ?? ""))
         }
         var body: JSONValue?
         if let json {

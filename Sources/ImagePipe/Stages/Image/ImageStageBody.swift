@@ -49,12 +49,12 @@ struct ImageStageBody: StageBody {
 
     func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
         let stage = environment.stage
-        let prompt = try Self.render(self.prompt, unit, stage: stage, what: "prompt") ?? ""
-        let negative = try Self.render(negativePrompt, unit, stage: stage, what: "negative_prompt")
-        let relative = try OutputPath.resolve(try Self.render(output, unit, stage: stage, what: "output path") ?? "", stage: stage, key: unit.key)
+        let prompt = try unit.render(self.prompt, stage: stage, what: "prompt") ?? ""
+        let negative = try unit.render(negativePrompt, stage: stage, what: "negative_prompt")
+        let relative = try OutputPath.resolve(try unit.render(output, stage: stage, what: "output path") ?? "", stage: stage, key: unit.key)
         var input = PreparedImage.Input.none
         if isEdit {
-            if let field = try Self.render(image, unit, stage: stage, what: "image") {
+            if let field = try unit.render(image, stage: stage, what: "image") {
                 let path = environment.files.resolve(field)
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw UnitProblem("input image '\(environment.files.display(field))' for item '\(unit.key)' (stage '\(stage)') does not exist",
@@ -67,16 +67,6 @@ struct ImageStageBody: StageBody {
         }
         return PreparedImage(shared: shared!, key: unit.key, variant: unit.variant, matrix: unit.matrix, prompt: prompt, negativePrompt: negative, relativePath: relative, input: input,
                              environment: environment)
-    }
-
-    static func render(_ template: Template?, _ unit: ItemContext, stage: String, what: String) throws(UnitProblem) -> String? {
-        guard let template else { return nil }
-        do {
-            return try TemplateRenderer.render(template, fields: unit)
-        } catch {
-            throw UnitProblem("item '\(unit.key)' has no field '\(error.path)', needed by the \(what) of stage '\(stage)'",
-                              hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
-        }
     }
 }
 

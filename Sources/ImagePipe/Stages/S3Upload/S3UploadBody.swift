@@ -43,10 +43,10 @@ final class S3UploadBody: StageBody {
 
     func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
         let stage = environment.stage
-        guard let key = try ImageStageBody.render(objectKey, unit, stage: stage, what: "key"), !key.isEmpty else {
+        guard let key = try unit.render(objectKey, stage: stage, what: "key"), !key.isEmpty else {
             throw UnitProblem("the object key of stage '\(stage)' is empty for item '\(unit.key)'", hint: "give the key's fields a value for every item")
         }
-        let publicURL = try ImageStageBody.render(publicURL, unit, stage: stage, what: "public_url")
+        let publicURL = try unit.render(publicURL, stage: stage, what: "public_url")
         let upstream = unit.outputs.last
         return PreparedUpload(body: self, key: key, publicURL: publicURL, file: upstream?.itemValue(StageOutput.fileField),
                               sha256: upstream?.itemValue("sha256"), bytes: upstream?.itemValue("bytes"), environment: environment)
