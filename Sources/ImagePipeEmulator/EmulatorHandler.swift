@@ -116,9 +116,11 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A stand-in CMS or Slack: every request is kept; Slack-like paths answer `ok` as text,
     /// others a JSON document with an id. A path with `/flaky-503/` answers its first request
-    /// with 503 and `Retry-After: 0`, `/flaky-429/` with 429.
+    /// with 503 and `Retry-After: 0`, `/flaky-429/` with 429; `/echo/` answers with the JSON it was sent
+    /// (a CMS that returns what it stored).
     private func capture(context: ChannelHandlerContext, head: HTTPRequestHead, path: String, headers: [(String, String)], body: [UInt8]) {
-        let seen = stats.capture(.init(method: head.method.rawValue, path: path, headers: headers, body: String(decoding: body, as: UTF8.self)))
+        let query = head.uri.firstIndex(of: "?").map { String(head.uri[head.uri.index(after: $0)...]) }
+        let seen = stats.capture(.init(method: head.method.rawValue, path: path, query: query, headers: headers, body: String(decoding: body, as: UTF8.self)))
         for status in [503, 429] where path.contains("/flaky-\(status)/") && seen == 1 {
             var answer = EmulatorAnswer(status: status, json: .object([("error", .string("try again"))]))
             answer.headers.append(("Retry-After", "0"))
@@ -129,6 +131,9 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             answer.headers = [("Content-Type", "text/plain")]
             answer.body = Array("ok".utf8)
             return send(context: context, head: head, answer, counted: false)
+        }
+        if path.contains("/echo/"), let stored = try? JSONParser.parse(body) {
+            return send(context: context, head: head, EmulatorAnswer(status: 200, json: stored), counted: false)
         }
         send(context: context, head: head, EmulatorAnswer(status: 200, json: .object([("ok", .bool(true)), ("id", .int(seen * 1000 + path.count))])), counted: false)
     }

@@ -20,7 +20,10 @@ public final class EmulatorStats: @unchecked Sendable {
     /// A request to a `/capture/…` route (a stand-in CMS or Slack), kept whole for tests.
     public struct CapturedRequest: Sendable {
         public var method: String
+        /// The path as sent, still percent-encoded, without the query.
         public var path: String
+        /// What followed `?`, as sent; nil without one.
+        public var query: String?
         public var headers: [(String, String)]
         public var body: String
     }

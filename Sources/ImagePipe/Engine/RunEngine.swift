@@ -236,7 +236,7 @@ public final class RunEngine: Sendable {
         do {
             prepared = try runtime.stage.body.prepare(unit, runtime.environment)
         } catch {
-            outcome.failureClass = .local_error
+            outcome.failureClass = error.failureClass
             outcome.message = error.message
             return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil)
         }

@@ -14,6 +14,9 @@ public struct Template: Sendable, Equatable {
         public var offset: Int
 
         public var dotted: String { path.joined(separator: ".") }
+
+        /// `{{ base | raw }}`: the value may carry structure where it lands (a URL's path and query).
+        public var isRaw: Bool { filters.contains { $0.filter == .raw } }
     }
 
     public struct FilterCall: Sendable, Equatable {

@@ -1,9 +1,11 @@
 import Foundation
 
 /// The filters a template may apply: `{{ name | slug }}`, `{{ color | default("black") }}`.
+/// `raw` changes no text: it marks a value that may carry a URL's structure (see `ValueEncoding`).
 public enum TemplateFilter: String, Sendable, CaseIterable {
     case lower, upper, trim, slug
     case `default`
+    case raw
 
     package var takesArgument: Bool { self == .default }
 
@@ -17,6 +19,7 @@ public enum TemplateFilter: String, Sendable, CaseIterable {
         case .upper: return value?.uppercased()
         case .trim: return value?.trimmingCharacters(in: .whitespacesAndNewlines)
         case .slug: return value.map(Self.slug)
+        case .raw: return value
         }
     }
 

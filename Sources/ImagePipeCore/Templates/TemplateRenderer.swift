@@ -4,6 +4,22 @@ public protocol TemplateFields {
     func text(at path: [String]) -> String?
 }
 
+/// How a template's values enter the text around them. The template's own text (and what `${VAR}`
+/// put there) stays as written; only values from fields are encoded.
+public enum ValueEncoding: Sendable {
+    /// Prompts, paths, JSON strings (a body is built as a structure, not as text).
+    case asWritten
+    /// Part of a URL: RFC 6570's simple string expansion, or reserved expansion with `raw`.
+    case url
+
+    @inline(__always) func encode(_ value: String, _ expression: Template.Expression) -> String {
+        switch self {
+        case .asWritten: return value
+        case .url: return expression.isRaw ? URLValueEncoding.reserved(value) : URLValueEncoding.component(value)
+        }
+    }
+}
+
 /// Renders a compiled template against a set of fields.
 public enum TemplateRenderer {
     public struct MissingField: Error, Equatable {
@@ -12,7 +28,7 @@ public enum TemplateRenderer {
 
     /// Generic rather than closure-taking: the plan renders millions of templates, and a closure
     /// over an item would be allocated for each.
-    public static func render<Fields: TemplateFields>(_ template: Template, fields: Fields) throws(MissingField) -> String {
+    public static func render<Fields: TemplateFields>(_ template: Template, fields: Fields, encoding: ValueEncoding = .asWritten) throws(MissingField) -> String {
         if template.segments.count == 1 {
             switch template.segments[0] {
             case .literal(let text): return text
@@ -21,7 +37,7 @@ public enum TemplateRenderer {
                 var value = fields.text(at: expression.path)
                 for call in expression.filters { value = call.filter.apply(value, argument: call.argument) }
                 guard let value else { throw MissingField(path: expression.dotted) }
-                return value
+                return encoding.encode(value, expression)
             }
         }
         var out = ""
@@ -36,7 +52,7 @@ public enum TemplateRenderer {
                     value = call.filter.apply(value, argument: call.argument)
                 }
                 guard let value else { throw MissingField(path: expression.dotted) }
-                out += value
+                out += encoding.encode(value, expression)
             }
         }
         return out

@@ -14,6 +14,19 @@ public enum ReferenceDocGenerator {
         \(TemplateFilter.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")) (`default(\"x\")` applies when the field is missing, null or empty).
         No HTML escaping. Durations: `250ms`, `1s`, `2m`, `1h`.
 
+        Where values from the data are encoded (the template's own text, `${VAR}` included, stays as written):
+        - URLs (`http` `url` and `query`, `s3_upload` `public_url`): RFC 6570 simple string expansion, so every
+          character but letters, digits and `-._~` is percent-encoded and a value stays inside one path segment or
+          query value (`../../admin?x=1` → `..%2F..%2Fadmin%3Fx%3D1`). `{{ value | raw }}` is reserved expansion
+          (RFC 6570 `{+value}`): `/`, `?`, `#` and existing `%XX` pass, for a value that is meant to carry structure.
+          A URL whose path the data turns into a `.` or `..` segment fails its item as `bad_request`, unsent.
+        - Headers: a value with a line break or another control character fails its item as `bad_request`, unsent;
+          `plan` reports it at the data's line. Everything else is sent as it is.
+        - JSON bodies and notifications are built as JSON structures: strings are escaped by the JSON writer.
+        - S3 object keys are encoded by SigV4's rules; a `.` or `..` key segment from the data fails its item, unsent.
+        - `command` providers get each value as one argument, with no shell.
+        - Output paths refuse data with `..` or `/` (use `slug`).
+
         Stage outputs downstream templates can use:
         \(outputList(registry))
 

@@ -47,13 +47,17 @@ package struct ConnectionProblem: Error, CustomStringConvertible {
 }
 
 /// One item's problem in one stage before anything is called (a missing field, an output path
-/// that leaves output_dir): `plan` reports it at the item's line, a run records it as the
-/// unit's `local_error`.
+/// that leaves output_dir, a header the data would break): `plan` reports it at the item's line,
+/// a run records it as the unit's failure, never sent.
 package struct UnitProblem: Error {
     package var message: String
     package var hint: String?
-    package init(_ message: String, hint: String? = nil) {
+    /// How a run records the item: its own setup (`local_error`), or a request that must never
+    /// be sent as it stands (`bad_request`).
+    package var failureClass: FailureClass
+    package init(_ message: String, hint: String? = nil, failureClass: FailureClass = .local_error) {
         self.message = message
         self.hint = hint
+        self.failureClass = failureClass
     }
 }

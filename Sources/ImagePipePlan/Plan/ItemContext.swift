@@ -21,10 +21,10 @@ package struct ItemContext: TemplateFields {
 
     /// Renders one of a stage's templates for this unit; a field the item lacks is the unit's
     /// problem, named with the template's part (`prompt`, `url`, …) and the stage.
-    package func render(_ template: Template?, stage: String, what: String) throws(UnitProblem) -> String? {
+    package func render(_ template: Template?, stage: String, what: String, encoding: ValueEncoding = .asWritten) throws(UnitProblem) -> String? {
         guard let template else { return nil }
         do {
-            return try TemplateRenderer.render(template, fields: self)
+            return try TemplateRenderer.render(template, fields: self, encoding: encoding)
         } catch {
             throw UnitProblem("item '\(key)' has no field '\(error.path)', needed by the \(what) of stage '\(stage)'",
                               hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")

@@ -55,6 +55,31 @@ import ImagePipeEmulator
         #expect(slack.body.contains("run 7 started"))
     }
 
+    /// A message is a JSON string built by the JSON writer: quotes, backslashes and line breaks in
+    /// the template or its values cannot change the document.
+    @Test func messagesAreJSONEscaped() async throws {
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let (outcome, _) = Fixtures.validate("""
+        version: 1
+        name: demo
+        notify:
+          - slack: \(emulator.baseURL)/capture/slack/x
+            on: [finish]
+            message: "said \\"{{ manifest }}\\"\\n\\\\ done"
+        """)
+        let notifier = Notifier(specs: try #require(outcome.pipeline, "\(Fixtures.lines(outcome))").spec.notify, secrets: SecretSet())
+        var summary = Self.summary(.finish, status: "failed")
+        summary.manifest = "out/\"}, \"x\": 1\n.jsonl"
+        await notifier.send(summary)
+        await notifier.shutdown()
+        let slack = try #require(emulator.stats.captured.first)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(slack.body.utf8)) as? [String: Any])
+        #expect(document.count == 1)
+        #expect(document["text"] as? String == "said \"out/\"}, \"x\": 1\n.jsonl\"\n\\ done")
+    }
+
     @Test func aFailingReceiverIsAWarningNotAFailure() async throws {
         let (outcome, _) = Fixtures.validate("""
         version: 1

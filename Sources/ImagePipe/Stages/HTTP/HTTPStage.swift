@@ -19,6 +19,11 @@ struct HTTPStage: StageKind {
                 out.headers.append((name.value, template))
             }
         }
+        for (name, value) in http.query {
+            if let located = value.located, let template = c.template(located, scope: scope, stage: stage.name) {
+                out.query.append((name.value, template))
+            }
+        }
         if let json = http.json { out.json = compileJSON(json, scope: scope, stage: stage.name, c) }
         return out
     }

@@ -7,6 +7,7 @@ struct HTTPStageBody: StageBody {
     let success: [Int]?
     var url: Template?
     var headers: [(name: String, value: Template)] = []
+    var query: [(name: String, value: Template)] = []
     var json: JSONTemplate?
 
     static let outputFields = ["status", "json"]
@@ -21,12 +22,16 @@ struct HTTPStageBody: StageBody {
 
     func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
         let stage = environment.stage
-        guard let url = try unit.render(self.url, stage: stage, what: "url") else {
+        guard var url = try unit.render(self.url, stage: stage, what: "url", encoding: .url) else {
             throw UnitProblem("the URL of stage '\(stage)' is empty for item '\(unit.key)'")
         }
+        if let template = self.url, !template.isConstant { try RequestData.checkPath(of: url, unit: unit, stage: stage) }
+        if !query.isEmpty { url = try RequestData.appendQuery(query, to: url, unit: unit, stage: stage) }
         var headers: [(String, String)] = []
         for (name, template) in self.headers {
-            headers.append((name, try unit.render(template, stage: stage, what: "header '\(name)'") ?? ""))
+            let value = try unit.render(template, stage: stage, what: "header '\(name)'") ?? ""
+            try RequestData.checkHeader(name, value, unit: unit, stage: stage)
+            headers.append((name, value))
         }
         var body: JSONValue?
         if let json {

@@ -22,7 +22,7 @@ public struct S3UploadSpec: StageConfig {
         FieldSpec("path_style", .boolean, default: .bool(false), doc: "Address the bucket in the path instead of the host name; most S3-compatible stores need it."),
         FieldSpec("content_type", .string(), doc: "The Content-Type (default: from the image's format)."),
         FieldSpec("cache_control", .string(), doc: "The Cache-Control header stored with the object."),
-        FieldSpec("public_url", .template, doc: "A template for the URL templates downstream see as `url` (for a CDN in front of the bucket)."),
+        FieldSpec("public_url", .template, doc: "A template for the URL templates downstream see as `url` (for a CDN in front of the bucket); values are percent-encoded as in `http` URLs."),
         FieldSpec("checksum", .choice(["sha256"]), doc: "Also send `x-amz-checksum-sha256`, so the store verifies the body."),
         FieldSpec("access_key_id", .string(), doc: "Default: `AWS_ACCESS_KEY_ID`. Never printed."),
         FieldSpec("secret_access_key", .string(), doc: "Default: `AWS_SECRET_ACCESS_KEY`. Never printed."),
