@@ -10,6 +10,6 @@ struct DocsCommand: ParsableCommand {
     )
 
     func run() throws {
-        print(ReferenceDocGenerator.markdown(), terminator: "")
+        StandardStream.output.write(ReferenceDocGenerator.markdown())
     }
 }

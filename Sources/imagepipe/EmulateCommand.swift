@@ -71,10 +71,10 @@ struct EmulateCommand: AsyncParsableCommand {
         do {
             bound = try await emulator.start()
         } catch {
-            FileHandle.standardError.write(Data("error: cannot listen on 127.0.0.1:\(port): \(error)\n".utf8))
+            StandardStream.error.write("error: cannot listen on 127.0.0.1:\(port): \(error)\n")
             throw ExitCode(ExitStatus.itemsFailed)
         }
-        print("imagepipe emulator listening on http://127.0.0.1:\(bound)  (openai base_url: http://127.0.0.1:\(bound)/v1, gemini base_url: http://127.0.0.1:\(bound))")
+        StandardStream.output.write("imagepipe emulator listening on http://127.0.0.1:\(bound)  (openai base_url: http://127.0.0.1:\(bound)/v1, gemini base_url: http://127.0.0.1:\(bound))\n")
         fflush(stdout)
         let trap = SignalTrap(onFirst: { _ in
             Task { await emulator.stop() }

@@ -7,7 +7,7 @@ struct ImagePipeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "imagepipe",
         abstract: "Turns a YAML file into a production image-generation pipeline.",
-        discussion: "Exit codes: 0 all good, 1 some items failed, 2 invalid pipeline or usage, 130 interrupted.",
+        discussion: "Exit codes: 0 all good, 1 some items failed, 2 invalid pipeline or usage, 3 stopped by a full disk or unwritable folder, 130 interrupted.",
         version: ImagePipeVersion.current,
         subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, EmulateCommand.self, SchemaCommand.self, DocsCommand.self]
     )
@@ -18,6 +18,7 @@ struct ImagePipeCommand: AsyncParsableCommand {
 @main
 enum ImagePipeCLI {
     static func main() async {
+        StandardStream.ignoreBrokenPipes()
         do {
             var command = try ImagePipeCommand.parseAsRoot(ForceArguments.rewrite(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -31,10 +32,10 @@ enum ImagePipeCLI {
             let code = ImagePipeCommand.exitCode(for: error)
             let message = ImagePipeCommand.fullMessage(for: error)
             if code == .success {
-                print(message)
+                StandardStream.output.write(message + "\n")
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
+            StandardStream.error.write(message + "\n")
             Foundation.exit(code == .validationFailure ? ExitStatus.invalid : code.rawValue)
         }
     }

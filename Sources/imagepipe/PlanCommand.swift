@@ -38,26 +38,28 @@ struct PlanCommand: ParsableCommand {
             do {
                 cache = try Ledger.existing(path: ledgerPath)?.successes()
             } catch {
-                FileHandle.standardError.write(Data("warning: \(error.description); cached items are not counted\n".utf8))
+                StandardStream.error.write("warning: \(error.description); cached items are not counted\n")
             }
+            let stateFolder = StorageCheck.Place(role: "the ledger's folder", path: (ledgerPath as NSString).deletingLastPathComponent,
+                                                 display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")
             report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples, cache: cache,
-                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline)).build()
+                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline), stateFolder: stateFolder).build()
         }
         let diagnostics = outcome.diagnostics.sorted()
         let printer = PlanPrinter(secrets: secrets)
         switch format {
         case .text:
             let rendered = DiagnosticFormat.text.render(diagnostics, secrets: secrets)
-            if !rendered.isEmpty { FileHandle.standardError.write(Data(rendered.utf8)) }
+            if !rendered.isEmpty { StandardStream.error.write(rendered) }
             if outcome.diagnostics.droppedCount > 0 {
-                FileHandle.standardError.write(Data("(\(outcome.diagnostics.droppedCount) more problems not shown)\n".utf8))
+                StandardStream.error.write("(\(outcome.diagnostics.droppedCount) more problems not shown)\n")
             }
-            if let report, !outcome.diagnostics.hasErrors { print(printer.text(report), terminator: "") }
+            if let report, !outcome.diagnostics.hasErrors { StandardStream.output.write(printer.text(report)) }
         case .json:
             if let report, !outcome.diagnostics.hasErrors {
-                print(printer.json(report, diagnostics: diagnostics), terminator: "")
+                StandardStream.output.write(printer.json(report, diagnostics: diagnostics))
             } else {
-                print(DiagnosticFormat.json.render(diagnostics, secrets: secrets), terminator: "")
+                StandardStream.output.write(DiagnosticFormat.json.render(diagnostics, secrets: secrets))
             }
         }
         if outcome.diagnostics.hasErrors || !outcome.isValid { throw ExitCode(ExitStatus.invalid) }

@@ -72,10 +72,10 @@ struct RunCommand: AsyncParsableCommand {
         do {
             session = try RunSession.prepare(RunSession.Request(path: pipelineOptions.file, options: options, statePath: pipelineOptions.state, secrets: secrets))
         } catch {
-            FileHandle.standardError.write(Data(error.lines.map { $0 + "\n" }.joined().utf8))
+            StandardStream.error.write(error.lines.map { $0 + "\n" }.joined())
             throw ExitCode(error.outcome.exitCode)
         }
-        if !session.warnings.isEmpty { FileHandle.standardError.write(Data(session.warnings.utf8)) }
+        if !session.warnings.isEmpty { StandardStream.error.write(session.warnings) }
 
         let engine = session.engine
         let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets)
@@ -88,7 +88,7 @@ struct RunCommand: AsyncParsableCommand {
             session.interrupt(grace: grace)
         }, onSecond: {
             engine.manifest.flush()
-            FileHandle.standardError.write(Data("quitting now; the manifest holds what finished\n".utf8))
+            StandardStream.error.write("quitting now; the manifest holds what finished\n")
             Foundation.exit(ExitStatus.interrupted)
         })
         progress.begin()
@@ -96,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
         trap.cancel()
         progress.end()
         let outcome = await session.close(result)
-        print(session.summary(result), terminator: "")
+        StandardStream.output.write(session.summary(result))
         if outcome != .succeeded { throw ExitCode(outcome.exitCode) }
     }
 }

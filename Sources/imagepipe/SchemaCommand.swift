@@ -10,6 +10,6 @@ struct SchemaCommand: ParsableCommand {
     )
 
     func run() throws {
-        print(JSONSchemaGenerator.schema().serialized())
+        StandardStream.output.write(JSONSchemaGenerator.schema().serialized() + "\n")
     }
 }

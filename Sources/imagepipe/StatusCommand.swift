@@ -25,7 +25,7 @@ struct StatusCommand: ParsableCommand {
         let secrets = SecretSet()
         let outcome = PipelineValidator(secrets: secrets).validate(path: file)
         guard let pipeline = outcome.pipeline, outcome.isValid else {
-            FileHandle.standardError.write(Data(DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets).utf8))
+            StandardStream.error.write(DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets))
             throw ExitCode(ExitStatus.invalid)
         }
         let path = pipelineOptions.state ?? Ledger.defaultPath(for: pipeline)
@@ -33,15 +33,15 @@ struct StatusCommand: ParsableCommand {
         let status: LedgerStatus
         do {
             guard let ledger = try Ledger.existing(path: path) else {
-                FileHandle.standardError.write(Data("\(file): no ledger at \(display) yet: the pipeline has not run (imagepipe run \(file))\n".utf8))
+                StandardStream.error.write("\(file): no ledger at \(display) yet: the pipeline has not run (imagepipe run \(file))\n")
                 throw ExitCode(ExitStatus.invalid)
             }
             status = try ledger.status(stageOrder: pipeline.stages.map(\.name))
         } catch let error as Ledger.Failure {
-            FileHandle.standardError.write(Data("\(file): error: \(error.description)\n".utf8))
+            StandardStream.error.write("\(file): error: \(error.description)\n")
             throw ExitCode(ExitStatus.invalid)
         }
         let printer = LedgerStatusPrinter(file: file, ledger: display, listFailures: failed)
-        print(secrets.redact(format == .json ? printer.json(status) : printer.text(status)), terminator: "")
+        StandardStream.output.write(secrets.redact(format == .json ? printer.json(status) : printer.text(status)))
     }
 }

@@ -33,10 +33,10 @@ struct ValidateCommand: ParsableCommand {
                     ? "\(file): valid" + (d.warningCount > 0 ? " (\(d.warningCount) warning\(d.warningCount == 1 ? "" : "s"))" : "")
                     : "\(file): \(d.errorCount) error\(d.errorCount == 1 ? "" : "s")" + (d.warningCount > 0 ? ", \(d.warningCount) warning\(d.warningCount == 1 ? "" : "s")" : "")
                         + (d.droppedCount > 0 ? " (\(d.droppedCount) more not shown)" : "")
-                print(format.render(outcome.diagnostics.sorted(), secrets: secrets) + summary)
+                StandardStream.output.write(format.render(outcome.diagnostics.sorted(), secrets: secrets) + summary + "\n")
             }
         }
-        if format != .text { print(format.render(allDiagnostics, secrets: secrets), terminator: "") }
+        if format != .text { StandardStream.output.write(format.render(allDiagnostics, secrets: secrets)) }
         if invalid { throw ExitCode(ExitStatus.invalid) }
     }
 }
