@@ -50,7 +50,7 @@ extension RunEngine {
             }
             if attempt == 1 {
                 // Waiting for a slot is not being in flight; a stop while waiting means never started.
-                if control.isInterrupted {
+                if control.isHalted {
                     runtime.slots.release()
                     return .notStarted
                 }

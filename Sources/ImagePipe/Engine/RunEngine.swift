@@ -14,6 +14,12 @@ public final class RunEngine: Sendable {
         public var manifestPath: String
         /// `runs/RUN_ID.jsonl`: what this run did, line by line.
         public var runManifestPath: String
+        /// The full disk or unwritable folder that stopped the run.
+        public var fault: LocalFault?
+        /// Images this run wrote.
+        public var imagesWritten = 0
+        /// Images paid for that could not be written (`paid_not_written`).
+        public var paidNotWritten = 0
 
         public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
         public var allSucceeded: Bool {
@@ -33,6 +39,7 @@ public final class RunEngine: Sendable {
     let runName: String
     /// Set once anything reaches the ledger, so that a run with nothing new leaves the manifest be.
     private let recordedAny = OnceFlag()
+    let breaker: LocalFaultBreaker
     let stages: [StageRuntime]
     private let rootsBySource: [String: [StageRuntime]]
     let probe: CacheProbe
@@ -68,6 +75,12 @@ public final class RunEngine: Sendable {
             writer = LedgerWriter(ledger: ledger, runID: runID!)
             // The ledger's own trouble is a warning, not a failure: the files and manifest hold the work.
             writer?.onFailure = { [consumers] message in Task { await consumers.emit(.warning(message)) } }
+            let ledgerPlace = Ledger.displayPath(ledger.path, for: pipeline)
+            writer?.onFault = { [control] fault in
+                var named = fault
+                named.place = ledgerPlace
+                control.stop(for: named)
+            }
         } else {
             cache = LedgerSnapshot()
             unfinishedKeys = nil
@@ -77,6 +90,7 @@ public final class RunEngine: Sendable {
         self.secrets = secrets
         self.options = options
         self.control = control
+        breaker = LocalFaultBreaker(control: control)
         budget = BudgetGate(limit: pipeline.spec.budgetUSD)
         let largest = pipeline.stages.map(\.concurrency).max() ?? 1
         let providerLimits = pipeline.spec.providers.map { $0.concurrency ?? 0 }.max() ?? 0
@@ -88,6 +102,10 @@ public final class RunEngine: Sendable {
             manifest = try ManifestWriter(path: pipeline.outputDirectory + "/runs/\(runName).jsonl", secrets: secrets)
         } catch {
             throw SetupFailure(description: error.description)
+        }
+        let manifestPlace = RelativePath.join(pipeline.displayOutputDirectory, "runs/\(runName).jsonl")
+        manifest.onFault = { [control] code in
+            if let fault = LocalFault(errno: code, place: manifestPlace) { control.stop(for: fault) }
         }
 
         consumers.add(manifest)
@@ -133,7 +151,13 @@ public final class RunEngine: Sendable {
     /// Records how the run ended in the ledger, and lets the next run take the lock.
     public func closeLedger(result: Result, exitCode: Int32) {
         guard let ledger, let runID else { return }
-        let stop: String? = result.stopReason.map { $0 == .budget ? "budget" : "interrupted" }
+        let stop: String? = result.stopReason.map {
+            switch $0 {
+            case .budget: return "budget"
+            case .interrupted: return "interrupted"
+            case .localFault: return "local_fault"
+            }
+        }
         ledger.endRun(runID, exitCode: exitCode, stopReason: stop, costUSD: result.spentUSD, stages: result.stages.map {
             Ledger.StageTotals(stage: $0.name, expected: $0.expected, succeeded: $0.succeeded, failed: $0.failedCount,
                                skipped: $0.skipped + $0.cancelled, cached: $0.cached, costUSD: $0.costUSD)
@@ -153,12 +177,14 @@ public final class RunEngine: Sendable {
                 group.addTask { await self.stream(source, into: roots) }
             }
         }
+        await breaker.writeKeptAnswers()
         manifest.flush()
         await transport.shutdown()
         await writeCurrentManifest()
         let elapsed = ContinuousClock.now - start
         return Result(stages: stages.map(\.stats.snapshot), stopReason: control.stopReason, spentUSD: budget.spent,
-                      duration: elapsed.inSeconds, manifestPath: currentManifestPath, runManifestPath: manifest.path)
+                      duration: elapsed.inSeconds, manifestPath: currentManifestPath, runManifestPath: manifest.path,
+                      fault: control.fault, imagesWritten: breaker.written, paidNotWritten: breaker.lost)
     }
 
     /// `manifest.jsonl` from the ledger: every (stage, item) as it last ended. Without a ledger,
@@ -174,7 +200,8 @@ public final class RunEngine: Sendable {
                 try AtomicFile.write(Array(lines), to: currentManifestPath)
             }
         } catch {
-            await emit(.warning("cannot write \(currentManifestPath) (\(error)); this run's lines are in \(manifest.path)"))
+            // Written aside and renamed into place: the manifest that was there stays whole.
+            await emit(.warning("\(error); the manifest from before is kept as it was, and this run's lines are in \(manifest.path)"))
         }
     }
 
@@ -228,7 +255,7 @@ public final class RunEngine: Sendable {
     /// One unit through one stage, the same for every kind: render → fingerprint → cache →
     /// `--only` → attempts (under the limits and the budget) → commit → ledger → downstream.
     private func processUnit(_ runtime: StageRuntime, _ unit: ItemContext) async {
-        guard !control.isInterrupted else { return }
+        guard !control.isHalted else { return }
         var outcome = ItemOutcome(stage: runtime.name, context: unit, status: .failed)
         outcome.model = runtime.stage.model
         outcome.provider = runtime.stage.provider?.name
@@ -278,19 +305,62 @@ public final class RunEngine: Sendable {
             return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
         }
         var line: String?
+        var unwritten: U.Product?
         let result = await attempts(runtime, price: prepared.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
             try await prepared.call()
         }, keep: { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
-            let outputs = try prepared.commit(product, into: &outcome)
+            let outputs: UnitOutputs
+            do throws(CallFailure) {
+                outputs = try prepared.commit(product, into: &outcome)
+            } catch {
+                guard let fault = error.localFault else { throw error }
+                // Every later write would fail the same way: stop new work, keep this answer.
+                self.breaker.trip(fault)
+                unwritten = product
+                var lost = error
+                lost.failureClass = .paid_not_written
+                throw lost
+            }
             outcome.status = .succeeded
             line = await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
+            if prepared.writes != nil { self.breaker.wrote() }
             return outputs
         })
         switch result {
         case .notStarted: return
         case .cutOff: await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint)
-        case .failed: await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
+        case .failed:
+            if let product = unwritten {
+                return keepForSecondWrite(product, prepared, runtime, unit, outcome)
+            }
+            await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
         case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true, line: line)
+        }
+    }
+
+    /// An answer paid for but not written: tried once more when the run winds down, then
+    /// recorded as written or as `paid_not_written` (with its cost, which was spent).
+    private func keepForSecondWrite<U: PreparedUnit>(_ product: U.Product, _ prepared: U, _ runtime: StageRuntime, _ unit: ItemContext,
+                                                     _ failed: ItemOutcome) {
+        let item = unit.itemID
+        let fingerprint = prepared.fingerprint ?? "-"
+        breaker.keepForSecondWrite { [self] in
+            var outcome = failed
+            let outputs: UnitOutputs
+            do throws(CallFailure) {
+                outputs = try prepared.commit(product, into: &outcome)
+            } catch {
+                outcome.costUSD = prepared.price > 0 ? prepared.price : nil
+                outcome.message = secrets.redact(error.message) + " (tried twice); the provider was paid for this image but it could not be kept: a later run makes it again"
+                await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
+                return false
+            }
+            outcome.status = .succeeded
+            outcome.failureClass = nil
+            outcome.message = nil
+            let line = await record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
+            await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true, line: line)
+            return true
         }
     }
 

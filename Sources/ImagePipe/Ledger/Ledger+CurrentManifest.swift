@@ -10,8 +10,18 @@ extension Ledger {
         // Streamed stage by stage into a temporary file beside the manifest, then renamed over
         // it: memory stays flat with the number of items.
         let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let out = FileHandle(forWritingAtPath: temporary) else {
-            throw Failure(description: "cannot write \(temporary)")
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        func writeOut(_ buffer: [UInt8]) throws(Failure) {
+            var offset = 0
+            while offset < buffer.count {
+                let n = buffer.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
         }
         do {
             var buffer: [UInt8] = []
@@ -28,21 +38,25 @@ extension Ledger {
                         buffer.append(contentsOf: line.utf8)
                         buffer.append(0x0A)
                         if buffer.count >= 1 << 20 {
-                            try out.write(contentsOf: buffer)
+                            try writeOut(buffer)
                             buffer.removeAll(keepingCapacity: true)
                         }
                     }
                 }
             }
-            try out.write(contentsOf: buffer)
-            try out.close()
-            guard rename(temporary, path) == 0 else {
-                throw Failure(description: "cannot move the manifest into place at \(path): \(String(cString: strerror(errno)))")
-            }
+            try writeOut(buffer)
+            // A manifest is replaced only by a complete one: on disk before the rename.
+            guard fsync(fd) == 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
         } catch {
-            try? out.close()
+            close(fd)
             unlink(temporary)
             throw error as? Failure ?? Failure(description: "cannot write \(path): \(error)")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let failure = Failure(description: "cannot move the manifest into place at \(path): \(String(cString: strerror(errno)))")
+            unlink(temporary)
+            throw failure
         }
     }
 

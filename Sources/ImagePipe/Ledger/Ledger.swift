@@ -181,3 +181,17 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 }
+
+extension Ledger {
+    /// SQLite's words for a disk that cannot take more: a full disk, a read-only file, I/O errors.
+    static func localFault(_ error: Error, place: String) -> LocalFault? {
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_FULL: return LocalFault(kind: .full, place: place, reason: "database or disk is full")
+        case .SQLITE_READONLY: return LocalFault(kind: .readOnly, place: place, reason: "attempt to write a readonly database")
+        case .SQLITE_IOERR: return LocalFault(kind: .io, place: place, reason: "disk I/O error")
+        case .SQLITE_PERM, .SQLITE_CANTOPEN: return LocalFault(kind: .denied, place: place, reason: "cannot open the file for writing")
+        default: return nil
+        }
+    }
+}

@@ -14,6 +14,8 @@ final class LedgerWriter: @unchecked Sendable {
     /// Told once if the ledger cannot be written (a full disk): the run goes on, the manifest
     /// and the files still hold the work.
     var onFailure: (@Sendable (String) -> Void)?
+    /// Told when the failure is the disk's (full, read-only, I/O errors): the run stops new work.
+    var onFault: (@Sendable (LocalFault) -> Void)?
 
     init(ledger: Ledger, runID: Int64) {
         self.ledger = ledger
@@ -49,6 +51,7 @@ final class LedgerWriter: @unchecked Sendable {
                     return failure == nil
                 }
                 if first { onFailure?("cannot write to the ledger \(ledger.path): \(error); finished work is still in the files and the manifest, but a re-run will not know it") }
+                if let fault = Ledger.localFault(error, place: ledger.path) { onFault?(fault) }
             }
             for (_, continuation) in batch { continuation.resume() }
         }

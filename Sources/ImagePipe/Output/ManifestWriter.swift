@@ -10,6 +10,10 @@ public final class ManifestWriter: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private let secrets: SecretSet
     private static let flushSize = 64 * 1024
+    /// Told the `errno` of a failed write (a full disk): lines not written stay in memory for the
+    /// next flush, so a freed disk still gets them.
+    public var onFault: (@Sendable (Int32) -> Void)?
+    private var faulted = false
 
     public init(path: String, secrets: SecretSet) throws(AtomicFile.Failure) {
         self.path = path
@@ -38,14 +42,22 @@ public final class ManifestWriter: @unchecked Sendable {
 
     private func flushLocked() {
         var offset = 0
-        buffer.withUnsafeBytes { raw in
+        let error: Int32? = buffer.withUnsafeBytes { raw in
             while offset < raw.count {
                 let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
                 offset += n
             }
+            return nil
         }
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeFirst(offset)
+        if let error, !faulted {
+            faulted = true
+            onFault?(error)
+        }
     }
 }
 

@@ -22,9 +22,23 @@ public enum RunSummaryPrinter {
             out += "stopped: the budget was reached, so \(result.notStarted) items were not started. Raise budget.max_usd and run again.\n"
         case .interrupted?:
             out += "interrupted: \(result.notStarted) items were not started.\n"
+        case .localFault?:
+            out += faultMessage(result) + "\n"
         case nil:
             break
         }
         return out
+    }
+
+    /// "stopped: the disk holding out/ is full after 213 images; nothing new was started; …"
+    public static func faultMessage(_ result: RunEngine.Result) -> String {
+        guard let fault = result.fault else { return "stopped: a local fault" }
+        var text = "stopped: \(fault) after \(result.imagesWritten) image\(result.imagesWritten == 1 ? "" : "s"); nothing new was started; "
+            + "\(fault.remedy): finished work is kept."
+        if result.paidNotWritten > 0 {
+            text += " \(result.paidNotWritten) image\(result.paidNotWritten == 1 ? " was" : "s were") paid for but could not be written "
+                + "(paid_not_written in the manifest); the next run makes \(result.paidNotWritten == 1 ? "it" : "them") again."
+        }
+        return text
     }
 }

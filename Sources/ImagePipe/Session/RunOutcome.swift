@@ -8,6 +8,8 @@ public enum RunOutcome: Sendable, Equatable {
     case budgetReached
     /// Ctrl-C or SIGTERM.
     case interrupted
+    /// A full disk, a used-up quota, a read-only or unwritable folder stopped new work.
+    case localFault
     /// The run never started: an invalid pipeline, usage, a missing secret or credential, or the
     /// ledger held by another run.
     case refused
@@ -20,6 +22,7 @@ public enum RunOutcome: Sendable, Equatable {
         case .failed, .budgetReached, .setupFailed: return ExitStatus.itemsFailed
         case .refused: return ExitStatus.invalid
         case .interrupted: return ExitStatus.interrupted
+        case .localFault: return ExitStatus.localFault
         }
     }
 
@@ -30,12 +33,14 @@ public enum RunOutcome: Sendable, Equatable {
         case .failed, .setupFailed, .refused: return "failed"
         case .budgetReached: return "budget_reached"
         case .interrupted: return "interrupted"
+        case .localFault: return "local_fault"
         }
     }
 
     init(_ result: RunEngine.Result) {
         switch result.stopReason {
         case .interrupted?: self = .interrupted
+        case .localFault?: self = .localFault
         case .budget?: self = .budgetReached
         case nil: self = result.allSucceeded ? .succeeded : .failed
         }
@@ -47,5 +52,7 @@ public enum ExitStatus {
     public static let ok: Int32 = 0
     public static let itemsFailed: Int32 = 1
     public static let invalid: Int32 = 2
+    /// The disk or folder the run writes to failed it (full, read-only, I/O errors).
+    public static let localFault: Int32 = 3
     public static let interrupted: Int32 = 130
 }

@@ -61,7 +61,15 @@ public final class RunSession: @unchecked Sendable {
         let outcome = validator.validate(path: request.path, displayPath: request.displayPath)
         var report: PlanReport?
         if outcome.isValid, let pipeline = outcome.pipeline {
-            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, environment: request.environment).build()
+            var stateFolder: StorageCheck.Place?
+            if request.usesLedger {
+                let ledgerPath = request.statePath ?? Ledger.defaultPath(for: pipeline)
+                let folder = (ledgerPath as NSString).deletingLastPathComponent
+                stateFolder = StorageCheck.Place(role: "the ledger's folder", path: folder,
+                                                 display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")
+            }
+            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, stateFolder: stateFolder,
+                                 environment: request.environment).build()
         }
         let rendered = DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets)
         guard let pipeline = outcome.pipeline, let report, !outcome.diagnostics.hasErrors else {

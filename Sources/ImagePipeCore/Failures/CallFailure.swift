@@ -5,6 +5,8 @@ public struct CallFailure: Error, Sendable, CustomStringConvertible {
     /// Seconds the server asked us to wait (`Retry-After`, `retry-after-ms`, Gemini's `RetryInfo`).
     public var retryAfter: Double?
     public var status: Int?
+    /// Set when the failure is the machine's (a full disk), not the item's: it stops new work.
+    public var localFault: LocalFault?
 
     public init(_ failureClass: FailureClass, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
         self.failureClass = failureClass

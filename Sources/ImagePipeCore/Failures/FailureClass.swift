@@ -4,6 +4,9 @@ public enum FailureClass: String, Sendable, CaseIterable, Comparable {
     case rate_limited, server_error, timeout, network, auth, content_policy, bad_request, invalid_output
     /// Not the provider's doing: the output could not be written, an input could not be read.
     case local_error
+    /// The provider made (and billed) the image, but it could not be written: a full disk, a
+    /// read-only folder. A later run makes it again.
+    case paid_not_written
     /// The run stopped (interrupt, budget) before this item finished.
     case cancelled
 

@@ -9,7 +9,12 @@ import Foundation
 public enum AtomicFile {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
-        package init(description: String) { self.description = description }
+        /// The `errno` of the failed call, to tell a full disk from a bad name.
+        public var code: Int32?
+        package init(description: String, code: Int32? = nil) {
+            self.description = description
+            self.code = code
+        }
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
@@ -53,7 +58,10 @@ public enum AtomicFile {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
-        guard fd >= 0 else { throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            let code = errno
+            throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(code)))", code: code)
+        }
         do {
             try writeAll(bytes, to: fd, path: path)
         } catch {
@@ -65,7 +73,7 @@ public enum AtomicFile {
         guard rename(temporary, path) == 0 else {
             let renameError = errno
             unlink(temporary)
-            throw Failure(description: "cannot move the image into place at \(path): \(String(cString: strerror(renameError)))")
+            throw Failure(description: "cannot move the image into place at \(path): \(String(cString: strerror(renameError)))", code: renameError)
         }
     }
 
@@ -82,6 +90,6 @@ public enum AtomicFile {
             }
             return nil
         }
-        if let error { throw Failure(description: "cannot write \(path): \(String(cString: strerror(error)))") }
+        if let error { throw Failure(description: "cannot write \(path): \(String(cString: strerror(error)))", code: error) }
     }
 }

@@ -15,6 +15,9 @@ package protocol StageBody: Sendable {
     var isPaid: Bool { get }
     /// USD per unit, from the provider's prices or the built-in table; nil when unknown or free.
     var price: PriceTable.Price? { get }
+    /// About how many bytes each unit writes under `output_dir` (a low estimate: the free-space
+    /// warning must not cry wolf); 0 for stages that write nothing there.
+    var bytesPerUnit: Int { get }
     /// Outputs that are the same for every item: what downstream templates see beside each
     /// item's own values, and for items not made yet.
     func constants(stage: String) -> [String: String]
@@ -34,6 +37,7 @@ extension StageBody {
     package var output: Template? { nil }
     package var isPaid: Bool { false }
     package var price: PriceTable.Price? { nil }
+    package var bytesPerUnit: Int { 0 }
     package func missingSettings(environment: [String: String]) -> [String] { [] }
 }
 

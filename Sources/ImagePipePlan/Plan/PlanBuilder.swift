@@ -53,9 +53,18 @@ public final class PlanBuilder {
 
     private let probe: CacheProbe
     private let environment: [String: String]
+    /// Where the run will keep its ledger, to check that it can write there.
+    private let stateFolder: StorageCheck.Place?
 
-    public init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
+    public convenience init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(pipeline: pipeline, diagnostics: diagnostics, sampleCount: sampleCount, cache: cache, ledgerPath: ledgerPath,
+                  stateFolder: nil, environment: environment)
+    }
+
+    package init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
+                 stateFolder: StorageCheck.Place?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.stateFolder = stateFolder
         self.pipeline = pipeline
         self.environment = environment
         probe = CacheProbe(outputDirectory: pipeline.outputDirectory, verify: false, mayCopy: false)
@@ -100,6 +109,7 @@ public final class PlanBuilder {
                                     at: source.spec.location, hint: "add a stable key, like key: \"{{ sku }}\"")
             }
         }
+        checkStorage()
         if let budget = pipeline.spec.budgetUSD {
             let total = plans.compactMap(\.summary.costUSD).reduce(0, +)
             if total > budget {
@@ -109,6 +119,26 @@ public final class PlanBuilder {
         }
         return PlanReport(pipeline: pipeline.spec.name, file: pipeline.files.displayPipeline, outputDirectory: pipeline.displayOutputDirectory,
                           sources: sources, stages: plans.map(\.summary), budgetUSD: pipeline.spec.budgetUSD, ledger: ledgerPath)
+    }
+
+    /// A run that cannot write its images or its ledger would pay for nothing: say so first, and
+    /// warn when the disk clearly lacks room for the images the plan will write.
+    private func checkStorage() {
+        let root = pipeline.spec.root
+        let output = StorageCheck.Place(role: "the output folder", path: pipeline.outputDirectory, display: outputPrefix.isEmpty ? "./" : outputPrefix)
+        var places = [(output, root.keyLocation("output_dir"), "output_dir")]
+        if let stateFolder { places.append((stateFolder, root.keyLocation("state"), "state")) }
+        for (place, location, key) in places {
+            guard let fault = StorageCheck.unwritable(place) else { continue }
+            diagnostics.error("\(place.role) \(place.display) cannot be written (\(fault.reason)), so a run would pay for work it cannot keep",
+                              at: location, hint: "make it writable, or set '\(key)' to a folder that is")
+        }
+        let bytes = plans.reduce(Int64(0)) { $0 + Int64($1.body.bytesPerUnit) * Int64(max(0, $1.summary.items - $1.summary.cached)) }
+        if bytes > 0, let free = StorageCheck.freeBytes(pipeline.outputDirectory), free < bytes {
+            diagnostics.warning("the disk holding \(output.display) has \(StorageCheck.size(free)) free, and this plan writes at least \(StorageCheck.size(bytes)) of images: "
+                                + "the run will stop when the disk is full", at: root.keyLocation("output_dir"),
+                                hint: "free space first, or set 'output_dir' to a larger disk (finished work is kept either way)")
+        }
     }
 
     private func sourceFile(_ source: CompiledSource) -> String {

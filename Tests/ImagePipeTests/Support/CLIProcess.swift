@@ -9,18 +9,21 @@ final class CLIProcess {
     private let outURL: URL
     private let errURL: URL
 
-    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+    /// `log`: one file for both streams (`> run.log 2>&1`), as CI systems and cron jobs keep it.
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], log: URL? = nil) throws {
         let scratch = Fixtures.temporaryDirectory()
-        outURL = scratch.appendingPathComponent("stdout")
-        errURL = scratch.appendingPathComponent("stderr")
+        outURL = log ?? scratch.appendingPathComponent("stdout")
+        errURL = log ?? scratch.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
+        let out = try FileHandle(forWritingTo: outURL)
+        process.standardOutput = out
+        // One open file for both, as a shell's `2>&1` gives: one offset, nothing overwritten.
+        process.standardError = log == nil ? try FileHandle(forWritingTo: errURL) : out
         try process.run()
     }
 

@@ -19,6 +19,11 @@ struct ImageStageBody: StageBody {
 
     var isPaid: Bool { true }
     var price: PriceTable.Price? { shared?.price }
+    /// A quarter of a byte per pixel: well-compressed JPEG or WebP; PNG photos take several times more.
+    var bytesPerUnit: Int {
+        let pixels = spec.size.map { $0.width * $0.height } ?? (spec.resolution == "4K" ? 4096 * 4096 : spec.resolution == "2K" ? 2048 * 2048 : 1024 * 1024)
+        return pixels / 4
+    }
 
     /// Called when the stage's settings are complete.
     mutating func finish() {

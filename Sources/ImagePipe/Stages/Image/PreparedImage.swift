@@ -107,7 +107,9 @@ struct PreparedImage: PreparedUnit {
         do {
             try AtomicFile.write(product.bytes, to: path)
         } catch {
-            throw CallFailure(.local_error, error.description)
+            var failure = CallFailure(.local_error, error.description)
+            failure.localFault = error.code.flatMap { LocalFault(errno: $0, place: environment.displayPrefix.isEmpty ? "./" : environment.displayPrefix) }
+            throw failure
         }
         outcome.sha256 = Hex.string(SHA256.hash(data: product.bytes))
         outcome.width = product.info.width
