@@ -1,7 +1,8 @@
 import ImagePipeCore
 /// docker-compose style interpolation: `${VAR}`, `${VAR:-default}` (default when unset or empty),
-/// `${VAR-default}` (default when unset) and `$$` for a literal `$`.
-/// Every value taken from the environment is registered as a secret.
+/// `${VAR-default}` (default when unset) and `$$` for a literal `$`. A value taken from the
+/// environment is registered as a secret when the field is secret, when it is written
+/// `${secret:VAR}`, or when the variable's name says so (`…_KEY`, `…_TOKEN`).
 public struct EnvironmentInterpolator: Sendable {
     public struct Result: Equatable {
         public var text: String
@@ -22,7 +23,7 @@ public struct EnvironmentInterpolator: Sendable {
         self.environment = environment
     }
 
-    public func interpolate(_ text: String, secrets: SecretSet?) throws(Failure) -> Result {
+    public func interpolate(_ text: String, secrets: SecretSet?, secretField: Bool = false) throws(Failure) -> Result {
         guard text.contains("$") else { return Result(text: text, missing: [], usedEnvironment: false) }
         let scalars = Array(text.unicodeScalars)
         var output = String.UnicodeScalarView()
@@ -50,14 +51,16 @@ public struct EnvironmentInterpolator: Sendable {
             guard let close = scalars[(i + 2)...].firstIndex(of: "}") else {
                 throw .unterminated(offset: i)
             }
-            let body = String(String.UnicodeScalarView(scalars[(i + 2)..<close]))
+            var body = String(String.UnicodeScalarView(scalars[(i + 2)..<close]))
+            let marked = body.hasPrefix(Self.secretMark)
+            if marked { body.removeFirst(Self.secretMark.count) }
             let (name, fallback, fallbackWhenEmpty) = Self.split(body)
             guard Self.isValidName(name) else { throw .badName(name, offset: i) }
             let value = environment[name]
             if let value, !(fallbackWhenEmpty && value.isEmpty) {
                 output.append(contentsOf: value.unicodeScalars)
                 usedEnvironment = true
-                secrets?.register(value)
+                if marked || secretField || SecretNames.isSecretVariable(name) { secrets?.register(value) }
             } else if let fallback {
                 output.append(contentsOf: fallback.unicodeScalars)
             } else {
@@ -67,6 +70,9 @@ public struct EnvironmentInterpolator: Sendable {
         }
         return Result(text: String(output), missing: missing, usedEnvironment: usedEnvironment)
     }
+
+    /// `${secret:CMS_SESSION}`: the user's word that a value is secret.
+    static let secretMark = "secret:"
 
     private static func split(_ body: String) -> (String, String?, Bool) {
         if let range = body.range(of: ":-") {

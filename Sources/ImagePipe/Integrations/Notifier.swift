@@ -10,7 +10,7 @@ public final class Notifier: @unchecked Sendable {
         public var pipeline: String
         public var runID: String
         public var event: NotifySpec.Event
-        /// running, succeeded, failed, interrupted, budget_reached
+        /// running, succeeded, failed, interrupted, budget_reached, local_fault
         public var status: String
         public var stages: [StageStats.Snapshot]
         public var costUSD: Double

@@ -10,6 +10,10 @@ public final class ConfigReader {
     public let diagnostics: Diagnostics
     package let interpolator: EnvironmentInterpolator
     package let secrets: SecretSet
+    /// Set while reading a field declared secret (or a credential header's value).
+    private var readingSecret = false
+    /// Set while reading a map of headers, whose credential values are secret.
+    private var readingHeaders = false
 
     public init(file: String, environment: [String: String], secrets: SecretSet, diagnostics: Diagnostics) {
         self.file = file
@@ -72,6 +76,10 @@ public final class ConfigReader {
                 continue
             }
             object.keyLocations[key] = keyLocation
+            let outer = (readingSecret, readingHeaders)
+            readingSecret = readingSecret || field.secrecy == .secret
+            readingHeaders = field.secrecy == .credentialHeaders
+            defer { (readingSecret, readingHeaders) = outer }
             if let value = read(valueNode, type: field.type, path: Self.join(path, key), name: key) {
                 if case .null = value.value, field.required {
                     diagnostics.error("'\(key)' in \(display) needs a value", at: value.location)
@@ -164,7 +172,7 @@ public final class ConfigReader {
         if s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return .null(here) }
         let result: EnvironmentInterpolator.Result
         do {
-            result = try interpolator.interpolate(s.string, secrets: secrets)
+            result = try interpolator.interpolate(s.string, secrets: secrets, secretField: readingSecret)
         } catch {
             switch error {
             case .unterminated:
@@ -189,6 +197,8 @@ public final class ConfigReader {
         case .singleQuoted where singleLine, .doubleQuoted where singleLine && !s.string.contains("\\"): shift = 1
         default: shift = nil
         }
+        // A secret written into the file is as secret as one from the environment.
+        if readingSecret { secrets.register(result.text) }
         return .text(ScalarText(text: result.text, location: here, shift: shift, fromEnvironment: result.usedEnvironment,
                                 isPlain: s.style == .plain))
     }
@@ -252,6 +262,9 @@ public final class ConfigReader {
                     }
                     continue
                 }
+                let outer = readingSecret
+                if readingHeaders, SecretNames.isCredentialHeader(k.string) { readingSecret = true }
+                defer { readingSecret = outer }
                 if let value = read(valueNode, type: element, path: "\(path).\(k.string)", name: k.string) {
                     pairs.append((key, value))
                 }
@@ -315,8 +328,8 @@ public final class ConfigReader {
             return make(.aspectRatio(ratio), text)
         case .url:
             guard Self.isHTTPURL(raw) else {
-                // A URL that came from the environment is a secret: don't echo it.
-                return mismatch(text.fromEnvironment ? "a value from the environment that is not one" : "'\(raw)'")
+                // A secret URL (a webhook's) is not echoed, even when it is wrong.
+                return mismatch(readingSecret ? "a secret value that is not one" : "'\(raw)'")
             }
             return make(.string(raw), text)
         case .choice(let options):

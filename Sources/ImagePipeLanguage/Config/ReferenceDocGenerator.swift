@@ -9,7 +9,11 @@ public enum ReferenceDocGenerator {
         Do not edit by hand.
 
         Values anywhere may use `${VAR}`, `${VAR:-default}` (default when unset or empty) and `$$` for a literal `$`.
-        Values from the environment are secrets: they never appear in any output.
+        Secrets never appear in any output (plans, logs, manifests, errors, the ledger): the values of fields marked
+        *secret* below (API keys, credentials, signing secrets, webhook URLs), of credential headers (`Authorization`,
+        `X-Api-Key`, `Cookie`, names with `token`, `key`, `secret`, `auth`), of variables named like credentials
+        (`OPENAI_API_KEY`, `CMS_TOKEN`, `DB_PASSWORD`, `SLACK_WEBHOOK`), and any `${secret:NAME}`. Other values from the
+        environment (a CSV path, a CMS host) print as they are.
         Templates: `{{ field }}`, `{{ stage.output }}`, `{{ key }}`, `{{ variant }}`, with filters
         \(TemplateFilter.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")) (`default(\"x\")` applies when the field is missing, null or empty).
         No HTML escaping. Durations: `250ms`, `1s`, `2m`, `1h`.
@@ -52,7 +56,8 @@ public enum ReferenceDocGenerator {
         var out = "| key | type | default | description |\n|---|---|---|---|\n"
         for field in fields {
             let defaultText = field.defaultValue.map { "`\($0.serialized(pretty: false))`" } ?? (field.required ? "**required**" : "")
-            out += "| `\(field.name)` | \(field.type.description.replacingOccurrences(of: "|", with: "\\|")) | \(defaultText) | \(field.doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
+            let doc = field.secrecy == .secret ? "*Secret.* " + field.doc : field.doc
+            out += "| `\(field.name)` | \(field.type.description.replacingOccurrences(of: "|", with: "\\|")) | \(defaultText) | \(doc.replacingOccurrences(of: "|", with: "\\|")) |\n"
         }
         return out
     }

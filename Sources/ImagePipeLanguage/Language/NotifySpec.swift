@@ -16,11 +16,11 @@ public struct NotifySpec: Sendable {
                                        "total", "cost_usd", "duration", "manifest"]
 
     public static let declaration = ObjectSpec("Notify", doc: "A notification at run events: a Slack incoming webhook or a generic JSON webhook.", fields: [
-        FieldSpec("slack", .url, doc: "A Slack incoming-webhook URL, normally `${SLACK_WEBHOOK}`."),
-        FieldSpec("webhook", .url, doc: "A URL that receives the run summary as JSON."),
+        FieldSpec("slack", .url, secret: .secret, doc: "A Slack incoming-webhook URL, normally `${SLACK_WEBHOOK}`."),
+        FieldSpec("webhook", .url, secret: .secret, doc: "A URL that receives the run summary as JSON."),
         FieldSpec("on", .list(.choice(Event.allCases.map(\.rawValue)), minCount: 1), default: .array([.string("finish")]), doc: "The events: `start`, `finish` (every end), `failure` (an end with failures, or aborted)."),
         FieldSpec("message", .template, doc: "The text, a template over " + summaryFields.joined(separator: ", ") + "."),
-        FieldSpec("secret", .string(), doc: "A signing secret for `webhook`: the body is signed the Standard Webhooks way."),
+        FieldSpec("secret", .string(), secret: .secret, doc: "A signing secret for `webhook`: the body is signed the Standard Webhooks way."),
     ], exactlyOne: [["slack", "webhook"]])
 
     package init(_ o: ConfigObject) {

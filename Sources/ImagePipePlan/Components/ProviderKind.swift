@@ -24,7 +24,7 @@ extension ProviderKind {
     package static var httpFields: [FieldSpec] {
         [
             FieldSpec("base_url", .url, doc: "The API's base URL, as the official SDK spells it (OpenAI's includes /v1). Point it at a proxy, a compatible service or `imagepipe emulate`."),
-            FieldSpec("api_key", .string(), doc: "The API key, normally `${OPENAI_API_KEY}` or `${GEMINI_API_KEY}` (the default when omitted). Never printed."),
+            FieldSpec("api_key", .string(), secret: .secret, doc: "The API key, normally `${OPENAI_API_KEY}` or `${GEMINI_API_KEY}` (the default when omitted). Never printed."),
         ]
     }
 

@@ -182,7 +182,7 @@ import ImagePipeEmulator
     }
 
     @Test func secretsNeverReachTheManifest() async throws {
-        let yaml = Self.pipeline(base: "{{BASE}}/v1", prompt: "{{ name }} for ${BRAND_CODE}").replacingOccurrences(of: "api_key: test-key-123456", with: "api_key: ${CANARY_KEY}")
+        let yaml = Self.pipeline(base: "{{BASE}}/v1", prompt: "{{ name }} for ${secret:BRAND_CODE}").replacingOccurrences(of: "api_key: test-key-123456", with: "api_key: ${CANARY_KEY}")
         var emulator = EmulatorConfiguration()
         emulator.apiKey = "canary-key-5f3a9"
         let run = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA1,mug\nA2,[[block]] cup\n"], emulator: emulator,

@@ -141,4 +141,41 @@ import Testing
         #expect(!output.contains("canary"))
         #expect(output.contains("***"))
     }
+
+    /// Only secrets are masked: fields declared secret, credential headers, `${secret:NAME}` and
+    /// variables named like credentials. A CSV path or a CMS host from the environment prints.
+    @Test func onlySecretsAreMasked() throws {
+        let yaml = """
+        version: 1
+        name: p
+        providers: { fast: { kind: openai, api_key: sk-written-in-the-file-0001 } }
+        sources: { products: { csv: "${CATALOG}", key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: fast, model: gpt-image-1, prompt: "x {{ sku }} ${BRAND}", output: "{{ sku }}.png" }
+          cms:
+            http:
+              from: hero
+              url: "${CMS_URL}/api/{{ sku }}"
+              headers: { Authorization: "Bearer ${CMS_BEARER}", X-Trace: "${TRACE_ID}", X-Session: "${secret:CMS_SESSION}" }
+              json: { t: "${CMS_TOKEN}", s: "${secret:CMS_SESSION}" }
+        """
+        let secrets = SecretSet()
+        let dir = Fixtures.temporaryDirectory()
+        try "sku\nA1\n".write(toFile: dir.appendingPathComponent("catalog-2026.csv").path, atomically: true, encoding: .utf8)
+        let path = dir.appendingPathComponent("p.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let environment = ["CATALOG": "catalog-2026.csv", "BRAND": "acme-brand", "CMS_URL": "https://cms.example.com", "CMS_BEARER": "bearer-canary-01",
+                           "TRACE_ID": "trace-visible-02", "CMS_SESSION": "session-canary-03", "CMS_TOKEN": "token-canary-04"]
+        let outcome = PipelineValidator(environment: environment, secrets: secrets).validate(path: path)
+        let report = PlanBuilder(pipeline: try #require(outcome.pipeline), diagnostics: outcome.diagnostics).build()
+        let printer = PlanPrinter(secrets: secrets)
+        let output = printer.text(report) + printer.json(report, diagnostics: outcome.diagnostics.sorted())
+        for visible in ["catalog-2026.csv", "x A1 acme-brand", "https://cms.example.com/api/A1"] { #expect(output.contains(visible), "\(visible)") }
+        for secret in ["sk-written-in-the-file-0001", "bearer-canary-01", "session-canary-03", "token-canary-04"] {
+            #expect(secrets.redact("[\(secret)]") == "[***]", "\(secret) is a secret")
+            #expect(!output.contains(secret), "\(secret)")
+        }
+        #expect(secrets.redact("trace-visible-02") == "trace-visible-02")
+    }
 }

@@ -13,7 +13,7 @@ public struct HTTPStageSpec: StageConfig {
         FieldSpec("method", .choice(methods), default: .string("POST"), doc: "The HTTP method."),
         FieldSpec("url", .url, required: true, doc: "The URL, a template after the host (e.g. `https://cms.example.com/api/products/{{ sku }}`). Values are percent-encoded so data stays inside one path segment or query value (RFC 6570 simple expansion); `{{ next | raw }}` lets a value carry `/`, `?` and `#`. A value that makes a `.` or `..` path segment fails its item as `bad_request`, unsent."),
         FieldSpec("query", .map(.template), doc: "Query parameters added to the URL; names and values are percent-encoded (`query: { q: \"{{ name }}\" }` → `?q=Blue%20Mug`)."),
-        FieldSpec("headers", .map(.template), doc: "Request headers; values are templates. A value the data gives a line break or another control character fails its item as `bad_request`, unsent (and `plan` reports it). Secrets from `${…}` are never printed."),
+        FieldSpec("headers", .map(.template), secret: .credentialHeaders, doc: "Request headers; values are templates. A value the data gives a line break or another control character fails its item as `bad_request`, unsent (and `plan` reports it). The values of credential headers (`Authorization`, `X-Api-Key`, `Cookie`, names with `token`, `key`, `secret`, `auth`) are never printed."),
         FieldSpec("json", .json, doc: "A JSON body; its strings are templates."),
         FieldSpec("success", .list(.integer(min: 100, max: 599), minCount: 1), doc: "Status codes that count as success (default: any 2xx)."),
     ])

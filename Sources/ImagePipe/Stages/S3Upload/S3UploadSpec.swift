@@ -24,9 +24,9 @@ public struct S3UploadSpec: StageConfig {
         FieldSpec("cache_control", .string(), doc: "The Cache-Control header stored with the object."),
         FieldSpec("public_url", .template, doc: "A template for the URL templates downstream see as `url` (for a CDN in front of the bucket); values are percent-encoded as in `http` URLs."),
         FieldSpec("checksum", .choice(["sha256"]), doc: "Also send `x-amz-checksum-sha256`, so the store verifies the body."),
-        FieldSpec("access_key_id", .string(), doc: "Default: `AWS_ACCESS_KEY_ID`. Never printed."),
-        FieldSpec("secret_access_key", .string(), doc: "Default: `AWS_SECRET_ACCESS_KEY`. Never printed."),
-        FieldSpec("session_token", .string(), doc: "Default: `AWS_SESSION_TOKEN`. Never printed."),
+        FieldSpec("access_key_id", .string(), secret: .secret, doc: "Default: `AWS_ACCESS_KEY_ID`. Never printed."),
+        FieldSpec("secret_access_key", .string(), secret: .secret, doc: "Default: `AWS_SECRET_ACCESS_KEY`. Never printed."),
+        FieldSpec("session_token", .string(), secret: .secret, doc: "Default: `AWS_SESSION_TOKEN`. Never printed."),
     ])
 
     init(_ o: ConfigObject) {
