@@ -36,7 +36,14 @@ struct PlanCommand: ParsableCommand {
             let ledgerPath = pipelineOptions.state ?? Ledger.defaultPath(for: pipeline)
             var cache: LedgerSnapshot?
             do {
-                cache = try Ledger.existing(path: ledgerPath)?.successes()
+                let existing = try Ledger.existing(path: ledgerPath)
+                cache = try existing?.successes()
+                if pipelineOptions.state == nil, pipeline.spec.state == nil, let owner = existing?.owner(), owner != pipeline.files.pipelineFile,
+                   FileManager.default.fileExists(atPath: owner) {
+                    outcome.diagnostics.warning("\(Ledger.shown(owner)) has the same name '\(pipeline.spec.name)' and owns the ledger \(Ledger.displayPath(ledgerPath, for: pipeline)): "
+                                                + "'imagepipe run' refuses to share it, and the cached counts below are that pipeline's",
+                                                at: pipeline.spec.root.keyLocation("name"), hint: "give this pipeline its own 'name:', or set 'state:'")
+                }
             } catch {
                 StandardStream.error.write("warning: \(error.description); cached items are not counted\n")
             }

@@ -67,9 +67,15 @@ enum LedgerSchema {
             // the whole current state after a partial run.
             try db.execute(sql: "ALTER TABLE item ADD COLUMN line TEXT")
         }
+        migrator.registerMigration(owner) { db in
+            // The pipeline file a default-placed ledger belongs to: two files with one `name:`
+            // must not mix their records.
+            try db.execute(sql: "CREATE TABLE owner (id INTEGER PRIMARY KEY CHECK (id = 1), pipeline_file TEXT NOT NULL)")
+        }
         return migrator
     }
 
     static let first = "v1: runs, items, lock"
     static let manifestLines = "v2: manifest lines"
+    static let owner = "v3: owner"
 }

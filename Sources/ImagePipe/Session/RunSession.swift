@@ -85,11 +85,22 @@ public final class RunSession: @unchecked Sendable {
         var ledger: Ledger?
         if request.usesLedger {
             do {
-                let opened = try Ledger(path: request.statePath ?? Ledger.defaultPath(for: pipeline))
+                let path = request.statePath ?? Ledger.defaultPath(for: pipeline)
+                let opened = try Ledger(path: path)
+                // A ledger named by `state:` or `--state` may be shared on purpose; the default one
+                // is found by `name:` alone, which two files can share by mistake.
+                if request.statePath == nil, pipeline.spec.state == nil, let other = try opened.claim(for: pipeline.files.pipelineFile) {
+                    let display = Ledger.displayPath(path, for: pipeline)
+                    throw Refusal(lines: ["\(file): error: \(Ledger.shown(other)) and \(file) are both named '\(pipeline.spec.name)', so they would share the ledger "
+                                          + "\(display): their records would mix and each would lock the other out; give this pipeline its own 'name:', "
+                                          + "or set 'state:' to a ledger of its own (or to \(display), to share it on purpose)"], outcome: .refused)
+                }
                 try opened.lock()
                 ledger = opened
+            } catch let refusal as Refusal {
+                throw refusal
             } catch {
-                throw Refusal(lines: ["\(file): error: \(error.description)"], outcome: .refused)
+                throw Refusal(lines: ["\(file): error: \(error)"], outcome: .refused)
             }
         }
         let engine: RunEngine

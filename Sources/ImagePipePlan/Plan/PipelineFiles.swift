@@ -19,6 +19,9 @@ public struct PipelineFiles: Sendable {
         displayDirectory = RelativePath.directory(of: displayPipeline)
     }
 
+    /// The pipeline file, on disk.
+    public var pipelineFile: String { RelativePath.join(directory, (displayPipeline as NSString).lastPathComponent) }
+
     public func resolve(_ relative: String) -> String { RelativePath.join(directory, relative) }
     public func display(_ relative: String) -> String { RelativePath.join(displayDirectory, relative) }
 }

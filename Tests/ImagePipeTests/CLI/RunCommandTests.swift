@@ -66,7 +66,8 @@ import ImagePipeEmulator
         """
         let dir = try Self.folder(yaml, csv: "sku,name\nA1,Mug\n")
         try "not a pipeline".write(to: dir.appendingPathComponent("hero"), atomically: true, encoding: .utf8)
-        try yaml.write(to: dir.appendingPathComponent("pipeline"), atomically: true, encoding: .utf8)
+        // The same pipeline under a second name shares the ledger on purpose, so it says so.
+        try (yaml + "\nstate: .imagepipe/cli-force.sqlite\n").write(to: dir.appendingPathComponent("pipeline"), atomically: true, encoding: .utf8)
         #expect(try await CLIProcess.run(["run", "pipeline.yaml"], in: dir).status == 0)
         /// succeeded and cached, from the summary table's row for `stage`.
         func counts(_ stdout: String, _ stage: String) -> [String] {
@@ -109,6 +110,37 @@ import ImagePipeEmulator
         #expect(status.stdout.contains("hero   8          0       0        8"), "\(status.stdout)")
         let plan = try await CLIProcess.run(["plan", "quickstart.yaml"], in: dir)
         #expect(plan.stdout.contains("Ledger .imagepipe/quickstart.sqlite: 8 cached, 0 to run."), "\(plan.stdout)")
+    }
+
+    /// Two files with one `name:` would share `.imagepipe/NAME.sqlite` by mistake: the second is
+    /// refused with both files named; once the first is gone (renamed), the ledger passes on.
+    @Test func twoPipelinesWithOneNameDoNotShareALedger() async throws {
+        let yaml = """
+        version: 1
+        name: catalog
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: placeholder-v1, prompt: "{{ name }}", size: 16x16, output: "OUT/{{ sku }}.png" }
+        """
+        let dir = try Self.folder(yaml.replacingOccurrences(of: "OUT", with: "a"), csv: RunHarness.products(2))
+        try yaml.replacingOccurrences(of: "OUT", with: "b").write(to: dir.appendingPathComponent("other.yaml"), atomically: true, encoding: .utf8)
+        let first = try await CLIProcess.run(["run", "pipeline.yaml"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await CLIProcess.run(["run", "other.yaml"], in: dir)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("other.yaml: error: pipeline.yaml and other.yaml are both named 'catalog', so they would share the ledger .imagepipe/catalog.sqlite"),
+                "\(second.stderr)")
+        let plan = try await CLIProcess.run(["plan", "other.yaml"], in: dir)
+        #expect(plan.stderr.contains("other.yaml:2:1: warning: pipeline.yaml has the same name 'catalog' and owns the ledger .imagepipe/catalog.sqlite"), "\(plan.stderr)")
+        // Shared on purpose: `--state` names it.
+        let shared = try await CLIProcess.run(["run", "--state", ".imagepipe/catalog.sqlite", "other.yaml"], in: dir)
+        #expect(shared.status == 0, "\(shared.stderr)")
+        // Renamed: the ledger follows the file.
+        try FileManager.default.moveItem(at: dir.appendingPathComponent("pipeline.yaml"), to: dir.appendingPathComponent("renamed.yaml"))
+        let renamed = try await CLIProcess.run(["run", "renamed.yaml"], in: dir)
+        #expect(renamed.status == 0, "\(renamed.stderr)")
     }
 
     @Test func missingEnvironmentVariableExits2BeforeAnyCall() async throws {
