@@ -12,10 +12,14 @@ public protocol ProviderKindDeclaration: Sendable {
     var defaultBaseURL: String? { get }
     /// HTTP providers: the variable the official SDK reads the key from, used without `api_key`.
     var apiKeyVariable: String? { get }
+    /// The models it serves and what each accepts, as the API documents them; empty when any
+    /// model name goes (a command, a placeholder).
+    var models: [ModelSpec] { get }
 }
 
 extension ProviderKindDeclaration {
     public var fields: [FieldSpec] { [] }
     public var defaultBaseURL: String? { nil }
     public var apiKeyVariable: String? { nil }
+    public var models: [ModelSpec] { [] }
 }

@@ -45,11 +45,30 @@ public enum ReferenceDocGenerator {
                 for variant in discriminator.variants {
                     out += "\n### `\(discriminator.field): \(variant.value)`\n\n\(variant.doc)\n"
                     if !variant.fields.isEmpty { out += "\n" + table(variant.fields) }
+                    if discriminator.field == "kind", let kind = registry.providerKinds.first(where: { $0.name == variant.value }), !kind.models.isEmpty {
+                        out += "\n" + modelTable(kind.models)
+                    }
                 }
             }
             out += "\n"
         }
         return out
+    }
+
+    /// What each model accepts, as `validate` checks it.
+    private static func modelTable(_ models: [ModelSpec]) -> String {
+        var out = "| model | size | aspect_ratio | resolution | quality | background, output_format | edits |\n|---|---|---|---|---|---|---|\n"
+        for m in models {
+            let name = "`\(m.name)`" + (m.aliases.isEmpty ? "" : " (" + m.aliases.map { "`\($0)`" }.joined(separator: ", ") + ")")
+            if let why = m.unsupported {
+                out += "| \(name) | not callable: \(why) | | | | | |\n"
+                continue
+            }
+            let size = m.sizeList == "any" ? "any (mapped to the nearest ratio)" : m.sizeList
+            out += "| \(name) | \(size) | \(m.aspectRatios?.joined(separator: ", ") ?? "—") | \(m.resolutions?.joined(separator: ", ") ?? "—") | "
+                + "\(m.qualities?.joined(separator: ", ") ?? "—") | \(m.takesFormatOptions ? "yes" : "—") | \(m.edits ? "yes" : "no") |\n"
+        }
+        return out + "\nOther model names are a warning (their settings are not checked), unless priced under `prices:`. Against another `base_url` (a proxy, `imagepipe emulate`) a setting the model does not take is a warning, not an error.\n"
     }
 
     private static func table(_ fields: [FieldSpec]) -> String {

@@ -16,6 +16,12 @@ package protocol ProviderKind: ProviderKindDeclaration {
 }
 
 extension ProviderKind {
+    /// The model of this name or alias (case-insensitive), if the kind declares it.
+    package func model(named name: String) -> ModelSpec? {
+        let lower = name.lowercased()
+        return models.first { $0.names.contains { $0.lowercased() == lower } }
+    }
+
     package func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price? { nil }
     package func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
     package func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}

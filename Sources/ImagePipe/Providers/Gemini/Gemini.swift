@@ -6,6 +6,23 @@ struct Gemini: ProviderKind {
     let defaultBaseURL: String? = "https://generativelanguage.googleapis.com"
     let apiKeyVariable: String? = "GEMINI_API_KEY"
 
+    /// From the Gemini API's image generation guide and `ImageConfig` (ai.google.dev, python-genai,
+    /// read 2026-11-26): aspect ratios, and resolution tiers on the 3.x models. A `size` is mapped
+    /// onto the nearest ratio (GeminiProvider.aspectRatio). Imagen answers only `:predict`.
+    var models: [ModelSpec] {
+        let ratios = GeminiProvider.aspectRatios
+        let imagen = "Imagen models answer the :predict endpoint, which kind: gemini does not call (it calls :generateContent)"
+        return [
+            ModelSpec("gemini-2.5-flash-image", aliases: ["gemini-2.5-flash-image-preview", "nano-banana"], aspectRatios: ratios),
+            ModelSpec("gemini-3.1-flash-image-preview", aliases: ["nano-banana-2"], aspectRatios: ratios + ["1:4", "4:1", "1:8", "8:1"],
+                      resolutions: ["1K", "2K", "4K"]),
+            ModelSpec("gemini-3-pro-image-preview", aliases: ["nano-banana-pro"], aspectRatios: ratios, resolutions: ["1K", "2K", "4K"]),
+            ModelSpec("imagen-4.0-fast-generate-001", unsupported: imagen),
+            ModelSpec("imagen-4.0-generate-001", unsupported: imagen),
+            ModelSpec("imagen-4.0-ultra-generate-001", unsupported: imagen),
+        ]
+    }
+
     static let pricesSource = "built-in table (Google pricing page, ai.google.dev/gemini-api/docs/pricing, read 2026-11-26)"
 
     /// Per-image list prices at standard (non-batch) rates, by output resolution tier.

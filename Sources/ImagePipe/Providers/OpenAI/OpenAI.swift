@@ -6,6 +6,27 @@ struct OpenAI: ProviderKind {
     let defaultBaseURL: String? = "https://api.openai.com/v1"
     let apiKeyVariable: String? = "OPENAI_API_KEY"
 
+    /// From the Images API reference (platform.openai.com/docs/api-reference/images, read 2026-11-26):
+    /// the gpt-image models take three sizes (or `auto`) and low/medium/high quality, gpt-image-2 any
+    /// size in multiples of 16; DALL·E 3 makes three other sizes in standard or hd and edits nothing.
+    var models: [ModelSpec] {
+        let gptSizes = ModelSpec.Sizes.only([ImageSize(width: 1024, height: 1024), ImageSize(width: 1536, height: 1024), ImageSize(width: 1024, height: 1536)])
+        let gptQualities = ["auto", "low", "medium", "high"]
+        // `aspect_ratio` is mapped onto the nearest size (OpenAIProvider.size(for:)).
+        let ratios = ["1:1", "3:2", "2:3"]
+        return [
+            ModelSpec("gpt-image-1", sizes: gptSizes, aspectRatios: ratios, qualities: gptQualities, takesFormatOptions: true),
+            ModelSpec("gpt-image-1-mini", sizes: gptSizes, aspectRatios: ratios, qualities: gptQualities, takesFormatOptions: true),
+            ModelSpec("gpt-image-1.5", sizes: gptSizes, aspectRatios: ratios, qualities: gptQualities, takesFormatOptions: true),
+            ModelSpec("gpt-image-2", sizes: .free(step: 16, maxRatio: 3, maxWidth: 3840, maxHeight: 3840), aspectRatios: ratios,
+                      qualities: gptQualities, takesFormatOptions: true),
+            ModelSpec("dall-e-3", sizes: .only([ImageSize(width: 1024, height: 1024), ImageSize(width: 1792, height: 1024), ImageSize(width: 1024, height: 1792)]),
+                      qualities: ["standard", "hd"], edits: false),
+            ModelSpec("dall-e-2", sizes: .only([ImageSize(width: 256, height: 256), ImageSize(width: 512, height: 512), ImageSize(width: 1024, height: 1024)]),
+                      qualities: ["standard"]),
+        ]
+    }
+
     static let pricesSource = "built-in table (OpenAI pricing page, platform.openai.com/docs/pricing, read 2026-11-26)"
 
     /// Per-image list prices at standard (non-batch) rates: 1024x1024 at medium quality unless

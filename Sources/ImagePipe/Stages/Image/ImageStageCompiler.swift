@@ -16,6 +16,7 @@ enum ImageStageCompiler {
                                 hint: c.providers.isEmpty ? "declare one under 'providers:' and add 'provider: NAME'" : "add 'provider: \(c.providers.keys.sorted()[0])', or set 'defaults.provider'")
         }
         out.model = image.model?.value
+        if let provider = out.provider { ModelSettingsCheck.check(image, stage: stage, provider: provider, isEdit: isEdit, c) }
         out.variants = image.variants
         for (field, values) in image.matrix {
             if scope.fields.contains(field.value) || ["key", "variant"].contains(field.value) {
