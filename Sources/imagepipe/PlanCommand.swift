@@ -23,8 +23,18 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Treat warnings that would stop a run (a missing environment variable) as errors.")
     var strict = false
 
+    @Option(help: "Plan only the first N items of each source, as 'run --limit' would take them.")
+    var limit: Int?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("Plan only the item with this key (repeatable), as 'run --key'.", valueName: "key"))
+    var keys: [String] = []
+
+    @Flag(help: "Plan only the items whose last attempt failed, as 'run --retry-failed'.")
+    var retryFailed = false
+
     func validate() throws {
         guard samples >= 0 else { throw ValidationError("--samples must be 0 or more") }
+        if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
     }
 
     func run() throws {
@@ -47,10 +57,13 @@ struct PlanCommand: ParsableCommand {
             } catch {
                 StandardStream.error.write("warning: \(error.description); cached items are not counted\n")
             }
+            var selection = ItemSelection(limit: limit, keys: keys.isEmpty ? nil : Set(keys))
+            if retryFailed { selection.unfinished = (try? Ledger.existing(path: ledgerPath)?.unfinishedKeys()) ?? [] }
             let stateFolder = StorageCheck.Place(role: "the ledger's folder", path: (ledgerPath as NSString).deletingLastPathComponent,
                                                  display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")
             report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples, cache: cache,
-                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline), stateFolder: stateFolder).build()
+                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline), stateFolder: stateFolder,
+                                 selection: selection).build()
         }
         let diagnostics = outcome.diagnostics.sorted()
         let printer = PlanPrinter(secrets: secrets)

@@ -13,9 +13,10 @@ struct RunCommand: AsyncParsableCommand {
         OUTPUT_DIR/manifest.jsonl. Ctrl-C stops starting work and lets calls in flight finish for the grace \
         period; a second Ctrl-C quits at once.
         Finished work is recorded in a ledger (SQLite) and skipped when run again with the same fingerprint and \
-        the file intact; see --force, --only, --limit, --retry-failed.
+        the file intact; see --force, --only, --limit, --key, --retry-failed.
         Exit codes: 0 every item succeeded, 1 some failed or the budget was reached, 2 invalid pipeline, usage, \
-        or another run of the pipeline in progress, 130 interrupted.
+        an unwritable output or ledger folder, or another run of the pipeline in progress, 3 stopped by a full disk \
+        or an unwritable folder during the run, 130 interrupted.
         """
     )
 
@@ -49,6 +50,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Only the items whose last attempt failed (or was skipped or cancelled).")
     var retryFailed = false
 
+    @Option(name: .customLong("key"), help: ArgumentHelp("Only the item with this key (repeatable).", valueName: "key"))
+    var keys: [String] = []
+
     @Flag(help: "Re-hash every cached file instead of trusting its recorded size.")
     var verify = false
 
@@ -66,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         options.only = only
         options.limit = limit
         options.retryFailed = retryFailed
+        options.keys = keys
         options.verify = verify
         let secrets = SecretSet()
         let session: RunSession

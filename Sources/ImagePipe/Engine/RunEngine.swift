@@ -48,8 +48,8 @@ public final class RunEngine: Sendable {
     public let runID: Int64?
     let cache: LedgerSnapshot
     let writer: LedgerWriter?
-    /// With `--retry-failed`: the items to retry.
-    let unfinishedKeys: Set<String>?
+    /// The items asked for (`--limit`, `--key`, `--retry-failed`), as the plan counted them.
+    let selection: ItemSelection
     /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
     private let consumers = RunEventConsumers()
 
@@ -67,7 +67,6 @@ public final class RunEngine: Sendable {
         if let ledger {
             do {
                 cache = options.forceAll ? LedgerSnapshot() : try ledger.successes()
-                unfinishedKeys = options.retryFailed ? try ledger.unfinishedKeys() : nil
                 runID = try ledger.beginRun(pipelineSHA256: Self.pipelineHash(pipeline))
             } catch {
                 throw SetupFailure(description: error.description)
@@ -83,13 +82,13 @@ public final class RunEngine: Sendable {
             }
         } else {
             cache = LedgerSnapshot()
-            unfinishedKeys = nil
             runID = nil
             writer = nil
         }
         self.secrets = secrets
         self.options = options
         self.control = control
+        selection = plan.selection
         breaker = LocalFaultBreaker(control: control)
         budget = BudgetGate(limit: pipeline.spec.budgetUSD)
         let largest = pipeline.stages.map(\.concurrency).max() ?? 1
@@ -118,7 +117,7 @@ public final class RunEngine: Sendable {
             gates[spec.name] = ProviderGate(provider: spec, clock: control.clock)
             providers[spec.name] = spec.component.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
         }
-        let expected = Dictionary(plan.stages.map { ($0.name, $0.items) }, uniquingKeysWith: { a, _ in a })
+        let planned = Dictionary(plan.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         // Built from the leaves up, so that each stage is made with its children.
         var byName: [String: StageRuntime] = [:]
         for stage in pipeline.stages.reversed() {
@@ -133,7 +132,7 @@ public final class RunEngine: Sendable {
             let unitEnvironment = UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment,
                                                   connection: connection)
             let gate = stage.provider.flatMap { gates[$0.name] } ?? ProviderGate(name: "stage '\(stage.name)'", clock: control.clock)
-            byName[stage.name] = StageRuntime(stage: stage, environment: unitEnvironment, gate: gate, expected: expected[stage.name] ?? 0,
+            byName[stage.name] = StageRuntime(stage: stage, environment: unitEnvironment, gate: gate, planned: planned[stage.name],
                                               children: pipeline.children(of: stage.name).compactMap { byName[$0.name] })
         }
         stages = pipeline.stages.compactMap { byName[$0.name] }
@@ -218,11 +217,11 @@ public final class RunEngine: Sendable {
                 do { next = try records.next() } catch { continue }
                 guard let (record, location) = next else { break }
                 count += 1
-                if let limit = options.limit, count > limit { break }
+                if selection.readsPast(row: count) { break }
                 // The plan checked every key before the run; one that fails now (the file changed
                 // underneath) is left out, as the plan would report it.
                 guard let key = try? ItemKey.resolve(source.key, record: record, row: count, source: source.name) else { continue }
-                if let unfinishedKeys, !unfinishedKeys.contains(key) { continue }
+                if !selection.selects(row: count, key: key) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
                     admission.release()

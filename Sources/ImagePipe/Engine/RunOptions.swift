@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     public var limit: Int?
     /// Only the items whose last attempt somewhere did not succeed.
     public var retryFailed = false
+    /// Only the items with these keys (`--key`, repeatable).
+    public var keys: [String] = []
     /// Re-hash every cached file instead of trusting its recorded size.
     public var verify = false
 

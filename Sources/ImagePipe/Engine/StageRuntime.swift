@@ -12,7 +12,7 @@ final class StageRuntime: Sendable {
     let constants: [String: String]
     let stats: StageStats
 
-    init(stage: CompiledStage, environment: UnitEnvironment, gate: ProviderGate, expected: Int, children: [StageRuntime]) {
+    init(stage: CompiledStage, environment: UnitEnvironment, gate: ProviderGate, planned: PlanReport.StageSummary?, children: [StageRuntime]) {
         self.stage = stage
         self.environment = environment
         self.gate = gate
@@ -20,7 +20,8 @@ final class StageRuntime: Sendable {
         slots = AsyncSemaphore(permits: stage.concurrency)
         retry = RetryDelay(policy: stage.retry)
         constants = stage.body.constants(stage: stage.name)
-        stats = StageStats(name: stage.name, expected: expected)
+        stats = StageStats(name: stage.name, expected: planned?.selected ?? 0, doneEarlier: planned?.doneEarlier ?? 0,
+                           notSelected: planned?.notSelected ?? 0)
     }
 
     var name: String { stage.name }

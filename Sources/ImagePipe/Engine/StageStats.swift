@@ -4,7 +4,11 @@ import Foundation
 public final class StageStats: @unchecked Sendable {
     public struct Snapshot: Sendable {
         public var name: String
+        /// The units the run's selection takes (every unit without `--limit`, `--key`, `--retry-failed`).
         public var expected: Int
+        /// Units outside the selection that are done, and that are not.
+        public var doneEarlier = 0
+        public var notSelected = 0
         public var succeeded = 0
         public var failed: [FailureClass: Int] = [:]
         public var skipped = 0
@@ -22,7 +26,11 @@ public final class StageStats: @unchecked Sendable {
     private let lock = NSLock()
     private var s: Snapshot
 
-    init(name: String, expected: Int) { s = Snapshot(name: name, expected: expected) }
+    init(name: String, expected: Int, doneEarlier: Int = 0, notSelected: Int = 0) {
+        s = Snapshot(name: name, expected: expected)
+        s.doneEarlier = doneEarlier
+        s.notSelected = notSelected
+    }
 
     public var snapshot: Snapshot { lock.withLock { s } }
 

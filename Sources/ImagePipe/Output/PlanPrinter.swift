@@ -28,7 +28,16 @@ public struct PlanPrinter {
             if let provider = stage.provider { out += ", provider \(provider)" }
             if let model = stage.model { out += ", model \(model)" }
             out += "): \(stage.items) \(noun(stage, stage.items))"
-            if report.ledger != nil { out += " (\(stage.cached) cached, \(stage.toRun) to run)" }
+            if !report.selection.isEverything {
+                out += "; \(stage.selected) selected (\(report.selection.description))"
+                if report.ledger != nil { out += ": \(stage.cached) cached, \(stage.toRun) to run" }
+                out += "; not selected: \(stage.doneEarlier) done earlier, \(stage.notSelected) not done"
+            } else if report.ledger != nil {
+                out += " (\(stage.cached) cached, \(stage.toRun) to run)"
+            }
+            if stage.blocked > 0 {
+                out += "; \(stage.blocked) refused by the provider before and unchanged, not sent again (--retry-failed sends \(stage.blocked == 1 ? "it" : "them"))"
+            }
             out += "\n"
             if stage.isPaid {
                 if let price = stage.unitPriceUSD, let source = stage.priceSource {
@@ -43,7 +52,7 @@ public struct PlanPrinter {
                     out += "    \(label.padding(toLength: 8, withPad: " ", startingAt: 0)) \(value.replacingOccurrences(of: "\n", with: " "))\n"
                 }
             }
-            if stage.items > stage.samples.count, !stage.samples.isEmpty { out += "  … and \(stage.items - stage.samples.count) more\n" }
+            if stage.selected > stage.samples.count, !stage.samples.isEmpty { out += "  … and \(stage.selected - stage.samples.count) more\n" }
         }
         if let ledger = report.ledger {
             let cached = report.stages.map(\.cached).reduce(0, +), toRun = report.stages.map(\.toRun).reduce(0, +)
@@ -67,6 +76,7 @@ public struct PlanPrinter {
             var line = String(repeating: "   ", count: depth - 1) + "  └─ \(stage.name)  \(stage.kind)"
             if let provider = stage.provider, let model = stage.model { line += " \(provider)/\(model)" }
             line += ", \(stage.items) \(noun(stage, stage.items))"
+            if !report.selection.isEverything { line += ", \(stage.selected) selected" }
             if report.ledger != nil { line += " (\(stage.cached) cached)" }
             if stage.isPaid { line += stage.costUSD.map { ", \(Self.usd($0))" } ?? ", cost unknown" }
             out += line + "\n"
@@ -87,7 +97,8 @@ public struct PlanPrinter {
                 .object([
                     ("name", .string(s.name)), ("kind", .string(s.kind)), ("from", .string(s.from)),
                     ("provider", s.provider.map(JSONValue.string) ?? .null), ("model", s.model.map(JSONValue.string) ?? .null),
-                    ("items", .int(s.items)), ("cached", .int(s.cached)), ("to_run", .int(s.toRun)),
+                    ("items", .int(s.items)), ("selected", .int(s.selected)), ("cached", .int(s.cached)), ("to_run", .int(s.toRun)),
+                    ("done_earlier", .int(s.doneEarlier)), ("not_selected", .int(s.notSelected)), ("blocked", .int(s.blocked)),
                     ("unit_price_usd", s.isPaid ? (s.unitPriceUSD.map(JSONValue.double) ?? .null) : .double(0)),
                     ("price_source", s.priceSource.map(JSONValue.string) ?? .null),
                     ("cost_usd", s.costUSD.map(JSONValue.double) ?? .null),

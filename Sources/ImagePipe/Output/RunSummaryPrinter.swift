@@ -4,16 +4,21 @@ import Foundation
 /// or never started, what it cost and how long it took.
 public enum RunSummaryPrinter {
     public static func text(_ result: RunEngine.Result, displayManifest: String, budget: Double?) -> String {
-        var rows: [[String]] = [["stage", "succeeded", "cached", "failed", "skipped", "not started", "cost", "time"]]
+        // A run of part of the items (`--limit`, `--key`, `--retry-failed`) says what it left aside.
+        let partial = result.stages.contains { $0.doneEarlier + $0.notSelected > 0 }
+        var header = ["stage", "succeeded", "cached", "failed", "skipped", "not started"]
+        if partial { header += ["done earlier", "not selected"] }
+        var rows: [[String]] = [header + ["cost", "time"]]
         for s in result.stages {
             let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
             var time = "-"
             if let first = s.firstStart, let last = s.lastEnd { time = DurationText.format((last - first).inSeconds) }
-            rows.append([s.name, String(s.succeeded), String(s.cached), failed, String(s.skipped + s.cancelled), String(max(0, s.expected - s.finished)),
-                         String(format: "$%.2f", s.costUSD), time])
+            var row = [s.name, String(s.succeeded), String(s.cached), failed, String(s.skipped + s.cancelled), String(max(0, s.expected - s.finished))]
+            if partial { row += [String(s.doneEarlier), String(s.notSelected)] }
+            rows.append(row + [String(format: "$%.2f", s.costUSD), time])
         }
         // Numbers to the right; the stage name and the failures by class to the left.
-        var out = TextTable(rows: rows, rightAligned: [1, 2, 4, 5, 6, 7], underlineHeader: true).text
+        var out = TextTable(rows: rows, rightAligned: Set(1..<header.count + 2).subtracting([3]), underlineHeader: true).text
         var spent = String(format: "spent $%.2f", result.spentUSD)
         if let budget { spent += String(format: " of $%.2f budget", budget) }
         out += "\n\(spent) in \(DurationText.format(result.duration)); manifest: \(displayManifest)\n"

@@ -68,8 +68,15 @@ public final class RunSession: @unchecked Sendable {
                 stateFolder = StorageCheck.Place(role: "the ledger's folder", path: folder,
                                                  display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")
             }
-            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, stateFolder: stateFolder,
-                                 environment: request.environment).build()
+            let selection = selection(request, pipeline)
+            // Only a partial run needs the plan to know what is done (to count the rest as done
+            // earlier); reading the ledger twice would slow a full resume.
+            var done: LedgerSnapshot?
+            if !selection.isEverything, request.usesLedger, !request.options.forceAll {
+                done = try? Ledger.existing(path: request.statePath ?? Ledger.defaultPath(for: pipeline))?.successes()
+            }
+            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, cache: done, stateFolder: stateFolder,
+                                 selection: selection, environment: request.environment).build()
         }
         let rendered = DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets)
         guard let pipeline = outcome.pipeline, let report, !outcome.diagnostics.hasErrors else {
@@ -113,6 +120,18 @@ public final class RunSession: @unchecked Sendable {
         }
         return RunSession(pipeline: pipeline, plan: report, engine: engine, warnings: rendered, ledger: ledger, secrets: secrets,
                           manifest: request.options.manifestPath)
+    }
+
+    /// The items asked for; `--retry-failed` reads the ledger's unfinished keys (read-only: the
+    /// run takes the ledger's lock only once the plan holds).
+    private static func selection(_ request: Request, _ pipeline: CompiledPipeline) -> ItemSelection {
+        let options = request.options
+        var selection = ItemSelection(limit: options.limit, keys: options.keys.isEmpty ? nil : Set(options.keys))
+        if options.retryFailed, request.usesLedger {
+            let ledger = try? Ledger.existing(path: request.statePath ?? Ledger.defaultPath(for: pipeline))
+            selection.unfinished = (try? ledger?.unfinishedKeys()) ?? []
+        }
+        return selection
     }
 
     private init(pipeline: CompiledPipeline, plan: PlanReport, engine: RunEngine, warnings: String, ledger: Ledger?, secrets: SecretSet,

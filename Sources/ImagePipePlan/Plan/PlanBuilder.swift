@@ -55,6 +55,9 @@ public final class PlanBuilder {
     private let environment: [String: String]
     /// Where the run will keep its ledger, to check that it can write there.
     private let stateFolder: StorageCheck.Place?
+    private let selection: ItemSelection
+    /// The `--key` values some item has.
+    private var keysFound = Set<String>()
 
     public convenience init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -63,8 +66,10 @@ public final class PlanBuilder {
     }
 
     package init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
-                 stateFolder: StorageCheck.Place?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+                 stateFolder: StorageCheck.Place?, selection: ItemSelection = .everything,
+                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.stateFolder = stateFolder
+        self.selection = selection
         self.pipeline = pipeline
         self.environment = environment
         probe = CacheProbe(outputDirectory: pipeline.outputDirectory, verify: false, mayCopy: false)
@@ -110,6 +115,10 @@ public final class PlanBuilder {
             }
         }
         checkStorage()
+        for key in (selection.keys ?? []).subtracting(keysFound).sorted() {
+            diagnostics.warning("--key \(key) matches no item of any source", at: pipeline.spec.root.location,
+                                hint: "keys are what each source's 'key:' renders; 'imagepipe plan' shows them in its samples")
+        }
         if let budget = pipeline.spec.budgetUSD {
             let total = plans.compactMap(\.summary.costUSD).reduce(0, +)
             if total > budget {
@@ -117,8 +126,10 @@ public final class PlanBuilder {
                                     at: pipeline.spec.root.keyLocation("budget"), hint: "raise max_usd, or try a part first with fewer items")
             }
         }
-        return PlanReport(pipeline: pipeline.spec.name, file: pipeline.files.displayPipeline, outputDirectory: pipeline.displayOutputDirectory,
-                          sources: sources, stages: plans.map(\.summary), budgetUSD: pipeline.spec.budgetUSD, ledger: ledgerPath)
+        var report = PlanReport(pipeline: pipeline.spec.name, file: pipeline.files.displayPipeline, outputDirectory: pipeline.displayOutputDirectory,
+                                sources: sources, stages: plans.map(\.summary), budgetUSD: pipeline.spec.budgetUSD, ledger: ledgerPath)
+        report.selection = selection
+        return report
     }
 
     /// A run that cannot write its images or its ledger would pay for nothing: say so first, and
@@ -188,20 +199,24 @@ public final class PlanBuilder {
                                   hint: "keys must be unique: each names one item's outputs and its resume state")
             }
             let context = ItemContext(record: record, key: key, location: location)
-            for stage in stages { process(stage, context) }
+            // Items outside the selection are still checked (a run of everything would meet them),
+            // but counted apart.
+            let selected = selection.selects(row: count, key: key)
+            if let keys = selection.keys, keys.contains(key) { keysFound.insert(key) }
+            for stage in stages { process(stage, context, selected: selected) }
         }
         return count
     }
 
-    private func process(_ plan: StagePlan, _ incoming: ItemContext) {
+    private func process(_ plan: StagePlan, _ incoming: ItemContext, selected: Bool) {
         let expansion = plan.expansion
-        if expansion.isIdentity { return processUnit(plan, incoming) }
-        for unit in expansion.units(of: incoming) { processUnit(plan, unit) }
+        if expansion.isIdentity { return processUnit(plan, incoming, selected: selected) }
+        for unit in expansion.units(of: incoming) { processUnit(plan, unit, selected: selected) }
     }
 
     /// Renders one unit exactly as a run would, checks its output path against every other, and
     /// asks the ledger whether a run would skip it.
-    private func processUnit(_ plan: StagePlan, _ unit: ItemContext) {
+    private func processUnit(_ plan: StagePlan, _ unit: ItemContext, selected: Bool) {
         let prepared: any PreparedUnit
         do {
             prepared = try plan.body.prepare(unit, plan.environment)
@@ -222,13 +237,22 @@ public final class PlanBuilder {
                 cached = forwarded != nil
             }
         }
-        if cached { plan.summary.cached += 1 }
-        record(plan, unit, lines: prepared.sample + (cached ? [("status", "cached")] : []))
+        if selected {
+            if cached { plan.summary.cached += 1 }
+            if !cached, selection.unfinished == nil, let cache, let fingerprint = prepared.fingerprint,
+               cache.wasBlocked(stage: plan.name, item: unit.itemID, fingerprint: fingerprint) {
+                plan.summary.blocked += 1
+            }
+            record(plan, unit, lines: prepared.sample + (cached ? [("status", "cached")] : []))
+        } else {
+            plan.summary.items += 1
+            if cached { plan.summary.doneEarlier += 1 } else { plan.summary.notSelected += 1 }
+        }
         guard !plan.children.isEmpty else { return }
         var context = unit
         let outputs = forwarded ?? UnitOutputs(prepared.planned)
         context.outputs.append(StageOutput(stage: plan.name, values: outputs.values, constants: plan.constants, json: outputs.json))
-        for child in plan.children { process(child, context) }
+        for child in plan.children { process(child, context, selected: selected) }
     }
 
     private func checkCollision(_ normalized: String, _ plan: StagePlan, _ context: ItemContext) {

@@ -26,10 +26,20 @@ public struct PlanReport: Sendable {
         public var unitPriceUSD: Double?
         public var priceSource: String?
         public var samples: [Sample]
-        /// Items the ledger holds with the same fingerprint and an intact file: a run skips them.
+        /// Selected items the ledger holds with the same fingerprint and an intact file: a run skips them.
         public var cached = 0
+        /// Items outside the selection (`--limit`, `--key`, `--retry-failed`) that are done.
+        public var doneEarlier = 0
+        /// Items outside the selection that are not done.
+        public var notSelected = 0
 
-        public var toRun: Int { items - cached }
+        /// Selected items the provider refused last time (`content_policy`), unchanged: a run does
+        /// not send them again unless `--retry-failed` asks.
+        public var blocked = 0
+
+        /// The items the selection takes (all of them without one).
+        public var selected: Int { items - doneEarlier - notSelected }
+        public var toRun: Int { selected - cached - blocked }
 
         /// What the items still to run will cost; nil when the stage is paid but its price is unknown.
         public var costUSD: Double? {
@@ -51,6 +61,8 @@ public struct PlanReport: Sendable {
     public var budgetUSD: Double?
     /// The ledger that was read for cached items, if there was one.
     public var ledger: String?
+    /// The part of the items asked for.
+    public var selection = ItemSelection.everything
 
     public var totalCostUSD: Double { stages.compactMap(\.costUSD).reduce(0, +) }
     /// False when some paid stage has no known price, so the total is a lower bound.

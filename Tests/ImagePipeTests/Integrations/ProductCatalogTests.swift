@@ -83,6 +83,13 @@ import ImagePipeEmulator
         #expect(again.status == 1)
         #expect(emulator.stats.snapshot.requests == 4)
         #expect(emulator.stats.captured.filter { $0.path.contains("/cms/") }.count == patches.count)
+        // And the plan says so for every kind: uploads and requests done are counted as cached.
+        let plan = try await CLIProcess.run(["plan", "product-catalog.yaml"], in: dir, environment: environment)
+        // The refused prompt is not counted as work to do: the run would not send it.
+        for stage in ["hero (generate from products, provider fast, model gemini-2.5-flash-image): 4 images (3 cached, 0 to run); 1 refused by the provider before",
+                      "upload (s3_upload from hero): 4 uploads (3 cached, 1 to run)", "cms (http from upload): 4 requests (3 cached, 1 to run)"] {
+            #expect(plan.stdout.contains("Stage \(stage)"), "\(plan.stdout)")
+        }
 
         // The canaries: in no output, file, table or notification.
         var haystacks = [run.stdout, run.stderr, again.stdout, again.stderr]

@@ -1,0 +1,40 @@
+/// Which items a run takes: all of them, or a part picked by `--limit`, `--key` or
+/// `--retry-failed`. `plan` and `run` apply the same selection, so the plan's counts, the
+/// progress, the ETA and the summary all count what was asked for.
+public struct ItemSelection: Sendable {
+    /// The first N rows of each source.
+    public var limit: Int?
+    /// `--key`: only these keys.
+    public var keys: Set<String>?
+    /// `--retry-failed`: only the keys whose last attempt somewhere did not succeed.
+    public var unfinished: Set<String>?
+
+    public init(limit: Int? = nil, keys: Set<String>? = nil, unfinished: Set<String>? = nil) {
+        self.limit = limit
+        self.keys = keys
+        self.unfinished = unfinished
+    }
+
+    public static let everything = ItemSelection()
+
+    public var isEverything: Bool { limit == nil && keys == nil && unfinished == nil }
+
+    /// Rows past the limit are never read by a run.
+    public func readsPast(row: Int) -> Bool { limit.map { row > $0 } ?? false }
+
+    public func selects(row: Int, key: String) -> Bool {
+        if readsPast(row: row) { return false }
+        if let keys, !keys.contains(key) { return false }
+        if let unfinished, !unfinished.contains(key) { return false }
+        return true
+    }
+
+    /// How the selection was asked for, for messages: "--limit 3, --key A1".
+    public var description: String {
+        var parts: [String] = []
+        if let limit { parts.append("--limit \(limit)") }
+        if let keys { parts.append(keys.sorted().prefix(3).map { "--key \($0)" }.joined(separator: " ") + (keys.count > 3 ? " …" : "")) }
+        if unfinished != nil { parts.append("--retry-failed") }
+        return parts.joined(separator: ", ")
+    }
+}
