@@ -71,7 +71,7 @@ struct EmulateCommand: AsyncParsableCommand {
         do {
             bound = try await emulator.start()
         } catch {
-            StandardStream.error.write("error: cannot listen on 127.0.0.1:\(port): \(error)\n")
+            StandardStream.error.write("error: cannot listen on 127.0.0.1:\(port): \(Emulator.listenFailure(error))\n")
             throw ExitCode(ExitStatus.itemsFailed)
         }
         StandardStream.output.write("imagepipe emulator listening on http://127.0.0.1:\(bound)  (openai base_url: http://127.0.0.1:\(bound)/v1, gemini base_url: http://127.0.0.1:\(bound))\n")

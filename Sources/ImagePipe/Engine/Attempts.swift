@@ -82,10 +82,19 @@ extension RunEngine {
                 }
                 runtime.stats.started()
             }
+            if let refusal = gate.givenUp {
+                // The provider was given up (refused key, nothing listening): not sent, not an attempt.
+                runtime.slots.release()
+                giveBack()
+                if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
+                outcome.attempts = attempt - 1
+                outcome.failureClass = refusal.failureClass
+                outcome.message = secrets.redact(refusal.message)
+                return .failed
+            }
             // The call's own time: from when the gate lets it go (not the wait for a rate-limit turn).
             var started = ContinuousClock.now
             do {
-                if let refusal = gate.givenUp { throw refusal }
                 let value = try await gate.call(control: control) { () async throws -> T in
                     started = ContinuousClock.now
                     return try await call()
@@ -128,6 +137,10 @@ extension RunEngine {
             runtime.slots.release()
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
+            if failure.unreachable {
+                // Nothing answered: most often the address in the pipeline is wrong.
+                failure.message += runtime.stage.provider != nil ? "; is base_url right?" : "; is the stage's url right?"
+            }
             if failure.failureClass != .cancelled { gate.record(failure) }
             if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
             outcome.failureClass = failure.failureClass

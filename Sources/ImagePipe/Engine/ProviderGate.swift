@@ -6,12 +6,16 @@ import Foundation
 public final class ProviderGate: @unchecked Sendable {
     /// Refusals in a row (401/403) after which the provider's remaining items fail at once.
     public static let authFailuresToGiveUp = 3
+    /// Connections refused (or hosts not found) in a row after which the same happens: a wrong
+    /// base_url or a server that is down would otherwise be tried for every item, with retries.
+    public static let unreachableToGiveUp = 3
 
     public let name: String
     let slots: AsyncSemaphore?
     let limiter: RateLimiter
     private let lock = NSLock()
     private var authFailuresInARow = 0
+    private var unreachableInARow = 0
     private var refusal: CallFailure?
 
     public init(provider: ProviderSpec, clock: any RunClock = SystemClock()) {
@@ -28,7 +32,8 @@ public final class ProviderGate: @unchecked Sendable {
         limiter = RateLimiter(limit: nil, clock: clock)
     }
 
-    /// Set once the key has been refused `authFailuresToGiveUp` times in a row.
+    /// Set once the key has been refused `authFailuresToGiveUp` times in a row, or the server
+    /// could not be reached `unreachableToGiveUp` times.
     public var givenUp: CallFailure? { lock.withLock { refusal } }
 
     /// Runs one call once a slot and a rate-limit token are free.
@@ -53,6 +58,14 @@ public final class ProviderGate: @unchecked Sendable {
                 }
             } else if failure == nil || failure?.failureClass != .auth {
                 authFailuresInARow = 0
+            }
+            if let failure, failure.unreachable {
+                unreachableInARow += 1
+                if unreachableInARow >= Self.unreachableToGiveUp, refusal == nil {
+                    refusal = CallFailure(.network, "\(failure.message) (\(unreachableInARow) times in a row); '\(name)' was given up and its remaining items were not sent")
+                }
+            } else {
+                unreachableInARow = 0
             }
         }
     }

@@ -20,6 +20,10 @@ public final class ProgressReporter: @unchecked Sendable {
     /// bury the terminal (the manifest has every one).
     public static let failureLinesShown = 50
     private var failureLines = 0
+    /// Failures that repeat one already shown (a refused key, a server that is down): said once,
+    /// then counted, and the count said when the run ends.
+    private var repeats: [String: (stage: String, count: Int, what: String)] = [:]
+    private var repeatOrder: [String] = []
 
     public init(stats: [StageStats], mode: Mode, interval: Double, secrets: SecretSet) {
         self.stats = stats
@@ -47,11 +51,23 @@ public final class ProgressReporter: @unchecked Sendable {
         task?.cancel()
         guard mode != .none else { return }
         draw()
+        let counted = lock.withLock { repeatOrder.compactMap { repeats[$0] }.filter { $0.count > 0 } }
+        for repeated in counted {
+            message("\(repeated.stage): \(repeated.count) more item\(repeated.count == 1 ? "" : "s") ended the same way (\(repeated.what))")
+        }
     }
 
     public func failure(_ outcome: ItemOutcome) {
         guard mode != .none else { return }
         lock.withLock {
+            let what = (outcome.failureClass.map { $0.rawValue + ": " } ?? "") + (outcome.message ?? "")
+            let sameAs = "\(outcome.stage)\u{0}\(outcome.status)\u{0}\(what)"
+            if repeats[sameAs] != nil {
+                repeats[sameAs]!.count += 1
+                return
+            }
+            repeats[sameAs] = (outcome.stage, 0, what)
+            repeatOrder.append(sameAs)
             failureLines += 1
             guard failureLines <= Self.failureLinesShown else { return }
             var item = outcome.key

@@ -7,6 +7,9 @@ public struct CallFailure: Error, Sendable, CustomStringConvertible {
     public var status: Int?
     /// Set when the failure is the machine's (a full disk), not the item's: it stops new work.
     public var localFault: LocalFault?
+    /// Set when the server could not be reached at all (connection refused, no such host): the
+    /// provider's gate stops sending after a few in a row, as for refused credentials.
+    public var unreachable = false
 
     public init(_ failureClass: FailureClass, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
         self.failureClass = failureClass

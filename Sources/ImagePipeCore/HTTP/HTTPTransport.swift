@@ -65,6 +65,13 @@ public final class HTTPTransport: Sendable {
         }
     }
 
+    /// `host:port`, the port spelled out even when the scheme implies it.
+    static func hostAndPort(_ url: String) -> String {
+        guard let components = URL(string: url), let host = components.host else { return url }
+        let port = components.port ?? (components.scheme?.lowercased() == "https" ? 443 : 80)
+        return "\(host):\(port)"
+    }
+
     /// Turns a client or socket error into a failure class and a message without secrets.
     package static func classify(_ error: Error, url: String, timeout: Double) -> CallFailure {
         let host = URL(string: url)?.host ?? url
@@ -82,6 +89,17 @@ public final class HTTPTransport: Sendable {
             return CallFailure(.invalid_output, "the answer from \(host) is larger than \(maximumResponseBytes / 1_048_576) MiB")
         }
         // NIO's connection errors ("connection refused", resets) carry the socket error in their text.
+        let text = "\(error)"
+        if (error as? IOError)?.errnoCode == ECONNREFUSED || text.contains("Connection refused") || text.contains("connectionRefused") {
+            var failure = CallFailure(.network, "cannot connect to \(Self.hostAndPort(url)) (connection refused)")
+            failure.unreachable = true
+            return failure
+        }
+        if text.contains("dnsAError") || text.contains("dnsAAAAError") || text.contains("Name or service not known") || text.contains("nodename nor servname") {
+            var failure = CallFailure(.network, "cannot find the host \(host) (DNS lookup failed)")
+            failure.unreachable = true
+            return failure
+        }
         return CallFailure(.network, "\(host): \(error)")
     }
 }
