@@ -24,7 +24,14 @@ public enum YAMLLoader {
             do {
                 node = try Yams.compose(yaml: text)
             } catch let error as YamlError {
-                return .failure(LoadFailure(error: error, file: file))
+                var failure = LoadFailure(error: error, file: file)
+                // libyaml names where it gave up, often lines after the mistake: a misplaced
+                // indent or a tab at or before that line is the likelier cause.
+                if let finding = YAMLIndentationDoctor.diagnose(text), finding.line <= failure.location.line {
+                    failure = LoadFailure(message: finding.message, location: SourceLocation(file: file, line: finding.line, column: finding.column),
+                                          hint: finding.hint + " (YAML stopped at line \(failure.location.line): \(failure.message.replacingOccurrences(of: "YAML syntax error: ", with: "")))")
+                }
+                return .failure(failure)
             } catch {
                 return .failure(LoadFailure(message: "cannot read YAML: \(error)", location: start))
             }
