@@ -13,13 +13,16 @@ public final class CSVReader {
     }
 
     private let window: FileWindow
+    /// The byte between fields: `,` by RFC 4180, `;` or tab where spreadsheets are set up so.
+    private let delimiter: UInt8
     /// The line of the next unread byte.
     private var line = 1
     private var field: [UInt8] = []
 
-    public init?(path: String) {
+    public init?(path: String, delimiter: UInt8 = UInt8(ascii: ",")) {
         guard let window = FileWindow(path: path) else { return nil }
         self.window = window
+        self.delimiter = delimiter
         field.reserveCapacity(256)
         // A UTF-8 byte order mark, as spreadsheet programs write it.
         window.skipPrefix([0xEF, 0xBB, 0xBF])
@@ -144,13 +147,13 @@ public final class CSVReader {
                     return .failure(DataFileError(line: fieldLine, column: fieldColumn, "a quoted field is never closed",
                                                   hint: "add the closing '\"'; a '\"' inside a field is written '\"\"'"))
                 }
-                if i < stop, buffer[i] != 0x2C {
+                if i < stop, buffer[i] != delimiter {
                     return .failure(DataFileError(line: currentLine, column: column(i), "text after the closing quote of a field",
                                                   hint: "quote the whole field, and write a '\"' inside it as '\"\"'"))
                 }
                 text = field.withUnsafeBufferPointer(Self.string)
             } else {
-                while i < stop, buffer[i] != 0x2C {
+                while i < stop, buffer[i] != delimiter {
                     if buffer[i] == 0x22 {
                         return .failure(DataFileError(line: currentLine, column: column(i), "a '\"' inside an unquoted field",
                                                       hint: "quote the whole field, and write a '\"' inside it as '\"\"'"))
@@ -165,7 +168,7 @@ public final class CSVReader {
             }
             values.append(text)
             if i >= stop { return .success(values) }
-            i += 1 // the comma
+            i += 1 // the delimiter
             if i == stop { values.append(""); return .success(values) }
         }
     }

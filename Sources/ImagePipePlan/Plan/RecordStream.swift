@@ -26,7 +26,7 @@ public final class RecordStream {
         switch source.kind {
         case .csv(let path):
             displayPath = files.display(path.value)
-            guard let reader = CSVReader(path: files.resolve(path.value)) else {
+            guard let reader = CSVReader(path: files.resolve(path.value), delimiter: source.delimiter) else {
                 throw SourceOpenError(at: path.location, "no such file '\(displayPath)'", hint: "paths are relative to the pipeline file")
             }
             let row: CSVReader.Row?
@@ -38,6 +38,12 @@ public final class RecordStream {
             guard let row else {
                 throw SourceOpenError(at: SourceLocation(file: displayPath, line: 1, column: 1), "the CSV file is empty",
                                       hint: "the first line names the columns, e.g. sku,name,color")
+            }
+            if row.values.count == 1, let guess = Self.otherDelimiter(in: row.values[0], than: source.delimiter) {
+                // One column named "sku;name;color": every template field would be unknown.
+                throw SourceOpenError(at: SourceLocation(file: displayPath, line: row.line, column: 1),
+                                      "the header '\(row.values[0].prefix(60))' reads as one column: the file looks separated by '\(guess.shown)', not '\(Character(UnicodeScalar(source.delimiter)))'",
+                                      hint: "add 'delimiter: \(guess.name)' to source '\(source.name)'")
             }
             var seen: [String: Int] = [:]
             for (n, name) in row.values.enumerated() {
@@ -89,6 +95,15 @@ public final class RecordStream {
     }
 
     private var itemIndex = 0
+
+    /// A separator that splits a one-column header into several names, if one does.
+    static func otherDelimiter(in header: String, than used: UInt8) -> (name: String, shown: String)? {
+        let candidates: [(String, String, Character)] = [("\";\"", ";", ";"), ("tab", "a tab", "\t"), ("\"|\"", "|", "|"), ("\",\"", ",", ",")]
+        for (name, shown, character) in candidates where character.asciiValue != used {
+            if header.split(separator: character).count > 1 { return (name, shown) }
+        }
+        return nil
+    }
 
     /// The fields templates can rely on without reading the whole file: the CSV header, the keys
     /// of the first JSON Lines objects, the keys of inline items.

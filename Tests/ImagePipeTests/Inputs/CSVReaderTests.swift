@@ -6,11 +6,11 @@ import Testing
 @testable import ImagePipePlan
 
 @Suite struct CSVReaderTests {
-    func rows(_ bytes: [UInt8]) throws -> [[String]] {
+    func rows(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ",")) throws -> [[String]] {
         let dir = Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("d.csv").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-        let reader = try #require(CSVReader(path: path))
+        let reader = try #require(CSVReader(path: path, delimiter: delimiter))
         var out: [[String]] = []
         while let row = try reader.next() { out.append(row.values) }
         return out
@@ -73,5 +73,32 @@ import Testing
         #expect(count == 20_001)
         #expect(last?.line == 1 + 2 * 20_000 - 1)
         #expect(last?.values == ["S19999", "line one\nline two, with comma"])
+    }
+
+    @Test func readsOtherDelimiters() throws {
+        #expect(try CSVReaderTests().rows(Array("sku;name\nA1;\"Mug; blue\"\nA2;Tote, big\n".utf8), delimiter: UInt8(ascii: ";")) == [["sku", "name"], ["A1", "Mug; blue"], ["A2", "Tote, big"]])
+        #expect(try CSVReaderTests().rows(Array("sku\tname\nA1\tMug\n".utf8), delimiter: 0x09) == [["sku", "name"], ["A1", "Mug"]])
+    }
+
+    /// A semicolon-separated export read as CSV: one error that names the separator and the fix,
+    /// not one "unknown field" per template.
+    @Test func aSemicolonFileGetsOneHintAndDelimiterReadsIt() throws {
+        let yaml = """
+        version: 1
+        name: semi
+        providers: { local: { kind: placeholder } }
+        sources:
+          products: { csv: semi.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: m, prompt: "{{ name }} in {{ color }}", output: "{{ sku }}.png" }
+        """
+        let files = ["semi.csv": "sku;name;color\nA1;Mug;red\n"]
+        let (outcome, _) = Fixtures.validate(yaml, files: files)
+        #expect(Fixtures.lines(outcome) == ["semi.csv:1:1: error: the header 'sku;name;color' reads as one column: the file looks separated by ';', not ','; add 'delimiter: \";\"' to source 'products'"])
+        let (fixed, _) = Fixtures.validate(yaml.replacingOccurrences(of: "key: \"{{ sku }}\" }", with: "key: \"{{ sku }}\", delimiter: \";\" }"), files: files)
+        #expect(Fixtures.lines(fixed) == [])
+        let report = PlanBuilder(pipeline: try #require(fixed.pipeline), diagnostics: fixed.diagnostics).build()
+        #expect(report.stages.first?.samples.first?.lines.first?.value == "Mug in red")
     }
 }
