@@ -26,14 +26,24 @@ public struct Located<Value> {
     /// Lets a template error point at the exact column of `{{ colour }}`.
     public var textColumnShift: Int?
 
-    public init(_ value: Value, at location: SourceLocation, textColumnShift: Int? = nil) {
+    /// Set for a block scalar (`|`, `>-`) spread over several lines: where each source line's
+    /// text starts in the value, so that an error deep in a long prompt names its own line.
+    public var lineStarts: [LineStart]?
+
+    public init(_ value: Value, at location: SourceLocation, textColumnShift: Int? = nil, lineStarts: [LineStart]? = nil) {
         self.value = value
         self.location = location
         self.textColumnShift = textColumnShift
+        self.lineStarts = lineStarts
     }
 
     /// The location of the character `offset` Unicode scalars into the value's text.
     public func location(atOffset offset: Int) -> SourceLocation {
+        if let lineStarts, let start = lineStarts.last(where: { $0.offset <= offset }) {
+            var result = start.location
+            result.column += offset - start.offset
+            return result
+        }
         guard let shift = textColumnShift else { return location }
         var result = location
         result.column += shift + offset
@@ -41,9 +51,21 @@ public struct Located<Value> {
     }
 
     public func map<T>(_ transform: (Value) -> T) -> Located<T> {
-        Located<T>(transform(value), at: location, textColumnShift: textColumnShift)
+        Located<T>(transform(value), at: location, textColumnShift: textColumnShift, lineStarts: lineStarts)
     }
 }
 
 extension Located: Sendable where Value: Sendable {}
 extension Located: Equatable where Value: Equatable {}
+
+/// Where one source line of a multi-line value begins: its offset in the value (in Unicode
+/// scalars) and its place in the file.
+public struct LineStart: Sendable, Equatable {
+    public var offset: Int
+    public var location: SourceLocation
+
+    public init(offset: Int, location: SourceLocation) {
+        self.offset = offset
+        self.location = location
+    }
+}

@@ -10,6 +10,8 @@ public final class ConfigReader {
     public let diagnostics: Diagnostics
     package let interpolator: EnvironmentInterpolator
     package let secrets: SecretSet
+    /// The file's lines, to place errors inside block scalars; set by the loader.
+    package var sourceLines: [Substring] = []
     /// Set while reading a field declared secret (or a credential header's value).
     private var readingSecret = false
     /// Set while reading a map of headers, whose credential values are secret.
@@ -157,6 +159,7 @@ public final class ConfigReader {
         package var shift: Int?
         package var fromEnvironment: Bool
         package var isPlain: Bool
+        package var lineStarts: [LineStart]?
     }
 
     package enum ScalarOutcome {
@@ -199,14 +202,42 @@ public final class ConfigReader {
         }
         // A secret written into the file is as secret as one from the environment.
         if readingSecret { secrets.register(result.text) }
+        var lineStarts: [LineStart]?
+        if s.style == .literal || s.style == .folded, result.text == s.string { lineStarts = blockLineStarts(after: here.line, folded: s.style == .folded) }
         return .text(ScalarText(text: result.text, location: here, shift: shift, fromEnvironment: result.usedEnvironment,
-                                isPlain: s.style == .plain))
+                                isPlain: s.style == .plain, lineStarts: lineStarts))
+    }
+
+    /// Where each content line of a block scalar whose indicator is on `line` starts in its value.
+    /// Literal blocks keep each line break; folded ones turn a break into a space, and a blank
+    /// line into the break itself.
+    private func blockLineStarts(after line: Int, folded: Bool) -> [LineStart]? {
+        guard line >= 1, line < sourceLines.count else { return nil }
+        var starts: [LineStart] = []
+        var indent: Int?
+        var offset = 0
+        for index in line..<sourceLines.count {
+            let text = sourceLines[index]
+            let lead = text.prefix { $0 == " " }.count
+            let blank = text.allSatisfy { $0 == " " || $0 == "\r" }
+            if blank {
+                if !folded { offset += 1 }
+                continue
+            }
+            if indent == nil { indent = lead }
+            guard let indent, lead >= indent else { break }
+            let content = text.dropFirst(indent)
+            starts.append(LineStart(offset: offset, location: SourceLocation(file: file, line: index + 1, column: indent + 1)))
+            offset += content.unicodeScalars.count - (content.hasSuffix("\r") ? 1 : 0) + 1
+        }
+        return starts.isEmpty ? nil : starts
     }
 
     package func read(_ node: Node, type: FieldType, path: String, name: String) -> ConfigNode? {
         let here = location(of: node)
         func make(_ value: ConfigNode.Value, _ text: ScalarText? = nil) -> ConfigNode {
-            ConfigNode(value: value, location: text?.location ?? here, textColumnShift: text?.shift, fromEnvironment: text?.fromEnvironment ?? false)
+            ConfigNode(value: value, location: text?.location ?? here, textColumnShift: text?.shift, fromEnvironment: text?.fromEnvironment ?? false,
+                       lineStarts: text?.lineStarts)
         }
         func mismatch(_ got: String) -> ConfigNode? {
             diagnostics.error("'\(name)' must be \(type.description), got \(got)", at: here, hint: Self.hint(for: type, got: got))
@@ -373,7 +404,7 @@ public final class ConfigReader {
                     else if let i = Int(t.text) { value = .integer(i) }
                     else if let d = Double(t.text), d.isFinite, t.text.first.map({ $0.isNumber || $0 == "-" || $0 == "." }) == true { value = .number(d) }
                 }
-                return ConfigNode(value: value, location: t.location, textColumnShift: t.shift, fromEnvironment: t.fromEnvironment)
+                return ConfigNode(value: value, location: t.location, textColumnShift: t.shift, fromEnvironment: t.fromEnvironment, lineStarts: t.lineStarts)
             }
         case .alias:
             return nil

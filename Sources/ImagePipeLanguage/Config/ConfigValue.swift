@@ -23,10 +23,20 @@ public struct ConfigNode: Sendable {
     public var textColumnShift: Int?
     /// Part of the value came from the environment, so it is a secret.
     public var fromEnvironment: Bool
+    /// A block scalar's lines, for error columns inside it.
+    public var lineStarts: [LineStart]?
+
+    public init(value: Value, location: SourceLocation, textColumnShift: Int?, fromEnvironment: Bool, lineStarts: [LineStart]? = nil) {
+        self.value = value
+        self.location = location
+        self.textColumnShift = textColumnShift
+        self.fromEnvironment = fromEnvironment
+        self.lineStarts = lineStarts
+    }
 
     public var located: Located<String>? {
         guard case .string(let s) = value else { return nil }
-        return Located(s, at: location, textColumnShift: textColumnShift)
+        return Located(s, at: location, textColumnShift: textColumnShift, lineStarts: lineStarts)
     }
 
     /// The value as plain JSON (for an HTTP step's body and for item fields).
