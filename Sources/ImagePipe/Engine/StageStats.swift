@@ -56,7 +56,8 @@ public final class StageStats: @unchecked Sendable {
             case .cancelled: s.cancelled += 1
             case .cached: s.cached += 1
             }
-            s.costUSD += outcome.costUSD ?? 0
+            // A cached row carries what its image cost when made; this run spent nothing on it.
+            if outcome.status != .cached { s.costUSD += outcome.costUSD ?? 0 }
             if wasInFlight { s.lastEnd = .now }
         }
     }

@@ -67,6 +67,7 @@ struct PreparedImage: PreparedUnit {
         outcome.width = entry.width
         outcome.height = entry.height
         outcome.bytes = entry.bytes
+        outcome.costUSD = entry.costUSD
         // A dry run forwards the file that is there now; a run has copied it into place.
         let file = probe.outputDirectory + "/" + (reuse == .moved && !probe.mayCopy ? entry.path! : relativePath)
         var outputs = outputs(of: outcome, file: file)
