@@ -19,12 +19,19 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Treat warnings that would stop a run (a missing environment variable) as errors.")
     var strict = false
 
+    @Flag(help: "Also read every row of the data, as 'plan' does (keys, output paths, fields, requests), without printing a plan: for CI.")
+    var data = false
+
     func run() throws {
         let secrets = SecretSet()
         var allDiagnostics: [Diagnostic] = []
         var invalid = false
         for file in files {
             let outcome = PipelineValidator(strict: strict, secrets: secrets).validate(path: file)
+            if data, outcome.isValid, let pipeline = outcome.pipeline {
+                // The plan's pass over the data, without the ledger or samples: what a run would meet.
+                _ = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0).build()
+            }
             allDiagnostics += outcome.diagnostics.sorted()
             if !outcome.isValid { invalid = true }
             if format == .text {

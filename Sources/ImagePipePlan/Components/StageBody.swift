@@ -59,9 +59,16 @@ package struct UnitProblem: Error {
     /// How a run records the item: its own setup (`local_error`), or a request that must never
     /// be sent as it stands (`bad_request`).
     package var failureClass: FailureClass
-    package init(_ message: String, hint: String? = nil, failureClass: FailureClass = .local_error) {
+    /// The cause without the item ("no field 'colour', needed by the prompt of stage 'hero'"), so
+    /// that `plan` can say it once, with a count, for every item it hits.
+    package var cause: String?
+    /// The stage setting the cause lies in (`output`, `prompt`, `url`…), where `plan` says it.
+    package var setting: String?
+    package init(_ message: String, hint: String? = nil, failureClass: FailureClass = .local_error, cause: String? = nil, setting: String? = nil) {
         self.message = message
         self.hint = hint
         self.failureClass = failureClass
+        self.cause = cause
+        self.setting = setting
     }
 }

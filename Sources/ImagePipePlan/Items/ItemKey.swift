@@ -11,9 +11,13 @@ package enum ItemKey {
             key = try TemplateRenderer.render(template, fields: record)
         } catch {
             throw UnitProblem("this item has no field '\(error.path)' for source '\(source)' key",
-                              hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
+                              hint: "add the field, or use {{ \(error.path) | default(\"x\") }}",
+                              cause: "items without field '\(error.path)', needed by source '\(source)' key", setting: "key")
         }
-        guard !key.isEmpty else { throw UnitProblem("this item's key is empty (source '\(source)')", hint: "every item needs a key") }
+        guard !key.isEmpty else {
+            throw UnitProblem("this item's key is empty (source '\(source)')", hint: "every item needs a key",
+                              cause: "items whose key is empty (source '\(source)')", setting: "key")
+        }
         return key
     }
 }

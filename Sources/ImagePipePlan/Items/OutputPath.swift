@@ -13,17 +13,20 @@ package enum OutputPath {
         }
         guard !rendered.hasPrefix("/"), let normalized = RelativePath.normalize(rendered), !normalized.isEmpty else {
             throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' leaves output_dir",
-                              hint: "this item's data contains '..' or '/' where the path uses it; clean the data or use the 'slug' filter")
+                              hint: "this item's data contains '..' or '/' where the path uses it; clean the data or use the 'slug' filter",
+                              cause: "stage '\(stage)' output paths that leave output_dir (data with '..' or '/')", setting: "output")
         }
         let parts = rendered.split(separator: "/", omittingEmptySubsequences: false)
         if parts.dropLast().contains(where: \.isEmpty) || rendered.hasSuffix("/") {
             throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' has an empty folder name",
-                              hint: "a field in the path is empty for this item; give it a value, or use {{ FIELD | default(\"x\") }}")
+                              hint: "a field in the path is empty for this item; give it a value, or use {{ FIELD | default(\"x\") }}",
+                              cause: "stage '\(stage)' output paths with an empty folder name", setting: "output")
         }
         let name = parts.last ?? ""
         if name.first == "." || name.isEmpty {
             throw UnitProblem("stage '\(stage)' output path '\(rendered)' for item '\(key)' has an empty file name",
-                              hint: "a field in the file name is empty for this item (a 'slug' of a name with no letters or digits?); add the key, like {{ key }}-{{ name | slug }}.png")
+                              hint: "a field in the file name is empty for this item (a 'slug' of a name with no letters or digits?); add the key, like {{ key }}-{{ name | slug }}.png",
+                              cause: "stage '\(stage)' output paths with an empty file name", setting: "output")
         }
         return normalized
     }

@@ -27,7 +27,9 @@ package struct ItemContext: TemplateFields {
             return try TemplateRenderer.render(template, fields: self, encoding: encoding)
         } catch {
             throw UnitProblem("item '\(key)' has no field '\(error.path)', needed by the \(what) of stage '\(stage)'",
-                              hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
+                              hint: "add the field, or use {{ \(error.path) | default(\"x\") }}",
+                              cause: "items without field '\(error.path)', needed by the \(what) of stage '\(stage)'",
+                              setting: String(what.prefix { $0 != " " }))
         }
     }
 

@@ -58,6 +58,7 @@ public final class PlanBuilder {
     private let selection: ItemSelection
     /// The `--key` values some item has.
     private var keysFound = Set<String>()
+    private let problems = DataProblems()
 
     public convenience init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -114,6 +115,7 @@ public final class PlanBuilder {
                                     at: source.spec.location, hint: "add a stable key, like key: \"{{ sku }}\"")
             }
         }
+        problems.report(to: diagnostics)
         checkStorage()
         for key in (selection.keys ?? []).subtracting(keysFound).sorted() {
             diagnostics.warning("--key \(key) matches no item of any source", at: pipeline.spec.root.location,
@@ -187,16 +189,22 @@ public final class PlanBuilder {
             guard let (record, location) = next else { break }
             count += 1
             let key: String
+            let keySetting = source.spec.key?.location ?? source.spec.location
             do {
                 key = try ItemKey.resolve(source.key, record: record, row: count, source: source.name)
             } catch {
-                diagnostics.error(error.message, at: location, hint: error.hint)
+                problems.add(cause: error.cause, at: keySetting, example: "row \(count) (\(location.file):\(location.line))", message: error.message,
+                             location: location, hint: error.hint, diagnostics)
                 continue
             }
             let hash = key.hashValue
             if let firstLine = keysSeen.insertOrFind(UInt64(bitPattern: Int64(hash)), payload: location.line)?.payload {
-                diagnostics.error("duplicate key '\(key)' in source '\(source.name)': first at \(location.file):\(firstLine)", at: location,
-                                  hint: "keys must be unique: each names one item's outputs and its resume state")
+                problems.add(cause: "duplicate keys in source '\(source.name)'", at: keySetting,
+                             example: "'\(key)' at \(location.file):\(location.line), first at line \(firstLine)",
+                             message: "duplicate key '\(key)' in source '\(source.name)': first at \(location.file):\(firstLine)", location: location,
+                             hint: "keys must be unique: each names one item's outputs and its resume state", diagnostics)
+                // Its outputs would only collide with the first item's: one error is enough.
+                continue
             }
             let context = ItemContext(record: record, key: key, location: location)
             // Items outside the selection are still checked (a run of everything would meet them),
@@ -221,7 +229,10 @@ public final class PlanBuilder {
         do {
             prepared = try plan.body.prepare(unit, plan.environment)
         } catch {
-            diagnostics.error(error.message, at: unit.location, hint: error.hint)
+            let body = plan.stage.spec.body
+            problems.add(cause: error.cause, at: error.setting.map { body.keyLocation($0) } ?? body.location,
+                         example: "'\(unit.key)' (\(unit.location.file):\(unit.location.line))", message: error.message, location: unit.location,
+                         hint: error.hint, diagnostics)
             return
         }
         if let path = prepared.writes { checkCollision(path, plan, unit) }
@@ -266,8 +277,13 @@ public final class PlanBuilder {
         let firstStage = pipeline.stages[firstIndex]
         let firstFile = pipeline.sources.first { $0.name == firstStage.rootSource }.map(sourceFile) ?? context.location.file
         let writer = known ? "stage '\(firstStage.name)'" : "another stage"
-        diagnostics.error("stage '\(plan.name)' output path '\(normalized)' for item '\(context.key)' is already written by \(writer) for the item at \(firstFile):\(first.payload)",
-                          at: context.location, hint: "make the output path unique per item, e.g. with {{ key }}")
+        let sameStage = known && firstStage.name == plan.name
+        let template = plan.stage.spec.body.string("output")?.value ?? normalized
+        problems.add(cause: sameStage ? "stage '\(plan.name)' output '\(template)' gives several items one path" : "stage '\(plan.name)' output '\(template)' writes paths \(writer) writes",
+                     at: plan.stage.spec.body.keyLocation("output"),
+                     example: "'\(outputPrefix)\(normalized)' for '\(context.key)' (\(context.location.file):\(context.location.line)), first at \(firstFile):\(first.payload)",
+                     message: "stage '\(plan.name)' output path '\(normalized)' for item '\(context.key)' is already written by \(writer) for the item at \(firstFile):\(first.payload)",
+                     location: context.location, hint: "make the output path unique per item, e.g. with {{ key }}", diagnostics)
     }
 
     /// Counts the item, and keeps it as a sample while there are fewer than `sampleCount`; the

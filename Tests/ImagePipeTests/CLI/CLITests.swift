@@ -128,4 +128,25 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr == "error: cannot listen on 127.0.0.1:\(port): the port is in use by another program; pick another with --port, or --port 0 for any free one\n")
     }
+
+    /// `validate --data` reads every row as `plan` does, for CI, and prints no plan.
+    @Test func validateDataChecksEveryRow() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        try """
+        version: 1
+        name: data-check
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: m, prompt: "{{ name }}", output: "{{ name | slug }}.png" }
+        """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        try "sku,name\nA1,Mug\nA2,MUG!\n".write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
+        let plain = try await CLIProcess.run(["validate", "p.yaml"], in: dir)
+        #expect(plain.status == 0 && plain.stdout == "p.yaml: valid\n")
+        let checked = try await CLIProcess.run(["validate", "--data", "p.yaml"], in: dir)
+        #expect(checked.status == 2)
+        #expect(checked.stdout.hasPrefix("products.csv:3:1: error: stage 'hero' output path 'mug.png' for item 'A2' is already written by stage 'hero' for the item at products.csv:2"), "\(checked.stdout)")
+        #expect(!checked.stdout.contains("Plan for"))
+    }
 }

@@ -178,4 +178,25 @@ import Testing
         }
         #expect(secrets.redact("trace-visible-02") == "trace-visible-02")
     }
+
+    /// One template mistake over many rows is one error at the template's line, with the count
+    /// and two examples; a duplicate key adds no collision errors of its own.
+    @Test func dataErrorsAreGroupedAtTheirTemplate() {
+        var csv = "sku,name,category\n"
+        for i in 0..<45 { csv += "A\(i),Product \(i),\(["shoes", "bags", "hats"][i % 3])\n" }
+        csv += "A3,Again,shoes\n"
+        let stages = """
+        stages:
+          hero:
+            generate: { from: products, provider: fast, model: gemini-2.5-flash-image, prompt: "{{ name }}", output: "hero/{{ category }}.png" }
+
+        """
+        let (_, lines) = plan(stages, csv: csv)
+        let errors = lines.filter { $0.contains("error:") }
+        #expect(errors == [
+            "data.csv:47:1: error: duplicate key 'A3' in source 'products': first at data.csv:5; keys must be unique: each names one item's outputs and its resume state",
+            "pipeline.yaml:10:102: error: stage 'hero' output 'hero/{{ category }}.png' gives several items one path: 42 items, e.g. 'out/hero/shoes.png' for 'A3' (data.csv:5), first at data.csv:2; "
+                + "'out/hero/bags.png' for 'A4' (data.csv:6), first at data.csv:3; …; make the output path unique per item, e.g. with {{ key }}",
+        ])
+    }
 }

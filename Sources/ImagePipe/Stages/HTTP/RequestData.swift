@@ -13,7 +13,8 @@ enum RequestData {
         guard let segment = path.split(separator: "/", omittingEmptySubsequences: false).first(where: URLValueEncoding.isDotSegment) else { return }
         throw UnitProblem("the URL of stage '\(stage)' for item '\(unit.key)' has a path segment '\(segment)' from the data (\(unit.location.file):\(unit.location.line)); "
                           + "a server would read it as a move to another folder, so it was not sent",
-                          hint: "correct the data, or build the path from another field", failureClass: .bad_request)
+                          hint: "correct the data, or build the path from another field", failureClass: .bad_request,
+                          cause: "stage '\(stage)' URLs whose path the data turns into '.' or '..'", setting: "url")
     }
 
     /// `query:` pairs after the URL's own query, names and values encoded as one component each.
@@ -40,6 +41,7 @@ enum RequestData {
         default: what = "a control character (U+" + String(format: "%04X", bad.value) + ")"
         }
         throw UnitProblem("header \(name) of item '\(unit.key)' (stage '\(stage)') contains \(what) from the data (\(unit.location.file):\(unit.location.line)); it was not sent",
-                          hint: "clean the field in the data, or leave it out of the header", failureClass: .bad_request)
+                          hint: "clean the field in the data, or leave it out of the header", failureClass: .bad_request,
+                          cause: "header \(name) of stage '\(stage)' getting a line break or control character from the data", setting: "headers")
     }
 }

@@ -50,7 +50,8 @@ final class S3UploadBody: StageBody {
             // In the object's URL a '..' climbs out of the key (and, path-style, out of the bucket).
             throw UnitProblem("the object key '\(key)' of stage '\(stage)' for item '\(unit.key)' has a '\(segment)' segment from the data "
                               + "(\(unit.location.file):\(unit.location.line)); stores and clients resolve it to another object, so it was not uploaded",
-                              hint: "use the 'slug' filter on the data in the key", failureClass: .bad_request)
+                              hint: "use the 'slug' filter on the data in the key", failureClass: .bad_request,
+                              cause: "stage '\(stage)' object keys with a '.' or '..' segment from the data", setting: "key")
         }
         let publicURL = try unit.render(publicURL, stage: stage, what: "public_url", encoding: .url)
         let upstream = unit.outputs.last
