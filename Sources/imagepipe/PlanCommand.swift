@@ -32,9 +32,13 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Plan only the items whose last attempt failed, as 'run --retry-failed'.")
     var retryFailed = false
 
+    @Option(name: .customLong("where"), help: ArgumentHelp("Plan only the items whose fields meet this condition, as 'run --where'.", valueName: "condition"))
+    var condition: String?
+
     func validate() throws {
         guard samples >= 0 else { throw ValidationError("--samples must be 0 or more") }
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
+        _ = try WhereArgument.parse(condition)
     }
 
     func run() throws {
@@ -57,7 +61,8 @@ struct PlanCommand: ParsableCommand {
             } catch {
                 StandardStream.error.write("warning: \(error.description); cached items are not counted\n")
             }
-            var selection = ItemSelection(limit: limit, keys: keys.isEmpty ? nil : Set(keys))
+            var selection = ItemSelection(limit: limit, keys: keys.isEmpty ? nil : Set(keys),
+                                          condition: try WhereArgument.parse(condition).map { ($0, condition ?? "") })
             if retryFailed { selection.unfinished = (try? Ledger.existing(path: ledgerPath)?.unfinishedKeys()) ?? [] }
             let stateFolder = StorageCheck.Place(role: "the ledger's folder", path: (ledgerPath as NSString).deletingLastPathComponent,
                                                  display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")

@@ -13,7 +13,7 @@ struct RunCommand: AsyncParsableCommand {
         OUTPUT_DIR/manifest.jsonl. Ctrl-C stops starting work and lets calls in flight finish for the grace \
         period; a second Ctrl-C quits at once.
         Finished work is recorded in a ledger (SQLite) and skipped when run again with the same fingerprint and \
-        the file intact; see --force, --only, --limit, --key, --retry-failed.
+        the file intact; see --force, --only, --limit, --key, --where, --retry-failed.
         Exit codes: 0 every item succeeded, 1 some failed or the budget was reached, 2 invalid pipeline, usage, \
         an unwritable output or ledger folder, or another run of the pipeline in progress, 3 stopped by a full disk \
         or an unwritable folder during the run, 130 interrupted.
@@ -53,6 +53,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("key"), help: ArgumentHelp("Only the item with this key (repeatable).", valueName: "key"))
     var keys: [String] = []
 
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only the items whose fields meet this condition, e.g. 'category == \"shoes\"' (the language of a stage's 'when:').", valueName: "condition"))
+    var condition: String?
+
     @Flag(help: "Re-hash every cached file instead of trusting its recorded size.")
     var verify = false
 
@@ -60,6 +63,7 @@ struct RunCommand: AsyncParsableCommand {
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be more than 0") }
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
+        _ = try WhereArgument.parse(condition)
     }
 
     func run() async throws {
@@ -71,6 +75,8 @@ struct RunCommand: AsyncParsableCommand {
         options.limit = limit
         options.retryFailed = retryFailed
         options.keys = keys
+        options.condition = try WhereArgument.parse(condition)
+        options.conditionText = condition ?? ""
         options.verify = verify
         let secrets = SecretSet()
         let session: RunSession

@@ -221,7 +221,7 @@ public final class RunEngine: Sendable {
                 // The plan checked every key before the run; one that fails now (the file changed
                 // underneath) is left out, as the plan would report it.
                 guard let key = try? ItemKey.resolve(source.key, record: record, row: count, source: source.name) else { continue }
-                if !selection.selects(row: count, key: key) { continue }
+                if !selection.selects(row: count, key: key, fields: ItemContext(record: record, key: key, location: location)) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
                     admission.release()
@@ -244,6 +244,8 @@ public final class RunEngine: Sendable {
     }
 
     private func process(_ runtime: StageRuntime, _ incoming: ItemContext) async {
+        // `when:` false: not this stage's item, nor its children's.
+        guard runtime.stage.takes(incoming) else { return }
         let expansion = runtime.stage.expansion
         if expansion.isIdentity { return await processUnit(runtime, incoming) }
         await withDiscardingTaskGroup { group in

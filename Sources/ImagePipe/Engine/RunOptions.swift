@@ -15,6 +15,9 @@ public struct RunOptions: Sendable {
     public var retryFailed = false
     /// Only the items with these keys (`--key`, repeatable).
     public var keys: [String] = []
+    /// Only the items whose fields meet this condition (`--where 'category == "shoes"'`).
+    public var condition: Condition?
+    public var conditionText = ""
     /// Re-hash every cached file instead of trusting its recorded size.
     public var verify = false
 

@@ -126,7 +126,8 @@ public final class RunSession: @unchecked Sendable {
     /// run takes the ledger's lock only once the plan holds).
     private static func selection(_ request: Request, _ pipeline: CompiledPipeline) -> ItemSelection {
         let options = request.options
-        var selection = ItemSelection(limit: options.limit, keys: options.keys.isEmpty ? nil : Set(options.keys))
+        var selection = ItemSelection(limit: options.limit, keys: options.keys.isEmpty ? nil : Set(options.keys),
+                                      condition: options.condition.map { ($0, options.conditionText) })
         if options.retryFailed, request.usesLedger {
             let ledger = try? Ledger.existing(path: request.statePath ?? Ledger.defaultPath(for: pipeline))
             selection.unfinished = (try? ledger?.unfinishedKeys()) ?? []

@@ -15,6 +15,12 @@ public struct Template: Sendable, Equatable {
 
         public var dotted: String { path.joined(separator: ".") }
 
+        package init(path: [String], filters: [FilterCall], offset: Int) {
+            self.path = path
+            self.filters = filters
+            self.offset = offset
+        }
+
         /// `{{ base | raw }}`: the value may carry structure where it lands (a URL's path and query).
         public var isRaw: Bool { filters.contains { $0.filter == .raw } }
     }

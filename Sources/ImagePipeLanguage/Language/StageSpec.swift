@@ -12,6 +12,8 @@ public struct StageSpec: Sendable {
     public var concurrency: Int?
     public var retry: ConfigObject?
     public var timeout: Double?
+    /// `when:`, the condition an item must meet to enter the stage.
+    public var when: Located<String>?
     /// The mapping under the kind key, for locations of its keys.
     public var body: ConfigObject
 
@@ -21,6 +23,7 @@ public struct StageSpec: Sendable {
         FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most items of this stage in flight at once (default: `defaults.concurrency`)."),
         FieldSpec("retry", .object(RetryPolicy.declaration), doc: "Overrides `defaults.retry` key by key."),
         FieldSpec("timeout", .duration, doc: "The longest one attempt may take (default: `defaults.timeout`)."),
+        FieldSpec("when", .string(), doc: "A condition on each item's fields (and upstream stages' outputs): the stage takes only the items it holds for, e.g. `category == \"shoes\"`, `price >= 20 and stock > 0`, `color in [\"red\", \"blue\"]`, `name contains \"mug\"`. Comparisons: `==`, `!=`, `<`, `<=`, `>`, `>=` (numbers when both sides are), `in`, `not in`, `contains`, `starts_with`, `ends_with`; joined with `and`, `or`, `not` and parentheses. Items it does not hold for are not this stage's (nor its children's): they are not counted, run or failed."),
     ]
 
     package init?(name: String, object: ConfigObject, registry: LanguageRegistry) {
@@ -35,5 +38,6 @@ public struct StageSpec: Sendable {
         concurrency = body.int("concurrency")
         retry = body.object("retry")
         timeout = body.duration("timeout")
+        when = body.string("when")
     }
 }

@@ -1,4 +1,6 @@
-/// Which items a run takes: all of them, or a part picked by `--limit`, `--key` or
+import ImagePipeCore
+
+/// Which items a run takes: all of them, or a part picked by `--limit`, `--key`, `--where` or
 /// `--retry-failed`. `plan` and `run` apply the same selection, so the plan's counts, the
 /// progress, the ETA and the summary all count what was asked for.
 public struct ItemSelection: Sendable {
@@ -8,24 +10,28 @@ public struct ItemSelection: Sendable {
     public var keys: Set<String>?
     /// `--retry-failed`: only the keys whose last attempt somewhere did not succeed.
     public var unfinished: Set<String>?
+    /// `--where`: only items whose fields meet it, and the text it was written as.
+    public var condition: (Condition, text: String)?
 
-    public init(limit: Int? = nil, keys: Set<String>? = nil, unfinished: Set<String>? = nil) {
+    public init(limit: Int? = nil, keys: Set<String>? = nil, unfinished: Set<String>? = nil, condition: (Condition, text: String)? = nil) {
         self.limit = limit
         self.keys = keys
         self.unfinished = unfinished
+        self.condition = condition
     }
 
     public static let everything = ItemSelection()
 
-    public var isEverything: Bool { limit == nil && keys == nil && unfinished == nil }
+    public var isEverything: Bool { limit == nil && keys == nil && unfinished == nil && condition == nil }
 
     /// Rows past the limit are never read by a run.
     public func readsPast(row: Int) -> Bool { limit.map { row > $0 } ?? false }
 
-    public func selects(row: Int, key: String) -> Bool {
+    public func selects<Fields: TemplateFields>(row: Int, key: String, fields: Fields) -> Bool {
         if readsPast(row: row) { return false }
         if let keys, !keys.contains(key) { return false }
         if let unfinished, !unfinished.contains(key) { return false }
+        if let (condition, _) = condition, !condition.holds(for: fields) { return false }
         return true
     }
 
@@ -35,6 +41,7 @@ public struct ItemSelection: Sendable {
         if let limit { parts.append("--limit \(limit)") }
         if let keys { parts.append(keys.sorted().prefix(3).map { "--key \($0)" }.joined(separator: " ") + (keys.count > 3 ? " …" : "")) }
         if unfinished != nil { parts.append("--retry-failed") }
+        if let (_, text) = condition { parts.append("--where '\(text)'") }
         return parts.joined(separator: ", ")
     }
 }

@@ -36,6 +36,11 @@ public struct CompiledStage: Sendable {
     package var body: any StageBody
     /// How each incoming item becomes this stage's units.
     package let expansion: UnitExpansion
+    /// `when:`: the items the stage takes; nil takes every one.
+    package var condition: Condition?
+
+    /// Whether an item enters the stage (and so its children).
+    package func takes(_ item: ItemContext) -> Bool { condition?.holds(for: item) ?? true }
 
     package init(spec: StageSpec, inputName: String, rootSource: String, ancestors: [String], retry: RetryPolicy, timeout: Double,
          concurrency: Int, body: any StageBody) {

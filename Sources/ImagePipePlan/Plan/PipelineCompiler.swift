@@ -132,9 +132,31 @@ public struct PipelineCompiler {
                               providers: [String: ProviderSpec], templates: [String: Located<String>]) -> CompiledStage {
         let body = stage.component.compile(stage, scope: scope, inputType: inputType,
                                       StageCompilation(compiler: self, providers: providers, templates: templates))
-        return CompiledStage(spec: stage, inputName: stage.from.value, rootSource: root, ancestors: ancestors,
-                             retry: spec.defaultRetry.overridden(by: stage.retry), timeout: stage.timeout ?? spec.defaultTimeout,
-                             concurrency: stage.concurrency ?? spec.defaultConcurrency, body: body)
+        var compiled = CompiledStage(spec: stage, inputName: stage.from.value, rootSource: root, ancestors: ancestors,
+                                     retry: spec.defaultRetry.overridden(by: stage.retry), timeout: stage.timeout ?? spec.defaultTimeout,
+                                     concurrency: stage.concurrency ?? spec.defaultConcurrency, body: body)
+        if let when = stage.when { compiled.condition = compileCondition(when, scope: scope, stage: stage.name) }
+        return compiled
+    }
+
+    /// A `when:` condition, its fields checked like a template's.
+    package func compileCondition(_ text: Located<String>, scope: TemplateScope, stage: String?) -> Condition? {
+        let condition: Condition
+        do {
+            condition = try ConditionParser.parse(text.value)
+        } catch {
+            diagnostics.error("condition: \(error.message)", at: text.location(atOffset: error.offset), hint: error.hint)
+            return nil
+        }
+        var ok = true
+        for (path, offset) in condition.fields {
+            let expression = Template.Expression(path: path, filters: [], offset: offset)
+            if let problem = scope.check(expression, in: stage) {
+                diagnostics.error(problem.message, at: text.location(atOffset: offset), hint: problem.hint)
+                ok = false
+            }
+        }
+        return ok ? condition : nil
     }
 
     // MARK: templates

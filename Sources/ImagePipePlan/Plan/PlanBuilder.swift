@@ -209,7 +209,7 @@ public final class PlanBuilder {
             let context = ItemContext(record: record, key: key, location: location)
             // Items outside the selection are still checked (a run of everything would meet them),
             // but counted apart.
-            let selected = selection.selects(row: count, key: key)
+            let selected = selection.selects(row: count, key: key, fields: context)
             if let keys = selection.keys, keys.contains(key) { keysFound.insert(key) }
             for stage in stages { process(stage, context, selected: selected) }
         }
@@ -217,6 +217,7 @@ public final class PlanBuilder {
     }
 
     private func process(_ plan: StagePlan, _ incoming: ItemContext, selected: Bool) {
+        guard plan.stage.takes(incoming) else { return }
         let expansion = plan.expansion
         if expansion.isIdentity { return processUnit(plan, incoming, selected: selected) }
         for unit in expansion.units(of: incoming) { processUnit(plan, unit, selected: selected) }

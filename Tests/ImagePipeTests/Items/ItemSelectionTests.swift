@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import ImagePipe
 @testable import ImagePipePlan
+@testable import ImagePipeCore
 import ImagePipeEmulator
 
 /// `--limit`, `--key` and `--retry-failed` pick part of the items: the plan, the progress and
@@ -66,5 +67,55 @@ import ImagePipeEmulator
         #expect(hero.samples.map(\.key) == ["P2"])
         #expect(report.totalCostUSD == 0)
         #expect(Fixtures.lines(outcome).contains("pipeline.yaml:1:1: warning: --key P404 matches no item of any source; keys are what each source's 'key:' renders; 'imagepipe plan' shows them in its samples"))
+    }
+
+    /// `when:` gives a stage only the items it holds for (and its children only those); `--where`
+    /// selects items for the whole run, and `plan` counts the same.
+    @Test func whenAndWhereChooseItems() async throws {
+        let yaml = """
+        version: 1
+        name: when
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: m, prompt: "{{ name }}", size: 16x16, output: "hero/{{ sku }}.png" }
+          lifestyle:
+            generate: { from: products, when: 'category == "shoes" and price >= 20', provider: local, model: m, prompt: "{{ name }} outdoors", size: 16x16, output: "life/{{ sku }}.png" }
+          thumb:
+            edit: { from: lifestyle, provider: local, model: m, prompt: "small", size: 8x8, output: "thumb/{{ sku }}.png" }
+        """
+        let csv = "sku,name,category,price\nA1,Boot,shoes,40\nA2,Sandal,shoes,15\nA3,Tote,bags,40\nA4,Runner,shoes,120\n"
+        let all = try await RunHarness.run(yaml, files: ["products.csv": csv])
+        #expect((all.stage("hero").expected, all.stage("lifestyle").expected, all.stage("thumb").expected) == (4, 2, 2))
+        #expect(all.lines(stage: "lifestyle").compactMap { $0["key"] as? String }.sorted() == ["A1", "A4"])
+        #expect(all.ending == .succeeded)
+
+        var options = RunOptions()
+        options.condition = try ConditionParser.parse("price > 30")
+        options.conditionText = "price > 30"
+        let expensive = try await RunHarness.run(yaml, files: ["products.csv": csv], options: options)
+        #expect((expensive.stage("hero").expected, expensive.stage("hero").notSelected) == (3, 1))
+        #expect(expensive.stage("lifestyle").expected == 2)
+
+        let (outcome, _) = Fixtures.validate(yaml, files: ["products.csv": csv])
+        let report = PlanBuilder(pipeline: try #require(outcome.pipeline), diagnostics: outcome.diagnostics, stateFolder: nil,
+                                 selection: ItemSelection(condition: (try ConditionParser.parse(#"category == "bags""#), #"category == "bags""#))).build()
+        #expect(report.stages.map(\.selected) == [1, 0, 0])
+        #expect(report.stages.map(\.items) == [4, 2, 2])
+    }
+
+    @Test func whenChecksItsFieldsLikeATemplate() {
+        let yaml = """
+        version: 1
+        name: when
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, when: 'categry == "shoes"', provider: local, model: m, prompt: "x", output: "{{ sku }}.png" }
+        """
+        let (outcome, _) = Fixtures.validate(yaml, files: ["products.csv": "sku,category\nA1,shoes\n"])
+        #expect(Fixtures.lines(outcome) == ["pipeline.yaml:7:40: error: unknown field 'categry': source 'products' does not provide it (fields: sku, category), nor does any upstream stage; did you mean 'category'?"])
     }
 }
