@@ -17,6 +17,9 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "List the failed items with their messages.")
     var failed = false
 
+    @Flag(help: "List every run: when, how long, its exit code, what it did and what it cost.")
+    var runs = false
+
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
@@ -41,7 +44,7 @@ struct StatusCommand: ParsableCommand {
             StandardStream.error.write("\(file): error: \(error.description)\n")
             throw ExitCode(ExitStatus.invalid)
         }
-        let printer = LedgerStatusPrinter(file: file, ledger: display, listFailures: failed)
+        let printer = LedgerStatusPrinter(file: file, ledger: display, listFailures: failed, listRuns: runs)
         StandardStream.output.write(secrets.redact(format == .json ? printer.json(status) : printer.text(status)))
     }
 }

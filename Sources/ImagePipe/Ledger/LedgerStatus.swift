@@ -37,6 +37,15 @@ public struct LedgerStatus: Sendable {
     public var lastRun: Run?
     public var stages: [Stage]
     public var failures: [FailedItem]
+    /// Every run, oldest first, with its totals (`status --runs`).
+    public var history: [RunTotals] = []
+
+    public struct RunTotals: Sendable {
+        public var run: Run
+        public var succeeded: Int
+        public var failed: Int
+        public var cached: Int
+    }
 }
 
 extension Ledger {
@@ -72,6 +81,15 @@ extension Ledger {
                     }
                     stages[name] = stage
                 }
+                let history = try Row.fetchAll(db, sql: """
+                    SELECT r.id, r.started_at, r.ended_at, r.exit_code, r.stop_reason, r.cost_usd,
+                           COALESCE(SUM(s.succeeded), 0), COALESCE(SUM(s.failed), 0), COALESCE(SUM(s.cached), 0)
+                    FROM run r LEFT JOIN run_stage s ON s.run_id = r.id GROUP BY r.id ORDER BY r.id
+                    """).map { row in
+                    LedgerStatus.RunTotals(run: LedgerStatus.Run(id: row[0], startedAt: row[1], endedAt: row[2], exitCode: row[3], stopReason: row[4],
+                                                                 costUSD: row[5]),
+                                           succeeded: row[6], failed: row[7], cached: row[8])
+                }
                 let failedSQL = """
                     SELECT stage, item, failure_class, message, attempts FROM
                       (SELECT stage, item, status, failure_class, message, attempts, MAX(finished_at) FROM item GROUP BY stage, item)
@@ -81,7 +99,7 @@ extension Ledger {
                     LedgerStatus.FailedItem(stage: $0[0], item: $0[1], failureClass: $0[2] ?? "error", message: $0[3] ?? "", attempts: $0[4])
                 }
                 let order = stageOrder + stages.keys.filter { !stageOrder.contains($0) }.sorted()
-                return LedgerStatus(lastRun: run, stages: order.compactMap { stages[$0] }, failures: failures)
+                return LedgerStatus(lastRun: run, stages: order.compactMap { stages[$0] }, failures: failures, history: history)
             }
         } catch {
             throw Failure(description: "cannot read the ledger \(path): \(error)")

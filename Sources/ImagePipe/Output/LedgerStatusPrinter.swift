@@ -8,11 +8,14 @@ public struct LedgerStatusPrinter {
     public var ledger: String
     /// `--failed`: list each failed item.
     public var listFailures: Bool
+    /// `--runs`: list every run with its cost.
+    public var listRuns: Bool
 
-    public init(file: String, ledger: String, listFailures: Bool) {
+    public init(file: String, ledger: String, listFailures: Bool, listRuns: Bool = false) {
         self.file = file
         self.ledger = ledger
         self.listFailures = listFailures
+        self.listRuns = listRuns
     }
 
     private static func date(_ seconds: Double) -> String {
@@ -40,6 +43,7 @@ public struct LedgerStatusPrinter {
             rows.append([s.name, String(s.succeeded), failed, s.pending.map(String.init) ?? "?", String(s.cached)])
         }
         out += TextTable(rows: rows).text
+        if listRuns { out += "\n" + runsTable(status.history) }
         if listFailures {
             if status.failures.isEmpty { out += "\nNo failed items.\n" }
             for f in status.failures {
@@ -50,6 +54,23 @@ public struct LedgerStatusPrinter {
             out += "\n\(status.failures.count) failed items: imagepipe status --failed \(file) lists them; imagepipe run --retry-failed \(file) retries them.\n"
         }
         return out
+    }
+
+    /// Every run: when, how long, how it ended, what it did and what it cost, and the total.
+    private func runsTable(_ history: [LedgerStatus.RunTotals]) -> String {
+        guard !history.isEmpty else { return "No runs yet.\n" }
+        var rows = [["run", "started", "took", "exit", "succeeded", "failed", "cached", "cost"]]
+        for h in history {
+            let run = h.run
+            let took = run.endedAt.map { DurationText.format($0 - run.startedAt) } ?? "-"
+            var exit = run.exitCode.map(String.init) ?? (run.endedAt == nil ? "running or killed" : "-")
+            if let stop = run.stopReason { exit += " (\(stop))" }
+            rows.append(["#\(run.id)", Self.date(run.startedAt), took, exit, String(h.succeeded), String(h.failed), String(h.cached),
+                         String(format: "$%.2f", run.costUSD)])
+        }
+        let total = history.reduce(0) { $0 + $1.run.costUSD }
+        return TextTable(rows: rows, rightAligned: [2, 4, 5, 6, 7], underlineHeader: true).text
+            + String(format: "%d run%@, $%.2f in all\n", history.count, history.count == 1 ? "" : "s", total)
     }
 
     public func json(_ status: LedgerStatus) -> String {
@@ -69,6 +90,14 @@ public struct LedgerStatusPrinter {
                      ("failed", .object(s.failed.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
                      ("pending", s.pending.map(JSONValue.int) ?? .null), ("cached", .int(s.cached))])
         })))
+        if listRuns {
+            value.append(("runs", .array(status.history.map { h in
+                .object([("id", .int(Int(h.run.id))), ("started_at", .string(Self.date(h.run.startedAt))),
+                         ("ended_at", h.run.endedAt.map { .string(Self.date($0)) } ?? .null),
+                         ("exit_code", h.run.exitCode.map(JSONValue.int) ?? .null), ("stop_reason", h.run.stopReason.map(JSONValue.string) ?? .null),
+                         ("succeeded", .int(h.succeeded)), ("failed", .int(h.failed)), ("cached", .int(h.cached)), ("cost_usd", .double(h.run.costUSD))])
+            })))
+        }
         if listFailures {
             value.append(("failures", .array(status.failures.map { f in
                 .object([("stage", .string(f.stage)), ("item", .string(f.item)), ("failure_class", .string(f.failureClass)),

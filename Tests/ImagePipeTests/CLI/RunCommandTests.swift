@@ -110,6 +110,17 @@ import ImagePipeEmulator
         #expect(status.stdout.contains("hero   8          0       0        8"), "\(status.stdout)")
         let plan = try await CLIProcess.run(["plan", "quickstart.yaml"], in: dir)
         #expect(plan.stdout.contains("Ledger .imagepipe/quickstart.sqlite: 8 cached, 0 to run."), "\(plan.stdout)")
+        // The history: both runs, what each did and cost.
+        let runs = try await CLIProcess.run(["status", "--runs", "quickstart.yaml"], in: dir)
+        let rows = runs.stdout.split(separator: "\n").filter { $0.hasPrefix("#") }
+        #expect(rows.count == 2, "\(runs.stdout)")
+        func tail(_ row: Substring?) -> [String] { (row?.split(separator: " ").suffix(5).map(String.init)) ?? [] }
+        #expect(tail(rows.first) == ["0", "8", "0", "0", "$0.00"], "exit, succeeded, failed, cached, cost: \(runs.stdout)")
+        #expect(tail(rows.last) == ["0", "0", "0", "8", "$0.00"], "\(runs.stdout)")
+        #expect(runs.stdout.contains("2 runs, $0.00 in all"))
+        let json = try await CLIProcess.run(["status", "--runs", "--format", "json", "quickstart.yaml"], in: dir)
+        let history = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
+        #expect(history.map { $0["succeeded"] as? Int } == [8, 0] && history.map { $0["cached"] as? Int } == [0, 8])
     }
 
     /// Two files with one `name:` would share `.imagepipe/NAME.sqlite` by mistake: the second is
