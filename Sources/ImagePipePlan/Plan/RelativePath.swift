@@ -44,6 +44,16 @@ public enum RelativePath {
     }
 
     /// Like `normalize`, but keeps leading `..` parts (for display paths) and a leading `/`.
+    /// `path` as seen from `folder` (both absolute): `/a/b/c.csv` from `/a/d` is `../b/c.csv`.
+    public static func relative(_ path: String, from folder: String) -> String {
+        let target = tidy(path).split(separator: "/")
+        let base = tidy(folder).split(separator: "/")
+        var common = 0
+        while common < target.count, common < base.count, target[common] == base[common] { common += 1 }
+        let up = Array(repeating: "..", count: base.count - common)
+        return (up + target[common...].map(String.init)).joined(separator: "/")
+    }
+
     public static func tidy(_ path: String) -> String {
         let absolute = path.hasPrefix("/")
         var parts: [Substring] = []

@@ -149,4 +149,23 @@ import Testing
         #expect(checked.stdout.hasPrefix("products.csv:3:1: error: stage 'hero' output path 'mug.png' for item 'A2' is already written by stage 'hero' for the item at products.csv:2"), "\(checked.stdout)")
         #expect(!checked.stdout.contains("Plan for"))
     }
+
+    /// `imagepipe init` writes a pipeline that validates and runs offline as it is, picks the key
+    /// column, reads a semicolon file, and never overwrites.
+    @Test func initWritesAStarterThatRuns() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+        try "name;SKU;color\n가죽 지갑;A1;Brown\nCafé Mug;A2;White\n".write(to: dir.appendingPathComponent("data/Spring Catalog.csv"), atomically: true, encoding: .utf8)
+        let made = try await CLIProcess.run(["init", "data/Spring Catalog.csv"], in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout == "wrote spring_catalog.yaml; next: imagepipe plan spring_catalog.yaml\n")
+        let yaml = try String(contentsOf: dir.appendingPathComponent("spring_catalog.yaml"), encoding: .utf8)
+        #expect(yaml.contains("csv: data/Spring Catalog.csv") && yaml.contains("key: \"{{ SKU }}\"") && yaml.contains("delimiter: \";\""))
+        #expect(yaml.contains("prompt: \"Product photo: {{ name }}, {{ color }}"))
+        let run = try await CLIProcess.run(["run", "spring_catalog.yaml"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/spring_catalog/hero/a1.png").path))
+        let again = try await CLIProcess.run(["init", "data/Spring Catalog.csv"], in: dir)
+        #expect(again.status == 2 && again.stderr.contains("exists; imagepipe init never overwrites a file"))
+    }
 }
