@@ -59,6 +59,10 @@ public final class PlanBuilder {
     /// The `--key` values some item has.
     private var keysFound = Set<String>()
     private let problems = DataProblems()
+    /// Set to collect the path of every file the plan's units write (`imagepipe prune`), as
+    /// hashes of the paths relative to output_dir.
+    package var collectsOwnedPaths = false
+    package private(set) var ownedPaths = Set<Int>()
 
     public convenience init(pipeline: CompiledPipeline, diagnostics: Diagnostics, sampleCount: Int = 3, cache: (any CompletedWork)? = nil, ledgerPath: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -236,7 +240,10 @@ public final class PlanBuilder {
                          hint: error.hint, diagnostics)
             return
         }
-        if let path = prepared.writes { checkCollision(path, plan, unit) }
+        if let path = prepared.writes {
+            checkCollision(path, plan, unit)
+            if collectsOwnedPaths { ownedPaths.insert(path.hashValue) }
+        }
         var forwarded: UnitOutputs?
         var cached = false
         if let cache, let fingerprint = prepared.fingerprint,

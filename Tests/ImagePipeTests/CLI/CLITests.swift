@@ -168,4 +168,37 @@ import Testing
         let again = try await CLIProcess.run(["init", "data/Spring Catalog.csv"], in: dir)
         #expect(again.status == 2 && again.stderr.contains("exists; imagepipe init never overwrites a file"))
     }
+
+    /// After an `output:` change the old images stay; prune lists them, --delete removes them,
+    /// and the manifest, runs/ and current images are left alone.
+    @Test func pruneRemovesOnlyImagesNoItemOwns() async throws {
+        let dir = Fixtures.temporaryDirectory()
+        let yaml = """
+        version: 1
+        name: prune
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: m, prompt: "{{ name }}", size: 16x16, output: "OUTPUT" }
+        """
+        try RunHarness.products(3).write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
+        try yaml.replacingOccurrences(of: "OUTPUT", with: "old/{{ sku }}.png").write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        #expect(try await CLIProcess.run(["run", "p.yaml"], in: dir).status == 0)
+        try yaml.replacingOccurrences(of: "OUTPUT", with: "new/{{ sku }}.png").write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
+        #expect(try await CLIProcess.run(["run", "p.yaml"], in: dir).status == 0)
+
+        let listed = try await CLIProcess.run(["prune", "p.yaml"], in: dir)
+        #expect(listed.status == 0)
+        #expect(listed.stdout.hasPrefix("out/old/P1.png\nout/old/P2.png\nout/old/P3.png\n3 images ("), "\(listed.stdout)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/old/P1.png").path), "listing removes nothing")
+        let removed = try await CLIProcess.run(["prune", "--delete", "p.yaml"], in: dir)
+        #expect(removed.status == 0 && removed.stdout.contains("removed 3 images"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/old").path), "the emptied folder goes too")
+        for kept in ["out/new/P1.png", "out/manifest.jsonl", "out/runs"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(kept).path), "\(kept)")
+        }
+        let again = try await CLIProcess.run(["prune", "p.yaml"], in: dir)
+        #expect(again.stdout == "out: every image belongs to a current item; nothing to prune\n")
+    }
 }
