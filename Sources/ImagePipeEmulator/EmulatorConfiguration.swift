@@ -18,6 +18,8 @@ public struct EmulatorConfiguration: Sendable {
     public var blockMarker = "[[block]]"
     /// The size of every image sent back; nil answers at the requested size.
     public var imageSize: ImageSize? = ImageSize(width: 64, height: 64)
+    /// Draw the prompt's start and the model on each image, so that wiring shows by eye.
+    public var labels = true
     /// When set, requests without this key get the API's authentication error.
     public var apiKey: String?
 

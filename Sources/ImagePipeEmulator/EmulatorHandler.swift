@@ -90,7 +90,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         let size = configuration.imageSize ?? request.size ?? ImageSize(width: 1024, height: 1024)
         let image: () -> [UInt8] = decision == .garbage
             ? { Array("<html>upstream error</html>".utf8) }
-            : { self.images.png(prompt: request.prompt, size: size) }
+            : { self.images.png(prompt: request.prompt, size: size, label: self.configuration.labels ? [String(request.prompt.prefix(24)), model] : nil) }
         let delay = configuration.latency + (configuration.latencyJitter > 0 ? Double.random(in: 0...configuration.latencyJitter) : 0)
         let due = NIODeadline.now() + .nanoseconds(Int64(delay * 1e9))
         let respond = { (answer: EmulatorAnswer) in

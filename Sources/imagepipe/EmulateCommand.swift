@@ -40,6 +40,9 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "The size of the images sent back (WIDTHxHEIGHT), or 'requested'.")
     var imageSize = "64x64"
 
+    @Flag(inversion: .prefixedNo, help: "Draw the prompt's start and the model on each image.")
+    var labels = true
+
     @Option(help: "Require this API key (Bearer for OpenAI, x-goog-api-key for Gemini); by default any key is accepted.")
     var apiKey: String?
 
@@ -65,6 +68,7 @@ struct EmulateCommand: AsyncParsableCommand {
         configuration.rateLimitRPM = rateLimitRpm
         configuration.blockMarker = blockMarker
         configuration.imageSize = imageSize == "requested" ? nil : ImageSize(parsing: imageSize)
+        configuration.labels = labels
         configuration.apiKey = apiKey
         let emulator = Emulator(configuration: configuration, threads: threads)
         let bound: Int

@@ -2,8 +2,12 @@
 /// hash, in flat cells so that it compresses to a few KiB at any size. Same prompt and size,
 /// same bytes.
 public enum PlaceholderImage {
-    public static func png(prompt: String, width: Int, height: Int) -> [UInt8] {
-        PNGEncoder.encode(width: width, height: height, rgb: pixels(prompt: prompt, width: width, height: height))
+    /// `label`: lines drawn on the picture (the item's key, its stage and variant, the prompt's
+    /// start), so that a wrong wiring shows in an image viewer.
+    public static func png(prompt: String, width: Int, height: Int, label: [String] = []) -> [UInt8] {
+        var rgb = pixels(prompt: prompt, width: width, height: height)
+        if !label.isEmpty { PixelFont.draw(label, into: &rgb, width: width, height: height) }
+        return PNGEncoder.encode(width: width, height: height, rgb: rgb)
     }
 
     package static func pixels(prompt: String, width: Int, height: Int) -> [UInt8] {

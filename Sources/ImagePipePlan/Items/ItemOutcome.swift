@@ -27,6 +27,8 @@ public struct ItemOutcome: Sendable {
     public var attempts = 0
     public var latencyMS: Int?
     public var costUSD: Double?
+    /// Something about a success worth a look (an image of another size than asked for).
+    public var warning: String?
     /// Integrations: the object URL or request URL, the object's ETag, the answer's status.
     public var url: String?
     public var etag: String?
@@ -65,6 +67,7 @@ public struct ItemOutcome: Sendable {
         o.add("status", status.rawValue)
         o.add("failure_class", failureClass?.rawValue)
         o.add("message", message)
+        o.add("warning", warning)
         o.add("prompt", prompt)
         o.add("model", model)
         o.add("provider", provider)

@@ -21,6 +21,7 @@ public enum ManifestLineSchema {
         Field(name: "status", type: "string", doc: "How the (stage, item) ended.", values: ["succeeded", "failed", "skipped", "cancelled", "cached"], required: true),
         Field(name: "failure_class", type: "string", doc: "Why it failed or was cancelled (only then).", values: FailureClass.allCases.map(\.rawValue)),
         Field(name: "message", type: "string", doc: "What happened, for people (failures, skips and cancellations)."),
+        Field(name: "warning", type: "string", doc: "Something about a success worth a look: an image of another size than the stage asked for."),
         Field(name: "prompt", type: "string", doc: "Images: the rendered prompt."),
         Field(name: "model", type: "string", doc: "Images: the model."),
         Field(name: "provider", type: "string", doc: "Images: the provider's name in the pipeline."),

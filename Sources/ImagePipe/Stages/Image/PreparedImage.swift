@@ -117,6 +117,9 @@ struct PreparedImage: PreparedUnit {
         outcome.height = product.info.height
         outcome.bytes = product.bytes.count
         outcome.costUSD = shared.price?.usd
+        if let asked = shared.spec.size, asked.width != product.info.width || asked.height != product.info.height {
+            outcome.warning = "asked for \(asked), the provider sent \(product.info.width)x\(product.info.height)"
+        }
         return outputs(of: outcome, file: path)
     }
 
