@@ -42,6 +42,10 @@ public final class RunEngine: Sendable {
     let breaker: LocalFaultBreaker
     let stages: [StageRuntime]
     private let rootsBySource: [String: [StageRuntime]]
+    /// Joins by their source, in dependency order: run once an item's other stages are done with it.
+    private let joinsBySource: [String: [StageRuntime]]
+    /// Stages whose results some join waits for.
+    private let feedsJoin: Set<String>
     let probe: CacheProbe
     let admission: AsyncSemaphore
     let ledger: Ledger?
@@ -137,6 +141,8 @@ public final class RunEngine: Sendable {
         }
         stages = pipeline.stages.compactMap { byName[$0.name] }
         rootsBySource = Dictionary(grouping: stages.filter { byName[$0.stage.inputName] == nil }, by: \.stage.inputName)
+        joinsBySource = Dictionary(grouping: stages.filter(\.stage.isJoin), by: \.stage.rootSource)
+        feedsJoin = Set(pipeline.joins.flatMap(\.ancestors))
     }
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
@@ -227,9 +233,13 @@ public final class RunEngine: Sendable {
                     admission.release()
                     break
                 }
-                let context = ItemContext(record: record, key: key, location: location)
+                var context = ItemContext(record: record, key: key, location: location)
+                let joins = joinsBySource[source.name] ?? []
+                if !joins.isEmpty { context.joins = JoinCollector() }
                 group.addTask {
                     await self.send(context, to: roots)
+                    // Everything above the joins is done with this item: they run now.
+                    for join in joins { await self.join(join, context) }
                     self.admission.release()
                 }
             }
@@ -369,10 +379,29 @@ public final class RunEngine: Sendable {
     private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
                          wasInFlight: Bool, line: String? = nil) async {
         await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
-        guard !runtime.children.isEmpty else { return }
+        let joined = feedsJoin.contains(runtime.name)
+        guard !runtime.children.isEmpty || joined else { return }
         var context = incoming
-        context.outputs.append(StageOutput(stage: runtime.name, values: outputs.values, constants: runtime.constants, json: outputs.json))
+        let output = StageOutput(stage: runtime.name, values: outputs.values, constants: runtime.constants, json: outputs.json)
+        if joined { incoming.joins?.record(output) }
+        context.outputs.append(output)
         await send(context, to: runtime.children)
+    }
+
+    /// A join for one item: on every unit its stages made, or skipped when one of them failed.
+    private func join(_ runtime: StageRuntime, _ item: ItemContext) async {
+        guard !control.isHalted, let collector = item.joins else { return }
+        switch collector.readiness(of: runtime.stage, item: item) {
+        case .notItsItem:
+            return
+        case .ready(let context):
+            await process(runtime, context)
+        case .skipped(let reason):
+            var skipped = ItemOutcome(stage: runtime.name, key: item.key, status: .skipped)
+            skipped.message = reason
+            if feedsJoin.contains(runtime.name) { collector.fail(runtime.name, because: "was skipped") }
+            await finish(runtime, skipped, context: item, wasInFlight: false, fingerprint: nil)
+        }
     }
 
     /// Writes a success to the ledger (secrets masked); `url` is what the ledger keeps when the
@@ -426,6 +455,9 @@ public final class RunEngine: Sendable {
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
         await emit(.finished(outcome, manifestLine: line))
+        if outcome.status != .succeeded, outcome.status != .cached, feedsJoin.contains(runtime.name) {
+            context.joins?.fail(runtime.name, because: outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was \(outcome.status.rawValue)")
+        }
         guard outcome.status == .failed else { return }
         for (below, items) in runtime.descendants {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)

@@ -2,6 +2,12 @@
 public protocol TemplateFields {
     /// The text of a field path, or nil when there is no such field.
     func text(at path: [String]) -> String?
+    /// The values of a field that holds one per unit (a joined stage with variants), or nil.
+    func list(at path: [String]) -> [String]?
+}
+
+extension TemplateFields {
+    public func list(at path: [String]) -> [String]? { nil }
 }
 
 /// How a template's values enter the text around them. The template's own text (and what `${VAR}`

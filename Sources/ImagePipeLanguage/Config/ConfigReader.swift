@@ -270,6 +270,10 @@ public final class ConfigReader {
         case .templateList:
             return read(node, type: .list(.template, minCount: 1), path: path, name: name)
 
+        case .references(let kind):
+            if case .sequence = node { return read(node, type: .list(.reference(kind), minCount: 1), path: path, name: name) }
+            return read(node, type: .reference(kind), path: path, name: name)
+
         case .map(let element, let keyPattern):
             guard case .mapping(let mapping) = node else {
                 if case .scalar = node, case .null = scalar(node, name: name) { return make(.map([])) }

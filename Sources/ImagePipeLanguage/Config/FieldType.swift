@@ -32,6 +32,8 @@ public indirect enum FieldType: Sendable {
     case scalar
     /// A template, or a list of them (a command's argv).
     case templateList
+    /// One name, or a list of two or more (`from: [hero, lifestyle]`).
+    case references(ReferenceKind)
 
     public enum ReferenceKind: String, Sendable {
         case provider, source, template, stageOrSource = "stage or source"
@@ -66,6 +68,7 @@ public indirect enum FieldType: Sendable {
         case .json: return "a YAML value"
         case .scalar: return "a string, number or boolean"
         case .templateList: return "a list of template strings"
+        case .references(let kind): return "the name of a \(kind.rawValue), or a list of names"
         }
     }
 

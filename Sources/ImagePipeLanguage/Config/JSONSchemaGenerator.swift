@@ -112,6 +112,9 @@ public enum JSONSchemaGenerator {
             var s: [(String, JSONValue)] = [("type", .string("array")), ("items", self.type(element))]
             if minCount > 0 { s.append(("minItems", .int(minCount))) }
             return .object(s)
+        case .references:
+            return .object([("oneOf", .array([.object([("type", .string("string"))]),
+                                              .object([("type", .string("array")), ("items", .object([("type", .string("string"))])), ("minItems", .int(1))])]))])
         case .templateList:
             return .object([("type", .string("array")), ("items", .object([("type", .string("string"))])), ("minItems", .int(1))])
         case .map(let element, let keyPattern):

@@ -8,7 +8,10 @@ public struct StageSpec: Sendable {
     /// The kind's typed settings.
     public var config: any StageConfig
     public var kindName: String { kind.name }
+    /// The (first) input: the source or stage the stage hangs below.
     public var from: Located<String>
+    /// Every input; more than one joins them (`from: [hero, lifestyle]`).
+    public var inputs: [Located<String>]
     public var concurrency: Int?
     public var retry: ConfigObject?
     public var timeout: Double?
@@ -19,7 +22,7 @@ public struct StageSpec: Sendable {
 
     /// Keys every stage kind accepts.
     public static let commonFields = [
-        FieldSpec("from", .reference(.stageOrSource), required: true, doc: "The source or stage whose items this stage receives."),
+        FieldSpec("from", .references(.stageOrSource), required: true, doc: "The source or stage whose items this stage receives; or a list of stages of one source (`from: [hero, lifestyle]`), which joins them: the stage takes each item once all of them are done with it, and sees each one's outputs (a list for a stage with variants or a matrix: `{{ lifestyle.path }}`)."),
         FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most items of this stage in flight at once (default: `defaults.concurrency`)."),
         FieldSpec("retry", .object(RetryPolicy.declaration), doc: "Overrides `defaults.retry` key by key."),
         FieldSpec("timeout", .duration, doc: "The longest one attempt may take (default: `defaults.timeout`)."),
@@ -28,16 +31,24 @@ public struct StageSpec: Sendable {
 
     package init?(name: String, object: ConfigObject, registry: LanguageRegistry) {
         guard let (kind, body) = registry.stageKinds.lazy.compactMap({ kind in object.object(kind.name).map { (kind, $0) } }).first,
-              let from = body.string("from") else { return nil }
+              let inputs = Self.inputs(body), let from = inputs.first else { return nil }
         self.name = name
         self.location = object.location
         self.kind = kind
         config = kind.read(body)
         self.from = from
+        self.inputs = inputs
         self.body = body
         concurrency = body.int("concurrency")
         retry = body.object("retry")
         timeout = body.duration("timeout")
         when = body.string("when")
+    }
+
+    private static func inputs(_ body: ConfigObject) -> [Located<String>]? {
+        if let one = body.string("from") { return [one] }
+        guard let list = body.list("from") else { return nil }
+        let names = list.compactMap(\.located)
+        return names.isEmpty ? nil : names
     }
 }

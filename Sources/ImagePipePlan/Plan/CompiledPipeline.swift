@@ -12,7 +12,10 @@ public struct CompiledPipeline: Sendable {
     public var displayOutputDirectory: String
 
     public func stages(rootedAt source: String) -> [CompiledStage] { stages.filter { $0.rootSource == source } }
-    public func children(of name: String) -> [CompiledStage] { stages.filter { $0.inputName == name } }
+    /// The stages that take each of `name`'s units as it ends (joins wait for the whole item instead).
+    public func children(of name: String) -> [CompiledStage] { stages.filter { $0.inputName == name && !$0.isJoin } }
+    /// Joins, in dependency order: run once an item's other stages are done with it.
+    public var joins: [CompiledStage] { stages.filter(\.isJoin) }
 }
 
 public struct CompiledSource: Sendable {
@@ -26,6 +29,9 @@ public struct CompiledStage: Sendable {
     public var name: String { spec.name }
     public var kindName: String { spec.kindName }
     public var inputName: String
+    /// Every input; more than one makes the stage a join.
+    public var inputs: [String] { spec.inputs.map(\.value) }
+    public var isJoin: Bool { spec.inputs.count > 1 }
     public var rootSource: String
     /// Upstream stages, nearest first.
     public var ancestors: [String]

@@ -9,6 +9,8 @@ package struct ItemContext: TemplateFields {
     package var variant = 1
     package var matrix: [(field: String, value: String)] = []
     package var outputs: [StageOutput] = []
+    /// What the item's stages produced, for joins (`from: [hero, lifestyle]`); nil without joins.
+    package var joins: JoinCollector?
 
     package init(record: Record, key: String, location: SourceLocation) {
         self.record = record
@@ -31,6 +33,12 @@ package struct ItemContext: TemplateFields {
                               cause: "items without field '\(error.path)', needed by the \(what) of stage '\(stage)'",
                               setting: String(what.prefix { $0 != " " }))
         }
+    }
+
+    /// A joined stage's output over its several units (variants, a matrix).
+    package func list(at path: [String]) -> [String]? {
+        guard path.count == 2, let output = outputs.first(where: { $0.stage == path[0] }), let units = output.units else { return nil }
+        return units.map { unit in unit.first { $0.name == path[1] }?.value ?? output.constants[path[1]] ?? "" }
     }
 
     /// Resolves a template path the way `TemplateScope` checked it: upstream stages, then the
@@ -76,12 +84,17 @@ package struct StageOutput {
     package var constants: [String: String]
     /// An `http` stage's answer, for `{{ stage.json.field }}`.
     package var json: JSONValue?
+    /// Set when a join sees a stage with several units for the item: each unit's values (a
+    /// template shows them joined with ", ", a JSON body as a list).
+    package var units: [[(name: String, value: String)]]?
 
-    package init(stage: String, values: [(name: String, value: String)], constants: [String: String], json: JSONValue? = nil) {
+    package init(stage: String, values: [(name: String, value: String)], constants: [String: String], json: JSONValue? = nil,
+                 units: [[(name: String, value: String)]]? = nil) {
         self.stage = stage
         self.values = values
         self.constants = constants
         self.json = json
+        self.units = units
     }
 
     /// A JSON value as a template shows it: strings bare, everything else as JSON.
@@ -99,6 +112,9 @@ package struct StageOutput {
     }
 
     package func value(_ name: String) -> String? {
-        values.first { $0.name == name }?.value ?? constants[name]
+        if let units {
+            return units.map { unit in unit.first { $0.name == name }?.value ?? constants[name] ?? "" }.joined(separator: ", ")
+        }
+        return values.first { $0.name == name }?.value ?? constants[name]
     }
 }

@@ -19,7 +19,12 @@ public indirect enum JSONTemplate: Sendable {
     public func render<Fields: TemplateFields>(fields: Fields) throws(TemplateRenderer.MissingField) -> JSONValue {
         switch self {
         case .value(let v): return v
-        case .template(let t): return .string(try TemplateRenderer.render(t, fields: fields))
+        case .template(let t):
+            // `"{{ lifestyle.path }}"` alone, from a joined stage with several units: a JSON list.
+            if t.segments.count == 1, case .expression(let e) = t.segments[0], e.filters.isEmpty, let values = fields.list(at: e.path) {
+                return .array(values.map(JSONValue.string))
+            }
+            return .string(try TemplateRenderer.render(t, fields: fields))
         case .array(let items):
             var out: [JSONValue] = []
             for item in items { out.append(try item.render(fields: fields)) }

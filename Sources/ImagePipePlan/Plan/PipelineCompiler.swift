@@ -50,34 +50,62 @@ public struct PipelineCompiler {
         // The DAG: follow each stage's `from:` back to its source.
         var roots: [String: (source: String, ancestors: [String])] = [:]
         var reportedCycle = Set<String>()
-        for stage in spec.stages {
+        /// The chain above one input, nearest first, and its source; nil when it is broken.
+        func chain(of stage: StageSpec, through input: Located<String>) -> (source: String, chain: [String])? {
             var chain: [String] = []
-            var current = stage.from.value
+            var current = input.value
             var seen: Set<String> = [stage.name]
-            var broken = false
             while sourcesByName[current] == nil, let upstream = stagesByName[current] {
                 if seen.contains(current) {
                     if !reportedCycle.contains(stage.name), current == stage.name {
                         let cycle = [stage.name] + chain + [stage.name]
                         cycle.forEach { reportedCycle.insert($0) }
-                        diagnostics.error("stages form a cycle: " + cycle.joined(separator: " → "), at: stage.from.location,
+                        diagnostics.error("stages form a cycle: " + cycle.joined(separator: " → "), at: input.location,
                                           hint: "every chain of 'from:' must start at a source")
                     }
-                    broken = true
-                    break
+                    return nil
                 }
                 seen.insert(current)
                 chain.append(current)
                 current = upstream.from.value
             }
-            if broken { continue }
-            if sourcesByName[current] == nil {
+            guard sourcesByName[current] != nil else {
                 if chain.isEmpty {
-                    reportUnknown("source or stage", stage.from, among: Array(sourcesByName.keys) + Array(stagesByName.keys).filter { $0 != stage.name })
+                    reportUnknown("source or stage", input, among: Array(sourcesByName.keys) + Array(stagesByName.keys).filter { $0 != stage.name })
                 }
-                continue
+                return nil
             }
-            roots[stage.name] = (current, chain)
+            return (current, chain)
+        }
+        for stage in spec.stages {
+            if stage.inputs.count > 1 {
+                // A join: stages of one source, each named once.
+                var found: [(input: Located<String>, source: String, chain: [String])] = []
+                var names = Set<String>()
+                for input in stage.inputs {
+                    if !names.insert(input.value).inserted {
+                        diagnostics.error("'\(input.value)' is listed twice in 'from'", at: input.location, hint: "list each stage once")
+                        continue
+                    }
+                    if sourcesByName[input.value] != nil {
+                        diagnostics.error("'\(input.value)' is a source; a list in 'from' joins stages", at: input.location,
+                                          hint: "list the stages whose results this stage combines, like from: [hero, lifestyle]")
+                        continue
+                    }
+                    if let (source, chain) = chain(of: stage, through: input) { found.append((input, source, chain)) }
+                }
+                guard found.count == stage.inputs.count else { continue }
+                if let other = found.first(where: { $0.source != found[0].source }) {
+                    diagnostics.error("'\(stage.name)' joins stages of different sources: '\(found[0].input.value)' (\(found[0].source)) and '\(other.input.value)' (\(other.source))",
+                                      at: other.input.location, hint: "a join combines one item's results, so its stages must share a source")
+                    continue
+                }
+                var ancestors: [String] = []
+                for entry in found { for name in entry.chain where !ancestors.contains(name) { ancestors.append(name) } }
+                roots[stage.name] = (found[0].source, ancestors)
+            } else if let (source, chain) = chain(of: stage, through: stage.from) {
+                roots[stage.name] = (source, chain)
+            }
         }
 
         // Type-check edges and compile each stage.
@@ -86,12 +114,16 @@ public struct PipelineCompiler {
             guard let (root, ancestors) = roots[stage.name] else { continue }
             let inputType: ItemType = stagesByName[stage.from.value].map { $0.kind.yields } ?? .records
             let accepted = stage.kind.accepts
-            if !accepted.contains(inputType) {
-                let what = stagesByName[stage.from.value].map { "stage '\($0.name)' (\($0.kindName))" } ?? "source '\(stage.from.value)'"
-                diagnostics.error("'\(stage.name)' (\(stage.kindName)) takes \(accepted.map(\.rawValue).joined(separator: " or ")), but \(what) yields \(inputType.rawValue)",
-                                  at: stage.from.location, hint: stage.kind.hint(whenFedWith: inputType))
-                continue
+            var typesFit = true
+            for input in stage.inputs {
+                let type: ItemType = stagesByName[input.value].map { $0.kind.yields } ?? .records
+                guard !accepted.contains(type) else { continue }
+                let what = stagesByName[input.value].map { "stage '\($0.name)' (\($0.kindName))" } ?? "source '\(input.value)'"
+                diagnostics.error("'\(stage.name)' (\(stage.kindName)) takes \(accepted.map(\.rawValue).joined(separator: " or ")), but \(what) yields \(type.rawValue)",
+                                  at: input.location, hint: stage.kind.hint(whenFedWith: type))
+                typesFit = false
             }
+            if !typesFit { continue }
             guard let source = sourcesByName[root] else { continue }
             let fields = fieldsBySource[root] ?? nil
             var scope = TemplateScope(fields: Set((fields ?? []) + ["key", "variant"]), recordFields: fields ?? [],
@@ -116,8 +148,15 @@ public struct PipelineCompiler {
         var placed = Set(spec.sources.map(\.name))
         var pending = spec.stages.compactMap { compiled[$0.name] }
         while !pending.isEmpty {
-            let ready = pending.filter { placed.contains($0.inputName) }
-            if ready.isEmpty { break }
+            let ready = pending.filter { $0.inputs.allSatisfy(placed.contains) }
+            if ready.isEmpty {
+                // Only a join can close a loop the chains above did not see (a join fed by its own child).
+                for stage in pending {
+                    diagnostics.error("stage '\(stage.name)' waits for \(stage.inputs.filter { !placed.contains($0) }.map { "'\($0)'" }.joined(separator: ", ")), which wait for it",
+                                      at: stage.spec.from.location, hint: "a join's stages must not come after the join")
+                }
+                break
+            }
             ordered += ready
             ready.forEach { placed.insert($0.name) }
             pending.removeAll { placed.contains($0.name) }

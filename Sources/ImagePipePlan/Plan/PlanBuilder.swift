@@ -39,6 +39,10 @@ public final class PlanBuilder {
 
     private var plans: [StagePlan] = []
     private var childrenOfSource: [String: [StagePlan]] = [:]
+    /// Joins by their source, in dependency order: planned once an item's other stages are.
+    private var joinsOfSource: [String: [StagePlan]] = [:]
+    /// Stages whose results some join waits for.
+    private lazy var feedsJoin = Set(pipeline.joins.flatMap(\.ancestors))
     /// Output path hashes, tagged with the writing stage's index (the stage names its source), and
     /// the line that first wrote each: a million paths cost 24 MB rather than a copy of each path.
     private var outputsSeen = HashIndex(tagBits: PlanBuilder.stageTagBits)
@@ -101,7 +105,13 @@ public final class PlanBuilder {
             plans.append(plan)
             plansByName[stage.name] = plan
             // Stages come in dependency order, so a stage's input is planned before it.
-            if let parent = plansByName[stage.inputName] { parent.children.append(plan) } else { childrenOfSource[stage.inputName, default: []].append(plan) }
+            if stage.isJoin {
+                joinsOfSource[stage.rootSource, default: []].append(plan)
+            } else if let parent = plansByName[stage.inputName] {
+                parent.children.append(plan)
+            } else {
+                childrenOfSource[stage.inputName, default: []].append(plan)
+            }
             if price == nil, stage.isPaid, let model = stage.model, stage.provider != nil {
                 diagnostics.warning("no price is known for model '\(model)', so the cost estimate leaves out stage '\(stage.name)'",
                                     at: stage.spec.body.keyLocation("model"),
@@ -210,12 +220,17 @@ public final class PlanBuilder {
                 // Its outputs would only collide with the first item's: one error is enough.
                 continue
             }
-            let context = ItemContext(record: record, key: key, location: location)
+            var context = ItemContext(record: record, key: key, location: location)
+            let joins = joinsOfSource[source.name] ?? []
+            if !joins.isEmpty { context.joins = JoinCollector() }
             // Items outside the selection are still checked (a run of everything would meet them),
             // but counted apart.
             let selected = selection.selects(row: count, key: key, fields: context)
             if let keys = selection.keys, keys.contains(key) { keysFound.insert(key) }
             for stage in stages { process(stage, context, selected: selected) }
+            for join in joins {
+                if case .ready(let joined) = context.joins!.readiness(of: join.stage, item: context) { process(join, joined, selected: selected) }
+            }
         }
         return count
     }
@@ -234,6 +249,7 @@ public final class PlanBuilder {
         do {
             prepared = try plan.body.prepare(unit, plan.environment)
         } catch {
+            if feedsJoin.contains(plan.name) { unit.joins?.fail(plan.name, because: "has a problem") }
             let body = plan.stage.spec.body
             problems.add(cause: error.cause, at: error.setting.map { body.keyLocation($0) } ?? body.location,
                          example: "'\(unit.key)' (\(unit.location.file):\(unit.location.line))", message: error.message, location: unit.location,
@@ -267,10 +283,13 @@ public final class PlanBuilder {
             plan.summary.items += 1
             if cached { plan.summary.doneEarlier += 1 } else { plan.summary.notSelected += 1 }
         }
-        guard !plan.children.isEmpty else { return }
+        let joined = feedsJoin.contains(plan.name)
+        guard !plan.children.isEmpty || joined else { return }
         var context = unit
         let outputs = forwarded ?? UnitOutputs(prepared.planned)
-        context.outputs.append(StageOutput(stage: plan.name, values: outputs.values, constants: plan.constants, json: outputs.json))
+        let output = StageOutput(stage: plan.name, values: outputs.values, constants: plan.constants, json: outputs.json)
+        if joined { unit.joins?.record(output) }
+        context.outputs.append(output)
         for child in plan.children { process(child, context, selected: selected) }
     }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// The examples in pipelines/ validate and plan without errors, and start with the schema line.
 @Suite struct ExamplePipelineTests {
-    static let examples = ["quickstart.yaml", "product-catalog.yaml", "blog-heroes.yaml", "social-variants.yaml"]
+    static let examples = ["quickstart.yaml", "product-catalog.yaml", "blog-heroes.yaml", "social-variants.yaml", "catalog-selection.yaml", "catalog-join.yaml"]
 
     @Test(arguments: examples)
     func validatesAndPlans(_ name: String) throws {
