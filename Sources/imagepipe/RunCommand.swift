@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
         Finished work is recorded in a ledger (SQLite) and skipped when run again with the same fingerprint and \
         the file intact; see --force, --only, --limit, --key, --where, --retry-failed.
         Exit codes: 0 every item succeeded, 1 some failed or the budget was reached, 2 invalid pipeline, usage, \
-        an unwritable output or ledger folder, or another run of the pipeline in progress, 3 stopped by a full disk \
+        an unwritable output or ledger folder, or another run of the pipeline in progress, 4 stopped by a full disk \
         or an unwritable folder during the run, 130 interrupted.
         """
     )

@@ -53,6 +53,6 @@ public enum ExitStatus {
     public static let itemsFailed: Int32 = 1
     public static let invalid: Int32 = 2
     /// The disk or folder the run writes to failed it (full, read-only, I/O errors).
-    public static let localFault: Int32 = 3
+    public static let localFault: Int32 = 4
     public static let interrupted: Int32 = 130
 }
