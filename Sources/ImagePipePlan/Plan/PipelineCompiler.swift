@@ -187,15 +187,20 @@ public struct PipelineCompiler {
             diagnostics.error("condition: \(error.message)", at: text.location(atOffset: error.offset), hint: error.hint)
             return nil
         }
+        let fields = condition.fields.map { Template.Expression(path: $0.path, filters: [], offset: $0.offset) }
+        return checkFields(fields, of: text, scope: scope, stage: stage) ? condition : nil
+    }
+
+    /// Reports each field the scope does not provide, at its column; true when all are there.
+    private func checkFields(_ expressions: [Template.Expression], of text: Located<String>, scope: TemplateScope, stage: String?) -> Bool {
         var ok = true
-        for (path, offset) in condition.fields {
-            let expression = Template.Expression(path: path, filters: [], offset: offset)
+        for expression in expressions {
             if let problem = scope.check(expression, in: stage) {
-                diagnostics.error(problem.message, at: text.location(atOffset: offset), hint: problem.hint)
+                diagnostics.error(problem.message, at: text.location(atOffset: expression.offset), hint: problem.hint)
                 ok = false
             }
         }
-        return ok ? condition : nil
+        return ok
     }
 
     // MARK: templates
@@ -209,14 +214,7 @@ public struct PipelineCompiler {
             diagnostics.error("template syntax: \(error.message)", at: text.location(atOffset: error.offset), hint: error.hint)
             return nil
         }
-        var ok = true
-        for expression in template.expressions {
-            if let problem = scope.check(expression, in: stage) {
-                diagnostics.error(problem.message, at: text.location(atOffset: expression.offset), hint: problem.hint)
-                ok = false
-            }
-        }
-        return ok ? template : nil
+        return checkFields(template.expressions, of: text, scope: scope, stage: stage) ? template : nil
     }
 
     private func checkOutputCollisions(_ stages: [CompiledStage]) {
