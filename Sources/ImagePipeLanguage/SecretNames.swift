@@ -3,14 +3,18 @@
 /// under the fields declared secret: a token pasted into a JSON body is still masked.
 public enum SecretNames {
     private static let variableWords: Set<String> = [
-        "KEY", "KEYS", "APIKEY", "TOKEN", "TOKENS", "SECRET", "SECRETS", "PASSWORD", "PASSWD", "PWD", "PASS",
-        "CREDENTIAL", "CREDENTIALS", "AUTH", "WEBHOOK", "DSN", "COOKIE", "SIGNATURE", "PRIVATE",
+        "APIKEY", "TOKEN", "TOKENS", "SECRET", "SECRETS", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS",
+        "AUTH", "WEBHOOK", "DSN", "COOKIE", "SIGNATURE",
     ]
 
+    /// `OPENAI_API_KEY`, `AWS_ACCESS_KEY_ID`, `STRIPE_KEY`, `CMS_TOKEN`, `DB_PASSWORD`; not `KEY_COLUMN`,
+    /// `PWD` or `PRIVATE_BUCKET`.
     public static func isSecretVariable(_ name: String) -> Bool {
         let upper = name.uppercased()
-        if upper.split(separator: "_").contains(where: { variableWords.contains(String($0)) }) { return true }
-        return ["KEY", "TOKEN", "SECRET", "PASSWORD"].contains { upper.hasSuffix($0) }
+        let words = upper.split(separator: "_").map(String.init)
+        if words.contains(where: variableWords.contains) { return true }
+        if words.last == "KEY" || upper.hasSuffix("APIKEY") { return true }
+        return ["API_KEY", "ACCESS_KEY", "SECRET_KEY", "PRIVATE_KEY", "SIGNING_KEY"].contains { upper.contains($0) }
     }
 
     private static let headerWords = ["auth", "token", "key", "secret", "signature", "password", "session", "cookie"]

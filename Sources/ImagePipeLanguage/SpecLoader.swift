@@ -43,7 +43,7 @@ public struct SpecLoader {
     public func load(text: String, file: String, diagnostics: Diagnostics) -> PipelineSpec? {
         guard let root = YAMLLoader.load(text: text, file: file, diagnostics: diagnostics) else { return nil }
         let reader = ConfigReader(file: file, environment: environment, secrets: secrets, diagnostics: diagnostics)
-        reader.sourceLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        reader.sourceLines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         guard let object = reader.readObject(root, spec: registry.pipelineDeclaration, path: "") else { return nil }
         return build(object, file: file, diagnostics: diagnostics)
     }

@@ -23,7 +23,7 @@ package enum YAMLIndentationDoctor {
     }
 
     package static func diagnose(_ text: String) -> Finding? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         if let tab = firstIndentingTab(lines) { return tab }
         var stack: [Level] = []
         var blockScalarIndent: Int?

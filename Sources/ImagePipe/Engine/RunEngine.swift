@@ -46,6 +46,8 @@ public final class RunEngine: Sendable {
     private let joinsBySource: [String: [StageRuntime]]
     /// Stages whose results some join waits for.
     private let feedsJoin: Set<String>
+    /// With `--only`: the stages above it (through joins too), which pass on what the ledger holds.
+    private let aboveOnly: Set<String>
     let probe: CacheProbe
     let admission: AsyncSemaphore
     let ledger: Ledger?
@@ -143,6 +145,7 @@ public final class RunEngine: Sendable {
         rootsBySource = Dictionary(grouping: stages.filter { byName[$0.stage.inputName] == nil }, by: \.stage.inputName)
         joinsBySource = Dictionary(grouping: stages.filter(\.stage.isJoin), by: \.stage.rootSource)
         feedsJoin = Set(pipeline.joins.flatMap(\.ancestors))
+        aboveOnly = options.only.map { pipeline.stagesAbove($0) } ?? []
     }
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
@@ -309,7 +312,7 @@ public final class RunEngine: Sendable {
         }
         if let only = options.only, only != stage {
             // `--only`: other stages pass on what the ledger holds and run nothing.
-            guard runtime.feeds(only) else { return }
+            guard aboveOnly.contains(runtime.name) else { return }
             outcome.status = .skipped
             outcome.failureClass = nil
             outcome.message = "not run (--only \(only)): stage '\(stage)' has not finished this item; run it first"
@@ -383,7 +386,7 @@ public final class RunEngine: Sendable {
         guard !runtime.children.isEmpty || joined else { return }
         var context = incoming
         let output = StageOutput(stage: runtime.name, values: outputs.values, constants: runtime.constants, json: outputs.json)
-        if joined { incoming.joins?.record(output) }
+        if joined { incoming.joins?.record(output, unit: incoming) }
         context.outputs.append(output)
         await send(context, to: runtime.children)
     }
@@ -397,10 +400,14 @@ public final class RunEngine: Sendable {
         case .ready(let context):
             await process(runtime, context)
         case .skipped(let reason):
-            var skipped = ItemOutcome(stage: runtime.name, key: item.key, status: .skipped)
-            skipped.message = reason
-            if feedsJoin.contains(runtime.name) { collector.fail(runtime.name, because: "was skipped") }
-            await finish(runtime, skipped, context: item, wasInFlight: false, fingerprint: nil)
+            guard runtime.stage.takes(item) else { return }
+            // Each of the join's own units is skipped, and everything below it.
+            for unit in runtime.stage.expansion.isIdentity ? [item] : Array(runtime.stage.expansion.units(of: item)) {
+                var skipped = ItemOutcome(stage: runtime.name, context: unit, status: .skipped)
+                skipped.message = reason
+                await finish(runtime, skipped, context: unit, wasInFlight: false, fingerprint: nil)
+                await propagateSkip(from: runtime, skipped, context: unit)
+            }
         }
     }
 
@@ -459,12 +466,19 @@ public final class RunEngine: Sendable {
             context.joins?.fail(runtime.name, because: outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was \(outcome.status.rawValue)")
         }
         guard outcome.status == .failed else { return }
-        for (below, items) in runtime.descendants {
+        await propagateSkip(from: runtime, outcome, context: context)
+    }
+
+    /// Marks everything below a unit that failed (or a join that was skipped) skipped, saying why:
+    /// only stages whose `when:` takes the item, so the counts match the plan's.
+    private func propagateSkip(from runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext) async {
+        let why = outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was skipped"
+        for (below, items) in runtime.descendants where below.stage.takes(context) {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)
             skipped.variant = outcome.variant
             skipped.matrix = outcome.matrix
             stamp(&skipped)
-            skipped.message = "upstream stage '\(runtime.name)' failed (\(outcome.failureClass?.rawValue ?? "error"))" + (items > 1 ? "; \(items) items skipped" : "")
+            skipped.message = "upstream stage '\(runtime.name)' \(why)" + (items > 1 ? "; \(items) items skipped" : "")
             for _ in 0..<items { below.stats.ended(skipped, wasInFlight: false) }
             if items == 1 {
                 // The ledger's current state says why this unit has no result (one unit per item:

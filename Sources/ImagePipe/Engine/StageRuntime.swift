@@ -30,9 +30,4 @@ final class StageRuntime: Sendable {
     var descendants: [(stage: StageRuntime, items: Int)] {
         children.flatMap { child in [(child, child.stage.fanOut)] + child.descendants.map { ($0.stage, $0.items * child.stage.fanOut) } }
     }
-
-    /// Whether `stage` is below this one.
-    func feeds(_ stage: String) -> Bool {
-        children.contains { $0.name == stage || $0.feeds(stage) }
-    }
 }

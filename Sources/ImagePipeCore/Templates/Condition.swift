@@ -62,7 +62,11 @@ public indirect enum Condition: Sendable, Equatable {
         var number: Double? {
             switch self {
             case .number(let n): return n
-            case .text(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+            case .text(let s):
+                // Plain decimals only: Double() would also read "nan", "inf" and hex.
+                let t = s.trimmingCharacters(in: .whitespaces)
+                guard !t.isEmpty, t.allSatisfy({ "0123456789.-+eE".contains($0) }), let n = Double(t), n.isFinite else { return nil }
+                return n
             }
         }
     }

@@ -14,6 +14,17 @@ public struct CompiledPipeline: Sendable {
     public func stages(rootedAt source: String) -> [CompiledStage] { stages.filter { $0.rootSource == source } }
     /// The stages that take each of `name`'s units as it ends (joins wait for the whole item instead).
     public func children(of name: String) -> [CompiledStage] { stages.filter { $0.inputName == name && !$0.isJoin } }
+    /// Every stage whose results reach `name`: its chain, and through joins every input's chain.
+    public func stagesAbove(_ name: String) -> Set<String> {
+        var out = Set<String>()
+        var pending = [name]
+        while let next = pending.popLast() {
+            guard let stage = stages.first(where: { $0.name == next }) else { continue }
+            for above in stage.ancestors where out.insert(above).inserted { pending.append(above) }
+        }
+        return out
+    }
+
     /// Joins, in dependency order: run once an item's other stages are done with it.
     public var joins: [CompiledStage] { stages.filter(\.isJoin) }
 }
@@ -35,6 +46,8 @@ public struct CompiledStage: Sendable {
     public var rootSource: String
     /// Upstream stages, nearest first.
     public var ancestors: [String]
+    /// A join's first input and the stages above it (its own chain); the ancestors otherwise.
+    public var firstInputChain: [String] = []
     public var retry: RetryPolicy
     public var timeout: Double
     public var concurrency: Int

@@ -48,7 +48,7 @@ public struct PipelineCompiler {
         }
 
         // The DAG: follow each stage's `from:` back to its source.
-        var roots: [String: (source: String, ancestors: [String])] = [:]
+        var roots: [String: (source: String, ancestors: [String], firstChain: [String])] = [:]
         var reportedCycle = Set<String>()
         /// The chain above one input, nearest first, and its source; nil when it is broken.
         func chain(of stage: StageSpec, through input: Located<String>) -> (source: String, chain: [String])? {
@@ -102,16 +102,16 @@ public struct PipelineCompiler {
                 }
                 var ancestors: [String] = []
                 for entry in found { for name in entry.chain where !ancestors.contains(name) { ancestors.append(name) } }
-                roots[stage.name] = (found[0].source, ancestors)
+                roots[stage.name] = (found[0].source, ancestors, found[0].chain)
             } else if let (source, chain) = chain(of: stage, through: stage.from) {
-                roots[stage.name] = (source, chain)
+                roots[stage.name] = (source, chain, chain)
             }
         }
 
         // Type-check edges and compile each stage.
         var compiled: [String: CompiledStage] = [:]
         for stage in spec.stages {
-            guard let (root, ancestors) = roots[stage.name] else { continue }
+            guard let (root, ancestors, firstChain) = roots[stage.name] else { continue }
             let inputType: ItemType = stagesByName[stage.from.value].map { $0.kind.yields } ?? .records
             let accepted = stage.kind.accepts
             var typesFit = true
@@ -136,6 +136,7 @@ public struct PipelineCompiler {
             scope.otherStages = Set(stagesByName.keys).subtracting(ancestors)
             compiled[stage.name] = compileStage(stage, root: root, ancestors: ancestors, inputType: inputType, scope: scope,
                                                 providers: providersByName, templates: templatesByName)
+            compiled[stage.name]?.firstInputChain = firstChain
         }
 
         checkUnusedTemplates()
@@ -185,6 +186,13 @@ public struct PipelineCompiler {
             condition = try ConditionParser.parse(text.value)
         } catch {
             diagnostics.error("condition: \(error.message)", at: text.location(atOffset: error.offset), hint: error.hint)
+            return nil
+        }
+        // The plan counts each stage's items before anything runs: a condition on what a stage
+        // answers could only be judged by the run.
+        if let output = condition.fields.first(where: { scope.upstream[$0.path[0]] != nil && $0.path.count > 1 }) {
+            diagnostics.error("'when' can test the item's own fields, not what stage '\(output.path[0])' produced", at: text.location(atOffset: output.offset),
+                              hint: "stage outputs are known only during the run, so plan and progress could not count the stage's items")
             return nil
         }
         let fields = condition.fields.map { Template.Expression(path: $0.path, filters: [], offset: $0.offset) }

@@ -62,6 +62,8 @@ public final class PlanBuilder {
     private let selection: ItemSelection
     /// The `--key` values some item has.
     private var keysFound = Set<String>()
+    /// The field names of each source's first item, to check `--where` against.
+    private var firstItemFields = Set<String>()
     private let problems = DataProblems()
     /// Set to collect the path of every file the plan's units write (`imagepipe prune`), as
     /// hashes of the paths relative to output_dir.
@@ -131,6 +133,13 @@ public final class PlanBuilder {
         }
         problems.report(to: diagnostics)
         checkStorage()
+        if let (condition, _) = selection.condition {
+            // A misspelt field would be empty for every item: select nothing (or, with !=, all).
+            for (path, _) in condition.fields where !["key", "variant"].contains(path[0]) && !firstItemFields.contains(path[0]) {
+                diagnostics.error("--where: no source has a field '\(path[0])'", at: pipeline.spec.root.location,
+                                  hint: DidYouMean.hint(for: path[0], among: firstItemFields.sorted()) ?? "fields: " + firstItemFields.sorted().joined(separator: ", "))
+            }
+        }
         for key in (selection.keys ?? []).subtracting(keysFound).sorted() {
             diagnostics.warning("--key \(key) matches no item of any source", at: pipeline.spec.root.location,
                                 hint: "keys are what each source's 'key:' renders; 'imagepipe plan' shows them in its samples")
@@ -202,6 +211,12 @@ public final class PlanBuilder {
             }
             guard let (record, location) = next else { break }
             count += 1
+            if count == 1 {
+                switch record {
+                case .row(let header, _): firstItemFields.formUnion(header.names)
+                case .object(let pairs): firstItemFields.formUnion(pairs.map(\.0))
+                }
+            }
             let key: String
             let keySetting = source.spec.key?.location ?? source.spec.location
             do {
@@ -288,7 +303,7 @@ public final class PlanBuilder {
         var context = unit
         let outputs = forwarded ?? UnitOutputs(prepared.planned)
         let output = StageOutput(stage: plan.name, values: outputs.values, constants: plan.constants, json: outputs.json)
-        if joined { unit.joins?.record(output) }
+        if joined { unit.joins?.record(output, unit: unit) }
         context.outputs.append(output)
         for child in plan.children { process(child, context, selected: selected) }
     }

@@ -118,4 +118,28 @@ import ImagePipeEmulator
         let (outcome, _) = Fixtures.validate(yaml, files: ["products.csv": "sku,category\nA1,shoes\n"])
         #expect(Fixtures.lines(outcome) == ["pipeline.yaml:7:40: error: unknown field 'categry': source 'products' does not provide it (fields: sku, category), nor does any upstream stage; did you mean 'category'?"])
     }
+
+    @Test func whenTestsTheItemAndWhereChecksItsFields() throws {
+        let yaml = """
+        version: 1
+        name: when
+        providers: { local: { kind: placeholder } }
+        sources: { products: { csv: products.csv, key: "{{ sku }}" } }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: m, prompt: "x", output: "{{ sku }}.png" }
+          thumb:
+            edit: { from: hero, when: 'hero.width > 10', provider: local, model: m, prompt: "x", output: "t/{{ sku }}.png" }
+        """
+        let (outcome, _) = Fixtures.validate(yaml, files: ["products.csv": "sku,category\nA1,shoes\n"])
+        #expect(Fixtures.lines(outcome).first?.hasPrefix("pipeline.yaml:9:32: error: 'when' can test the item's own fields, not what stage 'hero' produced") == true,
+                "\(Fixtures.lines(outcome))")
+
+        let fine = yaml.replacingOccurrences(of: "hero.width > 10", with: "category == \"shoes\"")
+        let (checked, _) = Fixtures.validate(fine, files: ["products.csv": "sku,category\nA1,shoes\n"])
+        let pipeline = try #require(checked.pipeline)
+        _ = PlanBuilder(pipeline: pipeline, diagnostics: checked.diagnostics, stateFolder: nil,
+                        selection: ItemSelection(condition: (try ConditionParser.parse(#"categroy != "x""#), #"categroy != "x""#))).build()
+        #expect(Fixtures.lines(checked).contains("pipeline.yaml:1:1: error: --where: no source has a field 'categroy'; did you mean 'category'?"))
+    }
 }

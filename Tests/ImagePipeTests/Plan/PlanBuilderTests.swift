@@ -177,6 +177,10 @@ import Testing
             #expect(!output.contains(secret), "\(secret)")
         }
         #expect(secrets.redact("trace-visible-02") == "trace-visible-02")
+        // Names that only look like credentials stay visible; a credential query parameter does not.
+        for (name, secret) in [("PWD", false), ("KEY_COLUMN", false), ("PRIVATE_BUCKET", false), ("STRIPE_KEY", true), ("AWS_ACCESS_KEY_ID", true), ("DB_PASSWORD", true)] {
+            #expect(SecretNames.isSecretVariable(name) == secret, "\(name)")
+        }
     }
 
     /// One template mistake over many rows is one error at the template's line, with the count

@@ -81,4 +81,30 @@ import ImagePipeEmulator
         #expect(errors("[hero, hero]").first?.contains("'hero' is listed twice in 'from'") == true)
         #expect(errors("[hero, hreo]").first?.contains("unknown source or stage 'hreo'") == true)
     }
+
+    /// A join's list keeps its units' order (variant, then matrix), so a re-run finds the same
+    /// request and sends nothing; `--only` on a join passes on what the ledger holds and skips the
+    /// join for items an input has not finished.
+    @Test func joinsResumeAndHonourOnly() async throws {
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = Fixtures.temporaryDirectory()
+        let yaml = Self.yaml.replacingOccurrences(of: "variants: 2", with: "variants: 6")
+        let csv = "sku,name,category\nA1,Boot,shoes\nA2,Tote,bags\n"
+        _ = try await RunHarness.run(yaml, files: ["products.csv": csv], server: emulator, directory: dir, ledger: true)
+        let sent = emulator.stats.captured.count
+        let again = try await RunHarness.run(yaml, server: emulator, directory: dir, ledger: true)
+        #expect(again.stage("cms").cached == 2 && emulator.stats.captured.count == sent, "the same lists: nothing sent again")
+
+        // A changed lifestyle prompt, then --only cms: lifestyle is not done for A1, so cms skips A1.
+        var only = RunOptions()
+        only.only = "cms"
+        let changed = yaml.replacingOccurrences(of: "outdoors", with: "at dawn")
+        let partial = try await RunHarness.run(changed, server: emulator, directory: dir, ledger: true, options: only)
+        let a1 = try #require(partial.lines(stage: "cms").first { $0["key"] as? String == "A1" })
+        #expect(a1["status"] as? String == "skipped")
+        #expect(a1["message"] as? String == "upstream stage 'lifestyle' was skipped")
+        #expect(emulator.stats.captured.count == sent)
+    }
 }

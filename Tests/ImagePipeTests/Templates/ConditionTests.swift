@@ -19,6 +19,9 @@ import Testing
         #expect(try holds("dims.w == 10", item))
         #expect(try holds(#"missing == """#, item), "a missing field is empty text")
         #expect(try !holds(#"category == "shoes" and (price > 20 or stock > 5)"#, item))
+        // Only plain decimals are numbers: "NaN" and hex compare as text.
+        #expect(try !holds("price == 5", ["price": "NaN"]) && (try !holds("price <= 0", ["price": "NaN"])))
+        #expect(try !holds("code == 16", ["code": "0x10"]))
     }
 
     @Test func mistakesNameTheirColumn() {

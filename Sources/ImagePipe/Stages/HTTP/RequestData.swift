@@ -8,7 +8,9 @@ enum RequestData {
     static func checkPath(of url: String, unit: ItemContext, stage: String) throws(UnitProblem) {
         guard let schemeEnd = url.range(of: "://") else { return }
         let rest = url[schemeEnd.upperBound...]
-        let pathAndMore = rest.firstIndex(of: "/").map { rest[$0...] } ?? ""
+        // The path starts at the first '/' after the host, unless a query or fragment comes first.
+        guard let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), rest[end] == "/" else { return }
+        let pathAndMore = rest[end...]
         let path = pathAndMore.prefix { $0 != "?" && $0 != "#" }
         guard let segment = path.split(separator: "/", omittingEmptySubsequences: false).first(where: URLValueEncoding.isDotSegment) else { return }
         throw UnitProblem("the URL of stage '\(stage)' for item '\(unit.key)' has a path segment '\(segment)' from the data (\(unit.location.file):\(unit.location.line)); "
