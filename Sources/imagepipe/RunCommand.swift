@@ -59,6 +59,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Re-hash every cached file instead of trusting its recorded size.")
     var verify = false
 
+    @Option(help: ArgumentHelp("Write a JUnit XML report here when the run ends: one test case per (stage, item), for CI.", valueName: "file"))
+    var junit: String?
+
     func validate() throws {
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more") }
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be more than 0") }
@@ -91,6 +94,10 @@ struct RunCommand: AsyncParsableCommand {
         let engine = session.engine
         let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets)
         session.subscribe(progress)
+        if let junit { session.subscribe(JUnitReport(path: junit, secrets: secrets)) }
+        if let summary = ProcessInfo.processInfo.environment[StepSummary.variable], !summary.isEmpty {
+            session.subscribe(StepSummary(path: summary, secrets: secrets))
+        }
         let grace = self.grace
         let trap = SignalTrap(onFirst: { signo in
             let name = signo == SIGTERM ? "SIGTERM" : "interrupt"
