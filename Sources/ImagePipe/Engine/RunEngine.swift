@@ -44,8 +44,6 @@ public final class RunEngine: Sendable {
     private let rootsBySource: [String: [StageRuntime]]
     /// Joins by their source, in dependency order: run once an item's other stages are done with it.
     private let joinsBySource: [String: [StageRuntime]]
-    /// Stages whose results some join waits for.
-    private let feedsJoin: Set<String>
     /// With `--only`: the stages above it (through joins too), which pass on what the ledger holds.
     private let aboveOnly: Set<String>
     let probe: CacheProbe
@@ -124,6 +122,7 @@ public final class RunEngine: Sendable {
             providers[spec.name] = spec.component.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
         }
         let planned = Dictionary(plan.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let feedingJoins = Set(pipeline.joins.flatMap(\.ancestors))
         // Built from the leaves up, so that each stage is made with its children.
         var byName: [String: StageRuntime] = [:]
         for stage in pipeline.stages.reversed() {
@@ -139,12 +138,12 @@ public final class RunEngine: Sendable {
                                                   connection: connection)
             let gate = stage.provider.flatMap { gates[$0.name] } ?? ProviderGate(name: "stage '\(stage.name)'", clock: control.clock)
             byName[stage.name] = StageRuntime(stage: stage, environment: unitEnvironment, gate: gate, planned: planned[stage.name],
-                                              children: pipeline.children(of: stage.name).compactMap { byName[$0.name] })
+                                              children: pipeline.children(of: stage.name).compactMap { byName[$0.name] },
+                                              feedsJoin: feedingJoins.contains(stage.name))
         }
         stages = pipeline.stages.compactMap { byName[$0.name] }
         rootsBySource = Dictionary(grouping: stages.filter { byName[$0.stage.inputName] == nil }, by: \.stage.inputName)
         joinsBySource = Dictionary(grouping: stages.filter(\.stage.isJoin), by: \.stage.rootSource)
-        feedsJoin = Set(pipeline.joins.flatMap(\.ancestors))
         aboveOnly = options.only.map { pipeline.stagesAbove($0) } ?? []
     }
 
@@ -258,7 +257,7 @@ public final class RunEngine: Sendable {
 
     private func process(_ runtime: StageRuntime, _ incoming: ItemContext) async {
         // `when:` false: not this stage's item, nor its children's.
-        guard runtime.stage.takes(incoming) else { return }
+        guard runtime.takes(incoming) else { return }
         let expansion = runtime.stage.expansion
         if expansion.isIdentity { return await processUnit(runtime, incoming) }
         await withDiscardingTaskGroup { group in
@@ -382,7 +381,7 @@ public final class RunEngine: Sendable {
     private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
                          wasInFlight: Bool, line: String? = nil) async {
         await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
-        let joined = feedsJoin.contains(runtime.name)
+        let joined = runtime.feedsJoin
         guard !runtime.children.isEmpty || joined else { return }
         var context = incoming
         let output = StageOutput(stage: runtime.name, values: outputs.values, constants: runtime.constants, json: outputs.json)
@@ -400,7 +399,7 @@ public final class RunEngine: Sendable {
         case .ready(let context):
             await process(runtime, context)
         case .skipped(let reason):
-            guard runtime.stage.takes(item) else { return }
+            guard runtime.takes(item) else { return }
             // Each of the join's own units is skipped, and everything below it.
             for unit in runtime.stage.expansion.isIdentity ? [item] : Array(runtime.stage.expansion.units(of: item)) {
                 var skipped = ItemOutcome(stage: runtime.name, context: unit, status: .skipped)
@@ -462,7 +461,7 @@ public final class RunEngine: Sendable {
         }
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
         await emit(.finished(outcome, manifestLine: line))
-        if outcome.status != .succeeded, outcome.status != .cached, feedsJoin.contains(runtime.name) {
+        if outcome.status != .succeeded, outcome.status != .cached, runtime.feedsJoin {
             context.joins?.fail(runtime.name, because: outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was \(outcome.status.rawValue)")
         }
         guard outcome.status == .failed else { return }
@@ -473,7 +472,7 @@ public final class RunEngine: Sendable {
     /// only stages whose `when:` takes the item, so the counts match the plan's.
     private func propagateSkip(from runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext) async {
         let why = outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was skipped"
-        for (below, items) in runtime.descendants where below.stage.takes(context) {
+        for (below, items) in runtime.descendants where below.takes(context) {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)
             skipped.variant = outcome.variant
             skipped.matrix = outcome.matrix

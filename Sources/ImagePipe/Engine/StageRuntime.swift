@@ -11,9 +11,15 @@ final class StageRuntime: Sendable {
     /// Outputs that are the same for every item, for templates downstream.
     let constants: [String: String]
     let stats: StageStats
+    /// `when:`, and whether a join waits for this stage: read per unit, so kept apart from `stage`.
+    let condition: Condition?
+    let feedsJoin: Bool
 
-    init(stage: CompiledStage, environment: UnitEnvironment, gate: ProviderGate, planned: PlanReport.StageSummary?, children: [StageRuntime]) {
+    init(stage: CompiledStage, environment: UnitEnvironment, gate: ProviderGate, planned: PlanReport.StageSummary?, children: [StageRuntime],
+         feedsJoin: Bool) {
         self.stage = stage
+        self.feedsJoin = feedsJoin
+        condition = stage.condition
         self.environment = environment
         self.gate = gate
         self.children = children
@@ -25,6 +31,9 @@ final class StageRuntime: Sendable {
     }
 
     var name: String { stage.name }
+
+    /// Whether an item enters the stage (its `when:`).
+    func takes(_ item: ItemContext) -> Bool { condition?.holds(for: item) ?? true }
 
     /// Stages below this one, with how many of their items each of this stage's items feeds.
     var descendants: [(stage: StageRuntime, items: Int)] {

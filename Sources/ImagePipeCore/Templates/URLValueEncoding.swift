@@ -1,5 +1,3 @@
-import Foundation
-
 /// How a value from the data enters a URL, after RFC 6570's expansions: a plain `{{ value }}` is
 /// "simple string expansion" (everything but unreserved characters is percent-encoded, so `/`,
 /// `?`, `#`, `%` and spaces stay inside one segment), `{{ value | raw }}` is "reserved expansion"
@@ -39,8 +37,45 @@ public enum URLValueEncoding {
     /// A path segment a server would resolve (`.`, `..`, or their encodings), which would move the
     /// request to another endpoint.
     public static func isDotSegment(_ segment: Substring) -> Bool {
-        let decoded = segment.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
-        return decoded == "." || decoded == ".."
+        // At most two dots, each written `.` or `%2E`: six bytes; no allocation on the way.
+        let bytes = segment.utf8
+        guard !bytes.isEmpty, bytes.count <= 6 else { return false }
+        var dots = 0
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: ".") {
+                i = bytes.index(after: i)
+            } else if bytes[i] == UInt8(ascii: "%"), bytes.distance(from: i, to: bytes.endIndex) >= 3,
+                      bytes[bytes.index(i, offsetBy: 1)] == UInt8(ascii: "2"), bytes[bytes.index(i, offsetBy: 2)] | 0x20 == UInt8(ascii: "e") {
+                i = bytes.index(i, offsetBy: 3)
+            } else {
+                return false
+            }
+            dots += 1
+        }
+        return dots <= 2
+    }
+
+    /// Whether a `/`-separated path has a `.` or `..` segment (written plainly or as `%2E`); the
+    /// common path without either is one pass over its bytes.
+    public static func hasDotSegment(_ path: Substring) -> Bool {
+        // Segments are looked at in place (no array of pieces): a plan checks a million keys.
+        let bytes = path.utf8
+        var start = bytes.startIndex
+        var length = 0
+        var i = bytes.startIndex
+        while true {
+            if i == bytes.endIndex || bytes[i] == UInt8(ascii: "/") {
+                if length > 0, length <= 6, isDotSegment(path[start..<i]) { return true }
+                guard i < bytes.endIndex else { return false }
+                i = bytes.index(after: i)
+                start = i
+                length = 0
+            } else {
+                length += 1
+                i = bytes.index(after: i)
+            }
+        }
     }
 
     static func isUnreserved(_ byte: UInt8) -> Bool {

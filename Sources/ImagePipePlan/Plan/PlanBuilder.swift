@@ -24,6 +24,10 @@ public final class PlanBuilder {
         package let constants: [String: String]
         package let environment: UnitEnvironment
         package var summary: PlanReport.StageSummary
+        /// `when:`, taken out once like the rest.
+        package let condition: Condition?
+        /// Whether some join waits for this stage's results.
+        package var feedsJoin = false
 
         package init(stage: CompiledStage, index: Int, environment: UnitEnvironment, summary: PlanReport.StageSummary) {
             self.stage = stage
@@ -34,6 +38,7 @@ public final class PlanBuilder {
             self.environment = environment
             self.summary = summary
             constants = stage.body.constants(stage: stage.name)
+            condition = stage.condition
         }
     }
 
@@ -41,8 +46,7 @@ public final class PlanBuilder {
     private var childrenOfSource: [String: [StagePlan]] = [:]
     /// Joins by their source, in dependency order: planned once an item's other stages are.
     private var joinsOfSource: [String: [StagePlan]] = [:]
-    /// Stages whose results some join waits for.
-    private lazy var feedsJoin = Set(pipeline.joins.flatMap(\.ancestors))
+
     /// Output path hashes, tagged with the writing stage's index (the stage names its source), and
     /// the line that first wrote each: a million paths cost 24 MB rather than a copy of each path.
     private var outputsSeen = HashIndex(tagBits: PlanBuilder.stageTagBits)
@@ -120,6 +124,8 @@ public final class PlanBuilder {
                                     hint: "add 'prices: { \(model): USD_PER_IMAGE }' to provider '\(stage.provider!.name)'")
             }
         }
+        let feedingJoins = Set(pipeline.joins.flatMap(\.ancestors))
+        for plan in plans where feedingJoins.contains(plan.name) { plan.feedsJoin = true }
         var sources: [PlanReport.SourceSummary] = []
         for source in pipeline.sources {
             let count = stream(source)
@@ -251,7 +257,7 @@ public final class PlanBuilder {
     }
 
     private func process(_ plan: StagePlan, _ incoming: ItemContext, selected: Bool) {
-        guard plan.stage.takes(incoming) else { return }
+        if let condition = plan.condition, !condition.holds(for: incoming) { return }
         let expansion = plan.expansion
         if expansion.isIdentity { return processUnit(plan, incoming, selected: selected) }
         for unit in expansion.units(of: incoming) { processUnit(plan, unit, selected: selected) }
@@ -264,7 +270,7 @@ public final class PlanBuilder {
         do {
             prepared = try plan.body.prepare(unit, plan.environment)
         } catch {
-            if feedsJoin.contains(plan.name) { unit.joins?.fail(plan.name, because: "has a problem") }
+            if plan.feedsJoin { unit.joins?.fail(plan.name, because: "has a problem") }
             let body = plan.stage.spec.body
             problems.add(cause: error.cause, at: error.setting.map { body.keyLocation($0) } ?? body.location,
                          example: "'\(unit.key)' (\(unit.location.file):\(unit.location.line))", message: error.message, location: unit.location,
@@ -298,7 +304,7 @@ public final class PlanBuilder {
             plan.summary.items += 1
             if cached { plan.summary.doneEarlier += 1 } else { plan.summary.notSelected += 1 }
         }
-        let joined = feedsJoin.contains(plan.name)
+        let joined = plan.feedsJoin
         guard !plan.children.isEmpty || joined else { return }
         var context = unit
         let outputs = forwarded ?? UnitOutputs(prepared.planned)

@@ -12,7 +12,7 @@ enum RequestData {
         guard let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), rest[end] == "/" else { return }
         let pathAndMore = rest[end...]
         let path = pathAndMore.prefix { $0 != "?" && $0 != "#" }
-        guard let segment = path.split(separator: "/", omittingEmptySubsequences: false).first(where: URLValueEncoding.isDotSegment) else { return }
+        guard URLValueEncoding.hasDotSegment(path[...]), let segment = path.split(separator: "/", omittingEmptySubsequences: false).first(where: URLValueEncoding.isDotSegment) else { return }
         throw UnitProblem("the URL of stage '\(stage)' for item '\(unit.key)' has a path segment '\(segment)' from the data (\(unit.location.file):\(unit.location.line)); "
                           + "a server would read it as a move to another folder, so it was not sent",
                           hint: "correct the data, or build the path from another field", failureClass: .bad_request,

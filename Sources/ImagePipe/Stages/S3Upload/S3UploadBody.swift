@@ -46,7 +46,7 @@ final class S3UploadBody: StageBody {
         guard let key = try unit.render(objectKey, stage: stage, what: "key"), !key.isEmpty else {
             throw UnitProblem("the object key of stage '\(stage)' is empty for item '\(unit.key)'", hint: "give the key's fields a value for every item")
         }
-        if let segment = key.split(separator: "/", omittingEmptySubsequences: false).first(where: URLValueEncoding.isDotSegment) {
+        if URLValueEncoding.hasDotSegment(key[...]), let segment = key.split(separator: "/", omittingEmptySubsequences: false).first(where: URLValueEncoding.isDotSegment) {
             // In the object's URL a '..' climbs out of the key (and, path-style, out of the bucket).
             throw UnitProblem("the object key '\(key)' of stage '\(stage)' for item '\(unit.key)' has a '\(segment)' segment from the data "
                               + "(\(unit.location.file):\(unit.location.line)); stores and clients resolve it to another object, so it was not uploaded",
