@@ -64,7 +64,9 @@ public final class JUnitReport: @unchecked Sendable {
         }
         let total = counts(all)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"\(attr(pipeline))\" tests=\"\(all.count)\" failures=\"\(total.failures)\" errors=\"0\" skipped=\"\(total.skipped)\" time=\"\(seconds(duration))\">\n"
+        // `testsuites` carries no `skipped` count: the common schemas (Jenkins xUnit's junit-10.xsd) allow
+        // it on `testsuite` only.
+        out += "<testsuites name=\"\(attr(pipeline))\" tests=\"\(all.count)\" failures=\"\(total.failures)\" errors=\"0\" time=\"\(seconds(duration))\">\n"
         for stage in order {
             let list = byStage[stage] ?? []
             let c = counts(list)
