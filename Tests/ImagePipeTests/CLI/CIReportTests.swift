@@ -83,6 +83,22 @@ import FoundationXML
         #expect(markdown.hasPrefix("## earlier step\n### imagepipe run: ci-report (failed)\n"), "appended: \(markdown)")
         #expect(markdown.contains("| stage | succeeded | cached | failed | skipped | not started | cost |\n|---|---:|---:|---:|---:|---:|---:|\n| hero | 2 | 0 | 1 content_policy | 0 | 0 | $0.08 |"))
         #expect(markdown.contains("**Failures** (1):\n\n- `hero` `A2`: content_policy:"))
+        // Rendered as GitHub-flavoured Markdown (markdown-it-py with tables, from scripts/install-test-tools):
+        // one table with a row per stage, the failure as a list item.
+        let render = Process()
+        render.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        render.arguments = ["python3", "-c", "import sys; from markdown_it import MarkdownIt; print(MarkdownIt('commonmark').enable('table').render(sys.stdin.read()))"]
+        let input = Pipe(), output = Pipe()
+        render.standardInput = input
+        render.standardOutput = output
+        try render.run()
+        input.fileHandleForWriting.write(Data(markdown.utf8))
+        try input.fileHandleForWriting.close()
+        let html = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        render.waitUntilExit()
+        #expect(render.terminationStatus == 0)
+        #expect(html.components(separatedBy: "<table>").count == 2 && html.components(separatedBy: "<tr>").count == 4, "\(html)")
+        #expect(html.contains("<td style=\"text-align:right\">1 content_policy</td>") && html.contains("<li><code>hero</code> <code>A2</code>: content_policy:"), "\(html)")
 
         // Again: everything cached passes.
         let again = try await CLIProcess.run(["run", "--junit", "junit.xml", "p.yaml"], in: dir)
