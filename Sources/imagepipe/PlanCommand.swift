@@ -49,8 +49,9 @@ struct PlanCommand: ParsableCommand {
             // What earlier runs finished: read only, and only if there is a ledger already.
             let ledgerPath = pipelineOptions.state ?? Ledger.defaultPath(for: pipeline)
             var cache: LedgerSnapshot?
+            var existing: Ledger?
             do {
-                let existing = try Ledger.existing(path: ledgerPath)
+                existing = try Ledger.existing(path: ledgerPath)
                 cache = try existing?.successes()
                 if pipelineOptions.state == nil, pipeline.spec.state == nil, let owner = existing?.owner(), owner != pipeline.files.pipelineFile,
                    FileManager.default.fileExists(atPath: owner) {
@@ -63,11 +64,10 @@ struct PlanCommand: ParsableCommand {
             }
             var selection = ItemSelection(limit: limit, keys: keys.isEmpty ? nil : Set(keys),
                                           condition: try WhereArgument.parse(condition).map { ($0, condition ?? "") })
-            if retryFailed { selection.unfinished = (try? Ledger.existing(path: ledgerPath)?.unfinishedKeys()) ?? [] }
-            let stateFolder = StorageCheck.Place(role: "the ledger's folder", path: (ledgerPath as NSString).deletingLastPathComponent,
-                                                 display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")
+            if retryFailed { selection.unfinished = (try? existing?.unfinishedKeys()) ?? [] }
             report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples, cache: cache,
-                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline), stateFolder: stateFolder,
+                                 ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline),
+                                 stateFolder: Ledger.folderPlace(ledgerPath, for: pipeline),
                                  selection: selection).build()
         }
         let diagnostics = outcome.diagnostics.sorted()

@@ -122,7 +122,7 @@ public final class RunEngine: Sendable {
             providers[spec.name] = spec.component.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
         }
         let planned = Dictionary(plan.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let feedingJoins = Set(pipeline.joins.flatMap(\.ancestors))
+        let feedingJoins = pipeline.stagesFeedingJoins
         // Built from the leaves up, so that each stage is made with its children.
         var byName: [String: StageRuntime] = [:]
         for stage in pipeline.stages.reversed() {
@@ -216,6 +216,7 @@ public final class RunEngine: Sendable {
 
     private func stream(_ source: CompiledSource, into roots: [StageRuntime]) async {
         guard let records = try? RecordStream(source: source.spec, files: pipeline.files) else { return }
+        let joins = joinsBySource[source.name] ?? []
         await withDiscardingTaskGroup { group in
             var count = 0
             while !control.isStopping {
@@ -229,14 +230,13 @@ public final class RunEngine: Sendable {
                 // The plan checked every key before the run; one that fails now (the file changed
                 // underneath) is left out, as the plan would report it.
                 guard let key = try? ItemKey.resolve(source.key, record: record, row: count, source: source.name) else { continue }
-                if !selection.selects(row: count, key: key, fields: ItemContext(record: record, key: key, location: location)) { continue }
+                var context = ItemContext(record: record, key: key, location: location)
+                if !selection.selects(row: count, key: key, fields: context) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
                     admission.release()
                     break
                 }
-                var context = ItemContext(record: record, key: key, location: location)
-                let joins = joinsBySource[source.name] ?? []
                 if !joins.isEmpty { context.joins = JoinCollector() }
                 group.addTask {
                     await self.send(context, to: roots)
@@ -462,16 +462,21 @@ public final class RunEngine: Sendable {
         runtime.stats.ended(outcome, wasInFlight: wasInFlight)
         await emit(.finished(outcome, manifestLine: line))
         if outcome.status != .succeeded, outcome.status != .cached, runtime.feedsJoin {
-            context.joins?.fail(runtime.name, because: outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was \(outcome.status.rawValue)")
+            context.joins?.fail(runtime.name, because: Self.howItEnded(outcome))
         }
         guard outcome.status == .failed else { return }
         await propagateSkip(from: runtime, outcome, context: context)
     }
 
+    /// "failed (content_policy)", "was skipped": how an upstream unit ended, for what it held back.
+    private static func howItEnded(_ outcome: ItemOutcome) -> String {
+        outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was \(outcome.status.rawValue)"
+    }
+
     /// Marks everything below a unit that failed (or a join that was skipped) skipped, saying why:
     /// only stages whose `when:` takes the item, so the counts match the plan's.
     private func propagateSkip(from runtime: StageRuntime, _ outcome: ItemOutcome, context: ItemContext) async {
-        let why = outcome.status == .failed ? "failed (\(outcome.failureClass?.rawValue ?? "error"))" : "was skipped"
+        let why = Self.howItEnded(outcome)
         for (below, items) in runtime.descendants where below.takes(context) {
             var skipped = ItemOutcome(stage: below.name, key: outcome.key, status: .skipped)
             skipped.variant = outcome.variant

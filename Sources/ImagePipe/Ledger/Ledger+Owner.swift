@@ -33,4 +33,10 @@ extension Ledger {
         let here = FileManager.default.currentDirectoryPath
         return absolute.hasPrefix(here + "/") ? String(absolute.dropFirst(here.count + 1)) : absolute
     }
+
+    /// The ledger's folder as `plan` and `run` check it can be written before any call.
+    package static func folderPlace(_ path: String, for pipeline: CompiledPipeline) -> StorageCheck.Place {
+        StorageCheck.Place(role: "the ledger's folder", path: (path as NSString).deletingLastPathComponent,
+                           display: (displayPath(path, for: pipeline) as NSString).deletingLastPathComponent + "/")
+    }
 }

@@ -61,21 +61,20 @@ public final class RunSession: @unchecked Sendable {
         let outcome = validator.validate(path: request.path, displayPath: request.displayPath)
         var report: PlanReport?
         if outcome.isValid, let pipeline = outcome.pipeline {
-            var stateFolder: StorageCheck.Place?
-            if request.usesLedger {
-                let ledgerPath = request.statePath ?? Ledger.defaultPath(for: pipeline)
-                let folder = (ledgerPath as NSString).deletingLastPathComponent
-                stateFolder = StorageCheck.Place(role: "the ledger's folder", path: folder,
-                                                 display: (Ledger.displayPath(ledgerPath, for: pipeline) as NSString).deletingLastPathComponent + "/")
-            }
-            let selection = selection(request, pipeline)
-            // Only a partial run needs the plan to know what is done (to count the rest as done
-            // earlier); reading the ledger twice would slow a full resume.
+            let ledgerPath = request.statePath ?? Ledger.defaultPath(for: pipeline)
+            var selection = ItemSelection(limit: request.options.limit, keys: request.options.keys.isEmpty ? nil : Set(request.options.keys),
+                                          condition: request.options.condition.map { ($0, request.options.conditionText) })
+            // Only a partial run needs the ledger before it is locked (read-only): `--retry-failed` for
+            // its unfinished keys, and the plan to count the rest as done earlier; reading it twice
+            // would slow a full resume.
             var done: LedgerSnapshot?
-            if !selection.isEverything, request.usesLedger, !request.options.forceAll {
-                done = try? Ledger.existing(path: request.statePath ?? Ledger.defaultPath(for: pipeline))?.successes()
+            if !selection.isEverything || request.options.retryFailed, request.usesLedger {
+                let existing = try? Ledger.existing(path: ledgerPath)
+                if request.options.retryFailed { selection.unfinished = (try? existing?.unfinishedKeys()) ?? [] }
+                if !request.options.forceAll { done = try? existing?.successes() }
             }
-            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, cache: done, stateFolder: stateFolder,
+            report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: 0, cache: done,
+                                 stateFolder: request.usesLedger ? Ledger.folderPlace(ledgerPath, for: pipeline) : nil,
                                  selection: selection, environment: request.environment).build()
         }
         let rendered = DiagnosticFormat.text.render(outcome.diagnostics.sorted(), secrets: secrets)
@@ -120,19 +119,6 @@ public final class RunSession: @unchecked Sendable {
         }
         return RunSession(pipeline: pipeline, plan: report, engine: engine, warnings: rendered, ledger: ledger, secrets: secrets,
                           manifest: request.options.manifestPath)
-    }
-
-    /// The items asked for; `--retry-failed` reads the ledger's unfinished keys (read-only: the
-    /// run takes the ledger's lock only once the plan holds).
-    private static func selection(_ request: Request, _ pipeline: CompiledPipeline) -> ItemSelection {
-        let options = request.options
-        var selection = ItemSelection(limit: options.limit, keys: options.keys.isEmpty ? nil : Set(options.keys),
-                                      condition: options.condition.map { ($0, options.conditionText) })
-        if options.retryFailed, request.usesLedger {
-            let ledger = try? Ledger.existing(path: request.statePath ?? Ledger.defaultPath(for: pipeline))
-            selection.unfinished = (try? ledger?.unfinishedKeys()) ?? []
-        }
-        return selection
     }
 
     private init(pipeline: CompiledPipeline, plan: PlanReport, engine: RunEngine, warnings: String, ledger: Ledger?, secrets: SecretSet,

@@ -27,6 +27,8 @@ public struct CompiledPipeline: Sendable {
 
     /// Joins, in dependency order: run once an item's other stages are done with it.
     public var joins: [CompiledStage] { stages.filter(\.isJoin) }
+    /// The stages whose results some join waits for.
+    public var stagesFeedingJoins: Set<String> { Set(joins.flatMap(\.ancestors)) }
 }
 
 public struct CompiledSource: Sendable {

@@ -124,7 +124,7 @@ public final class PlanBuilder {
                                     hint: "add 'prices: { \(model): USD_PER_IMAGE }' to provider '\(stage.provider!.name)'")
             }
         }
-        let feedingJoins = Set(pipeline.joins.flatMap(\.ancestors))
+        let feedingJoins = pipeline.stagesFeedingJoins
         for plan in plans where feedingJoins.contains(plan.name) { plan.feedsJoin = true }
         var sources: [PlanReport.SourceSummary] = []
         for source in pipeline.sources {
@@ -206,6 +206,7 @@ public final class PlanBuilder {
         var keysSeen = HashIndex()
         var count = 0
         let stages = childrenOfSource[source.name] ?? []
+        let joins = joinsOfSource[source.name] ?? []
         while true {
             let next: (record: Record, location: SourceLocation)?
             do {
@@ -242,7 +243,6 @@ public final class PlanBuilder {
                 continue
             }
             var context = ItemContext(record: record, key: key, location: location)
-            let joins = joinsOfSource[source.name] ?? []
             if !joins.isEmpty { context.joins = JoinCollector() }
             // Items outside the selection are still checked (a run of everything would meet them),
             // but counted apart.
