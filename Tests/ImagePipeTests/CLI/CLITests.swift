@@ -113,17 +113,9 @@ import Testing
 
     /// `emulate --port N` with N taken: words and a way out, not a Swift call signature.
     @Test func emulateOnAPortInUseSaysSo() async throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        #expect(listening)
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let taken = try LoopbackSocket(listening: true)
+        defer { taken.close() }
+        let port = taken.port
         let result = try await CLIProcess.run(["emulate", "--port", String(port)], in: Fixtures.temporaryDirectory())
         #expect(result.status == 1)
         #expect(result.stderr == "error: cannot listen on 127.0.0.1:\(port): the port is in use by another program; pick another with --port, or --port 0 for any free one\n")

@@ -178,7 +178,9 @@ import ImagePipeEmulator
 
     @Test func interruptLetsCallsInFlightFinishAndExits130() async throws {
         var configuration = EmulatorConfiguration()
-        configuration.latency = 1.0
+        // Long enough that a test process slowed by a loaded machine still signals while the first
+        // three calls are in flight (at 1 s the next three had sometimes started by then).
+        configuration.latency = 3.0
         let emulator = Emulator(configuration: configuration, threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }

@@ -6,22 +6,6 @@ import Testing
 /// A base_url where nothing listens: a message that says what to check, a provider given up
 /// after a few refusals in a row (not every item retried four times), and one line for the lot.
 @Suite struct UnreachableProviderTests {
-    /// A loopback port that refuses connections: bound once to learn a free one, then closed.
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw RunHarness.Failure(description: "cannot bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     static func yaml(port: Int) -> String {
         """
         version: 1
@@ -37,7 +21,7 @@ import Testing
     }
 
     @Test func aRefusedConnectionSaysWhereAndStopsTheProvider() async throws {
-        let port = try Self.closedPort()
+        let port = try LoopbackSocket.closedPort()
         let run = try await RunHarness.run(Self.yaml(port: port), files: ["products.csv": RunHarness.products(40)])
         #expect(run.stage("hero").failed[.network] == 40)
         let attempts = run.lines(stage: "hero").compactMap { $0["attempts"] as? Int }.reduce(0, +)
@@ -48,7 +32,7 @@ import Testing
     }
 
     @Test func repeatedFailuresArePrintedOnceWithACount() async throws {
-        let port = try Self.closedPort()
+        let port = try LoopbackSocket.closedPort()
         let dir = Fixtures.temporaryDirectory()
         try Self.yaml(port: port).write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
         try RunHarness.products(150).write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
