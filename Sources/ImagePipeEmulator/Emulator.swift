@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// A loopback HTTP server that speaks the OpenAI Images and Gemini `generateContent` wire
-/// formats, with configurable latency, errors, hangs, a rate limit and safety blocks. Tests and
+/// formats, with configurable latency, errors, hangs, random 429s, a quota with rate headers and safety blocks. Tests and
 /// benchmarks run pipelines against it; users try pipelines in CI with it for free.
 ///
 /// Routes: `POST …/images/generations`, `POST …/images/edits` (OpenAI, any prefix such as `/v1`),
@@ -15,6 +15,7 @@ public final class Emulator: @unchecked Sendable {
     public let configuration: EmulatorConfiguration
     public let stats = EmulatorStats()
     private let images = EmulatorImages()
+    private let quota: EmulatorQuota?
     private let group: EventLoopGroup
     private let ownsGroup: Bool
     private var channel: Channel?
@@ -22,6 +23,7 @@ public final class Emulator: @unchecked Sendable {
     /// `threads` nil shares NIO's process-wide event loops.
     public init(configuration: EmulatorConfiguration, threads: Int? = nil) {
         self.configuration = configuration
+        quota = configuration.quota.map { EmulatorQuota(requestsPerSecond: $0.requestsPerSecond, burst: $0.burst) }
         if let threads {
             group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
             ownsGroup = true
@@ -37,13 +39,14 @@ public final class Emulator: @unchecked Sendable {
         let configuration = self.configuration
         let stats = self.stats
         let images = self.images
+        let quota = self.quota
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(EmulatorHandler(configuration: configuration, stats: stats, images: images))
+                    channel.pipeline.addHandler(EmulatorHandler(configuration: configuration, stats: stats, images: images, quota: quota))
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()

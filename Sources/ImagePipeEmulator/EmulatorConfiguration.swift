@@ -12,6 +12,20 @@ public struct EmulatorConfiguration: Sendable {
     public var errorRate = 0.0
     /// Share of requests never answered (0…1).
     public var hangRate = 0.0
+    /// Share of requests answered 429 at random (0…1), as a provider shedding load does: no
+    /// quota is exhausted, the request may be sent again after its Retry-After.
+    public var throttleRate = 0.0
+    /// A true quota: a token bucket of `burst` requests refilled at `requestsPerSecond`, stated
+    /// on every answer (OpenAI's `x-ratelimit-*` headers; Gemini's `QuotaFailure` on a 429).
+    public var quota: Quota?
+    public struct Quota: Sendable {
+        public var requestsPerSecond: Double
+        public var burst: Int
+        public init(requestsPerSecond: Double, burst: Int? = nil) {
+            self.requestsPerSecond = requestsPerSecond
+            self.burst = burst ?? max(1, Int(requestsPerSecond.rounded(.up)))
+        }
+    }
     /// Requests per minute past which the emulator answers 429 with Retry-After.
     public var rateLimitRPM: Double?
     /// A prompt containing this is refused as unsafe, in each API's own way.

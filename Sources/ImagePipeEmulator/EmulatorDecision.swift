@@ -4,6 +4,8 @@ import Foundation
 enum EmulatorDecision: Equatable {
     case image
     case status(Int, retryAfter: Double?)
+    /// The quota's bucket is empty: 429 saying so in the API's own way (limit headers, `QuotaFailure`).
+    case quotaExceeded(EmulatorQuota.Reading)
     case block
     case hang
     case unauthorized
@@ -15,7 +17,23 @@ enum EmulatorDecision: Equatable {
     /// the first unanswered, `[[garbage:1]]` sends
     /// bytes that are not an image the first time. Random rates and the rate limit apply to the rest.
     static func decide(prompt: String, attempt: Int, keyAccepted: Bool, configuration: EmulatorConfiguration,
-                       stats: EmulatorStats) -> EmulatorDecision {
+                       stats: EmulatorStats, quota: EmulatorQuota? = nil) -> EmulatorDecision {
+        decideWithQuota(prompt: prompt, attempt: attempt, keyAccepted: keyAccepted, configuration: configuration, stats: stats, quota: quota).decision
+    }
+
+    /// The decision, and where the quota stands after it (for the answer's rate headers).
+    static func decideWithQuota(prompt: String, attempt: Int, keyAccepted: Bool, configuration: EmulatorConfiguration,
+                                stats: EmulatorStats, quota: EmulatorQuota?) -> (decision: EmulatorDecision, quota: EmulatorQuota.Reading?) {
+        var reading: EmulatorQuota.Reading?
+        let decision = decide(prompt: prompt, attempt: attempt, keyAccepted: keyAccepted, configuration: configuration, stats: stats) {
+            reading = quota?.take()
+            return reading
+        }
+        return (decision, reading)
+    }
+
+    private static func decide(prompt: String, attempt: Int, keyAccepted: Bool, configuration: EmulatorConfiguration,
+                               stats: EmulatorStats, takeQuota: () -> EmulatorQuota.Reading?) -> EmulatorDecision {
         guard keyAccepted else { return .unauthorized }
         for marker in markers(in: prompt) {
             switch marker {
@@ -30,6 +48,8 @@ enum EmulatorDecision: Equatable {
             }
         }
         if prompt.contains(configuration.blockMarker) { return .block }
+        if let reading = takeQuota(), !reading.granted { return .quotaExceeded(reading) }
+        if configuration.throttleRate > 0, Double.random(in: 0..<1) < configuration.throttleRate { return .status(429, retryAfter: 1) }
         if let rpm = configuration.rateLimitRPM {
             // Counted after this request's own arrival: more than the limit in the last minute is too many.
             let recent = stats.recentArrivals(within: 60)

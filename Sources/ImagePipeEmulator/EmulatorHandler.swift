@@ -11,13 +11,15 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let configuration: EmulatorConfiguration
     private let stats: EmulatorStats
     private let images: EmulatorImages
+    private let quota: EmulatorQuota?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// A generation request counted in flight and not yet answered (hanging or waiting).
     private var pending = false
 
-    init(configuration: EmulatorConfiguration, stats: EmulatorStats, images: EmulatorImages) {
+    init(configuration: EmulatorConfiguration, stats: EmulatorStats, images: EmulatorImages, quota: EmulatorQuota?) {
         self.configuration = configuration
+        self.quota = quota
         self.stats = stats
         self.images = images
     }
@@ -83,9 +85,9 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let attempt = stats.arrived(prompt: request.prompt)
         pending = true
-        let decision = EmulatorDecision.decide(prompt: request.prompt, attempt: attempt,
-                                               keyAccepted: wire.keyAccepted(headers: headers, expected: configuration.apiKey),
-                                               configuration: configuration, stats: stats)
+        let (decision, reading) = EmulatorDecision.decideWithQuota(prompt: request.prompt, attempt: attempt,
+                                                                   keyAccepted: wire.keyAccepted(headers: headers, expected: configuration.apiKey),
+                                                                   configuration: configuration, stats: stats, quota: quota)
         if decision == .hang { return }
         let size = configuration.imageSize ?? request.size ?? ImageSize(width: 1024, height: 1024)
         let image: () -> [UInt8] = decision == .garbage
@@ -93,7 +95,10 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             : { self.images.png(prompt: request.prompt, size: size, label: self.configuration.labels ? [String(request.prompt.prefix(24)), model] : nil) }
         let delay = configuration.latency + (configuration.latencyJitter > 0 ? Double.random(in: 0...configuration.latencyJitter) : 0)
         let due = NIODeadline.now() + .nanoseconds(Int64(delay * 1e9))
+        let rateHeaders = reading.map { wire.rateHeaders($0) } ?? []
         let respond = { (answer: EmulatorAnswer) in
+            var answer = answer
+            answer.headers += rateHeaders
             _ = context.eventLoop.scheduleTask(deadline: due) { self.send(context: context, head: head, answer, counted: true) }
         }
         let shown = decision == .garbage ? EmulatorDecision.image : decision

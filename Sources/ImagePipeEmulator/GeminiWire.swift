@@ -60,6 +60,17 @@ struct GeminiWire: WireFormat {
             return error(429, "Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED", details: [.object([
                 ("@type", .string("type.googleapis.com/google.rpc.RetryInfo")), ("retryDelay", .string("\(Int((retryAfter ?? 1).rounded(.up)))s")),
             ])])
+        case .quotaExceeded(let reading):
+            // Google states a per-minute quota and the wait in seconds (a protobuf Duration).
+            return error(429, "You exceeded your current quota, please check your plan and billing details.", status: "RESOURCE_EXHAUSTED", details: [
+                .object([("@type", .string("type.googleapis.com/google.rpc.QuotaFailure")), ("violations", .array([.object([
+                    ("quotaMetric", .string("generativelanguage.googleapis.com/generate_content_requests")),
+                    ("quotaId", .string("GenerateRequestsPerMinutePerProjectPerModel")),
+                    ("quotaDimensions", .object([("location", .string("global")), ("model", .string(model))])),
+                    ("quotaValue", .string(String(reading.perMinute))),
+                ])]))]),
+                .object([("@type", .string("type.googleapis.com/google.rpc.RetryInfo")), ("retryDelay", .string(String(format: "%.3fs", reading.retryAfter)))]),
+            ])
         case .status(let code, _):
             return error(code, "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
                          status: code == 503 ? "UNAVAILABLE" : "INTERNAL", details: [])

@@ -42,6 +42,12 @@ struct OpenAIWire: WireFormat {
             var answer = error(429, "Rate limit reached for requests. Please try again in \(wait)s.", type: "requests", code: "rate_limit_exceeded")
             answer.headers += [("Retry-After", String(Int(wait.rounded(.up)))), ("retry-after-ms", String(Int(wait * 1000)))]
             return answer
+        case .quotaExceeded(let reading):
+            let wait = reading.retryAfter
+            var answer = error(429, "Rate limit reached for images per min (RPM): Limit \(reading.perMinute), Used \(reading.perMinute), Requested 1. "
+                               + "Please try again in \(EmulatorQuota.goDuration(wait)).", type: "requests", code: "rate_limit_exceeded")
+            answer.headers += [("Retry-After", String(Int(wait.rounded(.up)))), ("retry-after-ms", String(Int((wait * 1000).rounded(.up))))]
+            return answer
         case .status(let status, _):
             return error(status, "The server had an error while processing your request. Sorry about that!", type: "server_error", code: nil)
         case .hang:
@@ -51,6 +57,13 @@ struct OpenAIWire: WireFormat {
 
     func malformed(_ why: String) -> EmulatorAnswer {
         error(400, why, type: "invalid_request_error", code: nil)
+    }
+
+    /// OpenAI's rate headers: the bucket's size, what is left, and how long until it is full.
+    func rateHeaders(_ reading: EmulatorQuota.Reading) -> [(String, String)] {
+        [("x-ratelimit-limit-requests", String(reading.limit)),
+         ("x-ratelimit-remaining-requests", String(reading.remaining)),
+         ("x-ratelimit-reset-requests", EmulatorQuota.goDuration(reading.resetSeconds))]
     }
 
     private func error(_ status: Int, _ message: String, type: String, code: String?) -> EmulatorAnswer {

@@ -22,9 +22,13 @@ protocol WireFormat {
     func keyAccepted(headers: [(String, String)], expected: String?) -> Bool
     func answer(_ decision: EmulatorDecision, image: () -> [UInt8], model: String) -> EmulatorAnswer
     func malformed(_ why: String) -> EmulatorAnswer
+    /// Where the quota stands, in headers on every answer (only where the API sends them).
+    func rateHeaders(_ reading: EmulatorQuota.Reading) -> [(String, String)]
 }
 
 extension WireFormat {
+    func rateHeaders(_ reading: EmulatorQuota.Reading) -> [(String, String)] { [] }
+
     static func header(_ headers: [(String, String)], _ name: String) -> String? {
         HeaderList.value(name, in: headers)
     }

@@ -34,6 +34,15 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "Requests per minute past which the answer is 429 with Retry-After.")
     var rateLimitRpm: Double?
 
+    @Option(help: "Share of requests answered 429 at random (load shedding, no quota used up), 0 to 1.")
+    var throttleRate = 0.0
+
+    @Option(help: ArgumentHelp("A quota as the providers enforce it, e.g. 40/s or 2400/min: a token bucket, stated on every answer (OpenAI's x-ratelimit-* headers; Gemini's QuotaFailure on a 429).", valueName: "RATE"))
+    var quota: String?
+
+    @Option(help: "The quota's bucket size (requests that may go at once after an idle spell); default one second's worth.")
+    var quotaBurst: Int?
+
     @Option(help: "Prompts containing this text are refused as unsafe.")
     var blockMarker = "[[block]]"
 
@@ -50,12 +59,28 @@ struct EmulateCommand: AsyncParsableCommand {
     var threads = 1
 
     func validate() throws {
-        guard (0...1).contains(errorRate), (0...1).contains(hangRate) else { throw ValidationError("--error-rate and --hang-rate are between 0 and 1") }
+        guard (0...1).contains(errorRate), (0...1).contains(hangRate), (0...1).contains(throttleRate) else {
+            throw ValidationError("--error-rate, --hang-rate and --throttle-rate are between 0 and 1")
+        }
+        if let quota, Self.perSecond(quota) == nil { throw ValidationError("--quota: write a rate like 40/s or 2400/min") }
+        if let quotaBurst, quotaBurst < 1 { throw ValidationError("--quota-burst must be 1 or more") }
         guard DurationParser.seconds(latency) != nil else { throw ValidationError("--latency: write a duration like 50ms or 1s") }
         guard DurationParser.seconds(jitter) != nil else { throw ValidationError("--jitter: write a duration like 10ms") }
         guard imageSize == "requested" || ImageSize(parsing: imageSize) != nil else { throw ValidationError("--image-size: write WIDTHxHEIGHT or 'requested'") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be 1 or more") }
+    }
+
+    /// `40/s`, `2400/min` or `100000/h` as requests per second.
+    static func perSecond(_ text: String) -> Double? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let count = Double(parts[0]), count > 0 else { return nil }
+        switch parts[1] {
+        case "s", "sec", "second": return count
+        case "m", "min", "minute": return count / 60
+        case "h", "hour": return count / 3600
+        default: return nil
+        }
     }
 
     func run() async throws {
@@ -66,6 +91,8 @@ struct EmulateCommand: AsyncParsableCommand {
         configuration.errorRate = errorRate
         configuration.hangRate = hangRate
         configuration.rateLimitRPM = rateLimitRpm
+        configuration.throttleRate = throttleRate
+        configuration.quota = quota.flatMap(Self.perSecond).map { EmulatorConfiguration.Quota(requestsPerSecond: $0, burst: quotaBurst) }
         configuration.blockMarker = blockMarker
         configuration.imageSize = imageSize == "requested" ? nil : ImageSize(parsing: imageSize)
         configuration.labels = labels
