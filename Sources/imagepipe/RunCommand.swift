@@ -92,7 +92,8 @@ struct RunCommand: AsyncParsableCommand {
         if !session.warnings.isEmpty { StandardStream.error.write(session.warnings) }
 
         let engine = session.engine
-        let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets)
+        let progress = ProgressReporter(stats: engine.stageStats, mode: progress, interval: progressInterval, secrets: secrets,
+                                         traffic: { [engine] in engine.providerTraffic })
         session.subscribe(progress)
         if let junit { session.subscribe(JUnitReport(path: junit, secrets: secrets)) }
         if let summary = ProcessInfo.processInfo.environment[StepSummary.variable], !summary.isEmpty {

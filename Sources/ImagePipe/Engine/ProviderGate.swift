@@ -13,15 +13,21 @@ public final class ProviderGate: @unchecked Sendable {
     public let name: String
     let slots: AsyncSemaphore?
     let limiter: RateLimiter
+    /// The provider's learned pace; nil with `adaptive: false` and for integration stages.
+    let adaptive: AdaptiveRate?
     private let lock = NSLock()
     private var authFailuresInARow = 0
     private var unreachableInARow = 0
     private var refusal: CallFailure?
+    /// Calls ended and throttled ones, for the traffic report when the adaptive control is off.
+    private var ended = 0
+    private var throttled = 0
 
     public init(provider: ProviderSpec, clock: any RunClock = SystemClock()) {
         name = provider.name
         slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
         limiter = RateLimiter(limit: provider.rateLimit, clock: clock)
+        adaptive = provider.adaptive ? AdaptiveRate(limiter: limiter) : nil
     }
 
     /// For an integration stage (a store, a CMS): no limits of its own beyond the stage's, but a
@@ -30,6 +36,21 @@ public final class ProviderGate: @unchecked Sendable {
         self.name = name
         slots = nil
         limiter = RateLimiter(limit: nil, clock: clock)
+        adaptive = nil
+    }
+
+    /// How the provider's answers went and the pace it was held to.
+    public var traffic: ProviderTraffic {
+        if let adaptive { return adaptive.traffic(provider: name) }
+        let pace = limiter.ceilingRate
+        return lock.withLock {
+            ProviderTraffic(provider: name, answered: ended, throttled: throttled, pace: pace, learnedFrom: pace == nil ? nil : "rate_limit", adaptive: false)
+        }
+    }
+
+    /// The transport the provider sends through: watched by the adaptive control, when on.
+    func watching(_ transport: HTTPTransport) -> HTTPTransport {
+        adaptive.map { transport.observed(by: $0) } ?? transport
     }
 
     /// Set once the key has been refused `authFailuresToGiveUp` times in a row, or the server
@@ -41,16 +62,25 @@ public final class ProviderGate: @unchecked Sendable {
         if let slots { try await slots.acquire() }
         defer { slots?.release() }
         try await limiter.acquire { try await control.sleep(until: $0) }
+        adaptive?.began()
+        defer { adaptive?.ended() }
         return try await body()
     }
 
-    /// Tells the gate how a call ended, so that a 429 pauses everyone and refusals add up.
+    /// Tells the gate how a call ended, so that throttling slows the provider and refusals add up.
     func record(_ failure: CallFailure?) {
         if let failure, failure.failureClass == .rate_limited {
-            // Without a server hint, a short pause still spreads the retries of many callers.
-            limiter.pause(for: failure.retryAfter ?? 1)
+            if let adaptive {
+                // A 429 answer was seen by the adaptive control already, with what it said.
+                if failure.status != 429 { adaptive.throttledWithoutReply() }
+            } else {
+                // Without a server hint, a short pause still spreads the retries of many callers.
+                limiter.pause(for: failure.retryAfter ?? 1)
+            }
         }
         lock.withLock {
+            ended += 1
+            if failure?.failureClass == .rate_limited { throttled += 1 }
             if let failure, failure.failureClass == .auth {
                 authFailuresInARow += 1
                 if authFailuresInARow >= Self.authFailuresToGiveUp, refusal == nil {

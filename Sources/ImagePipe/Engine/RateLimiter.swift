@@ -6,25 +6,32 @@ import Foundation
 /// start times in advance) means that callers waking late, on a busy machine, never go out
 /// together: no window ever sees more than `burst` plus the rate's share.
 ///
-/// `pause(for:)` is how a 429 slows a provider down for every caller: nothing starts before the
-/// pause ends.
+/// Two rates apply: the configured `rate_limit`, a ceiling that never moves, and the pace the
+/// provider's adaptive control sets (`adapt`), which may only be slower. `pause(for:)` stops
+/// everyone until a time (a quota that is used up).
 public final class RateLimiter: @unchecked Sendable {
     private let lock = NSLock()
-    /// Seconds between requests at the configured rate; nil means no rate limit, only pauses.
-    private let interval: Duration?
+    /// Seconds between requests at the configured rate; nil means no configured limit.
+    private let ceiling: Duration?
     private let burst: Int
+    /// The adaptive pace that always applies, and the one that applies once `headroom` is used up.
+    private var pace: Duration?
+    private var paceWhenNoHeadroom: Duration?
+    /// Requests the provider's bucket still takes before `paceWhenNoHeadroom` applies; nil when unknown.
+    private var headroom: Int?
     /// The theoretical arrival time of the next request (GCRA's TAT).
     private var nextSlot: ContinuousClock.Instant
     private var pausedUntil: ContinuousClock.Instant
     private var nextTicket = 0
     private var serving = 0
-    /// Tickets whose callers gave up (cancelled, or the run stopped) before their turn.
+    /// Tickets whose callers gave up (cancelled, or the run stopped) before their turn, or went
+    /// out of turn while nothing paced them.
     private var abandoned = Set<Int>()
 
     let clock: any RunClock
 
     public init(limit: RateLimit?, clock: any RunClock = SystemClock()) {
-        interval = limit.map { .seconds(1 / $0.requestsPerSecond) }
+        ceiling = limit.map { .seconds(1 / $0.requestsPerSecond) }
         burst = limit?.burst ?? 1
         self.clock = clock
         nextSlot = clock.now
@@ -49,29 +56,44 @@ public final class RateLimiter: @unchecked Sendable {
                 }
             }
         } catch {
-            if let ticket { abandon(ticket) }
+            abandon(ticket)
             throw error
         }
     }
 
-    /// A place in the queue (nil without a rate: only pauses apply).
-    func takeTicket() -> Int? {
-        interval == nil ? nil : lock.withLock {
+    /// A place in the queue.
+    func takeTicket() -> Int {
+        lock.withLock {
             nextTicket += 1
             return nextTicket - 1
         }
     }
 
+    /// The spacing that applies now and the burst that goes with it; nil when nothing paces.
+    private var interval: (Duration, burst: Int)? {
+        var slowest = pace
+        if let h = paceWhenNoHeadroom, (headroom ?? 0) <= 0 { slowest = max(slowest ?? h, h) }
+        guard let ceiling else { return slowest.map { ($0, 1) } }
+        guard let slowest, slowest > ceiling else { return (ceiling, burst) }
+        return (slowest, 1)
+    }
+
     /// Whether the caller holding `ticket` may send now, or until when to wait: decided on the
     /// clock's time at the moment of asking.
-    func turn(_ ticket: Int?) -> Turn {
+    func turn(_ ticket: Int) -> Turn {
         lock.withLock {
             let now = clock.now
             if pausedUntil > now { return .wait(pausedUntil) }
-            guard let interval, let ticket else { return .go }
+            guard let (interval, burst) = interval else {
+                // Nothing paces: go at once, in any order.
+                sent()
+                if ticket == serving { advance() } else if ticket > serving { abandoned.insert(ticket) }
+                return .go
+            }
             let allowed = nextSlot - interval * (burst - 1)
             if ticket == serving, now >= allowed {
                 nextSlot = max(nextSlot, now) + interval
+                sent()
                 advance()
                 return .go
             }
@@ -81,6 +103,10 @@ public final class RateLimiter: @unchecked Sendable {
             let estimate = allowed + interval * (ticket - serving)
             return .wait(max(estimate, now + min(interval / 8, .milliseconds(5))))
         }
+    }
+
+    private func sent() {
+        if let h = headroom { headroom = h - 1 }
     }
 
     private func advance() {
@@ -100,7 +126,30 @@ public final class RateLimiter: @unchecked Sendable {
         let until = clock.now.advanced(by: .seconds(seconds))
         lock.withLock {
             if until > pausedUntil { pausedUntil = until }
-            if interval != nil, until > nextSlot { nextSlot = until }
+            if until > nextSlot { nextSlot = until }
         }
+    }
+
+    /// The adaptive control's word: a rate that always applies (nil: none) and a rate for when
+    /// the provider's bucket is empty.
+    func adapt(rate: Double?, whenEmpty: Double?) {
+        lock.withLock {
+            pace = rate.map { .seconds(1 / $0) }
+            paceWhenNoHeadroom = whenEmpty.map { .seconds(1 / $0) }
+        }
+    }
+
+    /// How many requests the provider's bucket still takes, as its newest answer tells (nil:
+    /// unknown, which counts as empty once a rate for that is set); each request sent uses one.
+    func setHeadroom(_ requests: Int?) {
+        lock.withLock { headroom = requests }
+    }
+
+    /// The configured `rate_limit` in requests per second.
+    var ceilingRate: Double? { ceiling.map { 1 / $0.inSeconds } }
+
+    /// Requests per second the limiter lets through now; nil when nothing paces.
+    var currentRate: Double? {
+        lock.withLock { interval.map { 1 / $0.0.inSeconds } }
     }
 }

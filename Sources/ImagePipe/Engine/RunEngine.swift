@@ -20,6 +20,8 @@ public final class RunEngine: Sendable {
         public var imagesWritten = 0
         /// Images paid for that could not be written (`paid_not_written`).
         public var paidNotWritten = 0
+        /// Each provider's answers: throttled ones and the pace it settled at.
+        public var providers: [ProviderTraffic] = []
 
         public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
         public var allSucceeded: Bool {
@@ -33,6 +35,8 @@ public final class RunEngine: Sendable {
     public let control: RunControl
     public let budget: BudgetGate
     let transport: HTTPTransport
+    /// One per provider, in the pipeline's order.
+    let providerGates: [ProviderGate]
     public let manifest: ManifestWriter
     let currentManifestPath: String
     /// The run's name in its manifest lines and file: the ledger's run id, else the time and process.
@@ -118,9 +122,11 @@ public final class RunEngine: Sendable {
         var gates: [String: ProviderGate] = [:]
         var providers: [String: ImageProvider] = [:]
         for spec in pipeline.spec.providers {
-            gates[spec.name] = ProviderGate(provider: spec, clock: control.clock)
-            providers[spec.name] = spec.component.make(spec, transport: transport, workingDirectory: pipeline.files.directory)
+            let gate = ProviderGate(provider: spec, clock: control.clock)
+            gates[spec.name] = gate
+            providers[spec.name] = spec.component.make(spec, transport: gate.watching(transport), workingDirectory: pipeline.files.directory)
         }
+        providerGates = pipeline.spec.providers.compactMap { gates[$0.name] }
         let planned = Dictionary(plan.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let feedingJoins = pipeline.stagesFeedingJoins
         // Built from the leaves up, so that each stage is made with its children.
@@ -149,6 +155,9 @@ public final class RunEngine: Sendable {
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
 
+    /// Each provider's traffic so far (answers, 429s, the pace it is held to).
+    public var providerTraffic: [ProviderTraffic] { providerGates.map(\.traffic) }
+
     static func pipelineHash(_ pipeline: CompiledPipeline) -> String {
         let name = (pipeline.files.displayPipeline as NSString).lastPathComponent
         let bytes = FileManager.default.contents(atPath: pipeline.files.directory + "/" + name) ?? Data()
@@ -168,7 +177,7 @@ public final class RunEngine: Sendable {
         ledger.endRun(runID, exitCode: exitCode, stopReason: stop, costUSD: result.spentUSD, stages: result.stages.map {
             Ledger.StageTotals(stage: $0.name, expected: $0.expected, succeeded: $0.succeeded, failed: $0.failedCount,
                                skipped: $0.skipped + $0.cancelled, cached: $0.cached, costUSD: $0.costUSD)
-        })
+        }, providers: result.providers)
     }
 
     /// Adds a consumer of the run's events (progress, notifications); before `run()`.
@@ -191,7 +200,8 @@ public final class RunEngine: Sendable {
         let elapsed = ContinuousClock.now - start
         return Result(stages: stages.map(\.stats.snapshot), stopReason: control.stopReason, spentUSD: budget.spent,
                       duration: elapsed.inSeconds, manifestPath: currentManifestPath, runManifestPath: manifest.path,
-                      fault: control.fault, imagesWritten: breaker.written, paidNotWritten: breaker.lost)
+                      fault: control.fault, imagesWritten: breaker.written, paidNotWritten: breaker.lost,
+                      providers: providerGates.map(\.traffic).filter { $0.answered > 0 })
     }
 
     /// `manifest.jsonl` from the ledger: every (stage, item) as it last ended. Without a ledger,

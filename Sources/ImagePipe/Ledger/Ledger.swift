@@ -115,13 +115,17 @@ public final class Ledger: @unchecked Sendable {
         public var costUSD: Double
     }
 
-    public func endRun(_ id: Int64, exitCode: Int32, stopReason: String?, costUSD: Double, stages: [StageTotals]) {
+    public func endRun(_ id: Int64, exitCode: Int32, stopReason: String?, costUSD: Double, stages: [StageTotals], providers: [ProviderTraffic] = []) {
         _ = try? pool.write { db in
             try db.execute(sql: "UPDATE run SET ended_at = ?, exit_code = ?, stop_reason = ?, cost_usd = ? WHERE id = ?",
                            arguments: [Date().timeIntervalSince1970, Int(exitCode), stopReason, costUSD, id])
             for s in stages {
                 try db.execute(sql: "INSERT OR REPLACE INTO run_stage (run_id, stage, expected, succeeded, failed, skipped, cached, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                arguments: [id, s.stage, s.expected, s.succeeded, s.failed, s.skipped, s.cached, s.costUSD])
+            }
+            for p in providers {
+                try db.execute(sql: "INSERT OR REPLACE INTO run_provider (run_id, provider, answered, throttled, pace, learned_from, adaptive) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [id, p.provider, p.answered, p.throttled, p.pace, p.learnedFrom, p.adaptive])
             }
         }
     }

@@ -72,10 +72,26 @@ enum LedgerSchema {
             // must not mix their records.
             try db.execute(sql: "CREATE TABLE owner (id INTEGER PRIMARY KEY CHECK (id = 1), pipeline_file TEXT NOT NULL)")
         }
+        migrator.registerMigration(providerTraffic) { db in
+            // Each run's answers per provider: how many were 429 and the pace it settled at.
+            try db.execute(sql: """
+                CREATE TABLE run_provider (
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    provider TEXT NOT NULL,
+                    answered INTEGER NOT NULL,
+                    throttled INTEGER NOT NULL,
+                    pace DOUBLE,
+                    learned_from TEXT,
+                    adaptive INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, provider)
+                );
+                """)
+        }
         return migrator
     }
 
     static let first = "v1: runs, items, lock"
     static let manifestLines = "v2: manifest lines"
     static let owner = "v3: owner"
+    static let providerTraffic = "v4: provider traffic"
 }

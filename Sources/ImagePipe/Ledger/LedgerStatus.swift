@@ -35,6 +35,8 @@ public struct LedgerStatus: Sendable {
     }
 
     public var lastRun: Run?
+    /// The last ended run's traffic per provider: its 429s and the pace it settled at.
+    public var providers: [ProviderTraffic] = []
     public var stages: [Stage]
     public var failures: [FailedItem]
     /// Every run, oldest first, with its totals (`status --runs`).
@@ -59,7 +61,12 @@ extension Ledger {
                 }
                 var stages = Dictionary(uniqueKeysWithValues: stageOrder.map { ($0, LedgerStatus.Stage(name: $0)) })
                 // Totals of the last run that ended (the current one may still be going).
+                var providers: [ProviderTraffic] = []
                 if let ended = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM run WHERE ended_at IS NOT NULL") {
+                    providers = try Row.fetchAll(db, sql: "SELECT provider, answered, throttled, pace, learned_from, adaptive FROM run_provider WHERE run_id = ? ORDER BY provider",
+                                                 arguments: [ended]).map {
+                        ProviderTraffic(provider: $0[0], answered: $0[1], throttled: $0[2], pace: $0[3], learnedFrom: $0[4], adaptive: $0[5])
+                    }
                     for row in try Row.fetchAll(db, sql: "SELECT stage, expected, cached FROM run_stage WHERE run_id = ?", arguments: [ended]) {
                         let name: String = row[0]
                         stages[name, default: LedgerStatus.Stage(name: name)].expected = row[1]
@@ -99,7 +106,7 @@ extension Ledger {
                     LedgerStatus.FailedItem(stage: $0[0], item: $0[1], failureClass: $0[2] ?? "error", message: $0[3] ?? "", attempts: $0[4])
                 }
                 let order = stageOrder + stages.keys.filter { !stageOrder.contains($0) }.sorted()
-                return LedgerStatus(lastRun: run, stages: order.compactMap { stages[$0] }, failures: failures, history: history)
+                return LedgerStatus(lastRun: run, providers: providers, stages: order.compactMap { stages[$0] }, failures: failures, history: history)
             }
         } catch {
             throw Failure(description: "cannot read the ledger \(path): \(error)")

@@ -37,6 +37,9 @@ public struct LedgerStatusPrinter {
             }
             out += "\n"
         }
+        for traffic in status.providers {
+            out += "  provider \(traffic.summary)\n"
+        }
         var rows = [["stage", "succeeded", "failed", "pending", "cached"]]
         for s in status.stages {
             let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
@@ -85,6 +88,11 @@ public struct LedgerStatusPrinter {
         } else {
             value.append(("last_run", .null))
         }
+        value.append(("providers", .array(status.providers.map { p in
+            .object([("provider", .string(p.provider)), ("answered", .int(p.answered)), ("throttled", .int(p.throttled)),
+                     ("pace_per_second", p.pace.map(JSONValue.double) ?? .null), ("learned_from", p.learnedFrom.map(JSONValue.string) ?? .null),
+                     ("adaptive", .bool(p.adaptive))])
+        })))
         value.append(("stages", .array(status.stages.map { s in
             .object([("name", .string(s.name)), ("succeeded", .int(s.succeeded)),
                      ("failed", .object(s.failed.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),

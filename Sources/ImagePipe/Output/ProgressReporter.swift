@@ -25,8 +25,13 @@ public final class ProgressReporter: @unchecked Sendable {
     private var repeats: [String: (stage: String, count: Int, what: String)] = [:]
     private var repeatOrder: [String] = []
 
-    public init(stats: [StageStats], mode: Mode, interval: Double, secrets: SecretSet) {
+    /// Each provider's traffic now, for a line per provider that pushes back.
+    private let traffic: @Sendable () -> [ProviderTraffic]
+
+    public init(stats: [StageStats], mode: Mode, interval: Double, secrets: SecretSet,
+                traffic: @escaping @Sendable () -> [ProviderTraffic] = { [] }) {
         self.stats = stats
+        self.traffic = traffic
         self.secrets = secrets
         if mode == .auto {
             self.mode = isatty(STDERR_FILENO) == 1 ? .live : .plain
@@ -115,6 +120,9 @@ public final class ProgressReporter: @unchecked Sendable {
             }
             lines.append(line)
         }
+        for t in traffic() where t.throttled > 0 || (t.pace != nil && t.learnedFrom != "rate_limit") || t.pausedFor != nil {
+            lines.append(Self.line(t))
+        }
         lock.withLock {
             if mode == .live {
                 write(clearLocked() + lines.joined(separator: "\n") + "\n")
@@ -123,6 +131,16 @@ public final class ProgressReporter: @unchecked Sendable {
                 write("[\(DurationText.format(elapsed))] " + lines.joined(separator: " | ") + "\n")
             }
         }
+    }
+
+    /// "provider emu  sending 38.6/s  paced at 39/s (rate headers)  7 throttled"
+    static func line(_ t: ProviderTraffic) -> String {
+        var line = "provider \(t.provider)"
+        if let sending = t.sending { line += "  sending " + ProviderTraffic.rate(sending) }
+        if let paused = t.pausedFor { line += "  quota used up: waiting \(DurationText.format(paused)) for its reset" }
+        if let pace = t.pace { line += "  paced at " + ProviderTraffic.rate(pace) + (t.learnedFrom.map { " (\($0))" } ?? "") }
+        if t.throttled > 0 { line += "  \(t.throttled) throttled" }
+        return line
     }
 
     private func write(_ text: String) {

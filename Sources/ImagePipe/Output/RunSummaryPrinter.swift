@@ -22,6 +22,10 @@ public enum RunSummaryPrinter {
         var spent = String(format: "spent $%.2f", result.spentUSD)
         if let budget { spent += String(format: " of $%.2f budget", budget) }
         out += "\n\(spent) in \(DurationText.format(result.duration)); manifest: \(displayManifest)\n"
+        // Throttling is worth a line; a provider that never pushed back is not.
+        for traffic in result.providers where traffic.throttled > 0 || (traffic.pace != nil && traffic.learnedFrom != "rate_limit") {
+            out += "provider \(traffic.summary)\n"
+        }
         switch result.stopReason {
         case .budget?:
             out += "stopped: the budget was reached, so \(result.notStarted) items were not started. Raise budget.max_usd and run again.\n"

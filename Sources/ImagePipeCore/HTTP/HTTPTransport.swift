@@ -16,12 +16,23 @@ public struct HTTPReply: Sendable {
     public var json: JSONValue? { try? JSONParser.parse(body) }
 }
 
+/// Sees every request a transport sends and every answer it gets: a provider's rate control
+/// reads the limits each answer states.
+public protocol ReplyObserver: Sendable {
+    /// A request is about to go out; the number identifies it in `answered`.
+    func sending() -> Int
+    func answered(_ request: Int, _ reply: HTTPReply)
+}
+
 /// The one HTTP client of a run (async-http-client, pooled), with failures mapped to classes.
 public final class HTTPTransport: Sendable {
     /// Larger answers are refused rather than held in memory: a 4K PNG as base64 is ~30 MB.
     public static let maximumResponseBytes = 128 * 1024 * 1024
 
     package let client: HTTPClient
+    private let observer: (any ReplyObserver)?
+    /// A view made by `observed(by:)` shares its parent's client and does not shut it down.
+    private let ownsClient: Bool
 
     /// `connectionsPerHost` should cover the most calls a run keeps in flight to one host.
     public init(connectionsPerHost: Int) {
@@ -33,9 +44,23 @@ public final class HTTPTransport: Sendable {
         configuration.timeout = .init(connect: .seconds(10))
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        observer = nil
+        ownsClient = true
+    }
+
+    private init(client: HTTPClient, observer: any ReplyObserver) {
+        self.client = client
+        self.observer = observer
+        ownsClient = false
+    }
+
+    /// The same client, with every request and answer shown to `observer`.
+    public func observed(by observer: any ReplyObserver) -> HTTPTransport {
+        HTTPTransport(client: client, observer: observer)
     }
 
     public func shutdown() async {
+        guard ownsClient else { return }
         try? await client.shutdown()
     }
 
@@ -51,6 +76,7 @@ public final class HTTPTransport: Sendable {
         }
         let deadline = NIODeadline.now() + .nanoseconds(Int64(max(0.001, timeout) * 1e9))
         let accumulator = ResponseAccumulator(request: request, maxBodySize: Self.maximumResponseBytes)
+        let ticket = observer?.sending()
         let task = client.execute(request: request, delegate: accumulator, deadline: deadline)
         do {
             let response = try await withTaskCancellationHandler {
@@ -58,8 +84,10 @@ public final class HTTPTransport: Sendable {
             } onCancel: {
                 task.cancel()
             }
-            return HTTPReply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                             body: response.body.map { Array($0.readableBytesView) } ?? [])
+            let reply = HTTPReply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                                  body: response.body.map { Array($0.readableBytesView) } ?? [])
+            if let observer, let ticket { observer.answered(ticket, reply) }
+            return reply
         } catch {
             throw Self.classify(error, url: url, timeout: timeout)
         }

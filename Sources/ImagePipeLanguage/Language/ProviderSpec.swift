@@ -14,6 +14,8 @@ public struct ProviderSpec: Sendable {
     public var missingKeyVariable: String?
     public var concurrency: Int?
     public var rateLimit: RateLimit?
+    /// Learn the provider's limit from its answers and pace below it (on unless `adaptive: false`).
+    public var adaptive: Bool
     public var prices: [String: Double]
     public var command: [Located<String>]
     /// The whole `providers.NAME` mapping, for settings a kind declares for itself.
@@ -27,6 +29,8 @@ public struct ProviderSpec: Sendable {
             FieldSpec("kind", .choice(names), required: true, doc: "Which backend: \(listed)."),
             FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most calls in flight at once across all stages that use this provider."),
             FieldSpec("rate_limit", .object(RateLimit.declaration), doc: "The most requests per minute or second."),
+            FieldSpec("adaptive", .boolean, default: .bool(true),
+                      doc: "Learn the provider's limit from its answers (rate headers, stated quotas, frequent 429s) and pace just below it, never above `rate_limit`; a 429 holds back only the request it refused unless the quota is used up. `false`: every 429 pauses the provider for its Retry-After."),
             FieldSpec("prices", .map(.number(min: 0)), doc: "USD per image by model, overriding the built-in price table for cost estimates and the budget."),
         ], discriminator: .init(field: "kind", variants: kinds.map { .init($0.name, doc: $0.summary, fields: $0.fields) }))
     }
@@ -52,6 +56,7 @@ public struct ProviderSpec: Sendable {
         }
         concurrency = object.int("concurrency")
         rateLimit = RateLimit(object.object("rate_limit"))
+        adaptive = object.bool("adaptive") ?? true
         prices = Dictionary(object.map("prices")?.compactMap { pair -> (String, Double)? in
             switch pair.value.value {
             case .number(let d): return (pair.key.value, d)

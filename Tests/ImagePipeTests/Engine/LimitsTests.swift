@@ -59,12 +59,13 @@ import Testing
         #expect(ContinuousClock.now - start >= .milliseconds(190))
     }
 
-    @Test func a429PausesTheWholeProvider() async throws {
+    /// `adaptive: false` keeps the plain behaviour: any 429 holds every call back for its wait.
+    @Test func withoutAdaptiveControlA429PausesTheWholeProvider() async throws {
         var spec = try #require(Fixtures.validate("""
         version: 1
         name: gate
         providers:
-          p: { kind: placeholder, concurrency: 2 }
+          p: { kind: placeholder, concurrency: 2, adaptive: false }
         """).0.pipeline?.spec.providers.first)
         spec.rateLimit = nil
         let gate = ProviderGate(provider: spec)
@@ -72,6 +73,22 @@ import Testing
         let start = ContinuousClock.now
         _ = try await gate.call(control: RunControl()) { 1 }
         #expect(ContinuousClock.now - start >= .milliseconds(290))
+    }
+
+    /// With it (the default), a lone 429 holds back only the call it refused.
+    @Test func withAdaptiveControlALone429HoldsBackNobodyElse() async throws {
+        let spec = try #require(Fixtures.validate("""
+        version: 1
+        name: gate
+        providers:
+          p: { kind: placeholder, concurrency: 2 }
+        """).0.pipeline?.spec.providers.first)
+        let gate = ProviderGate(provider: spec)
+        gate.record(CallFailure(.rate_limited, "exit status 75", retryAfter: 30))
+        let start = ContinuousClock.now
+        _ = try await gate.call(control: RunControl()) { 1 }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(gate.traffic.throttled == 1)
     }
 
     @Test func budgetWaitsForReservationsThenRefusesTheCallThatWouldPassTheCap() async {

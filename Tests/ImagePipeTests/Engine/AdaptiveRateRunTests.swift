@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+@testable import ImagePipeCore
+import ImagePipeEmulator
+
+/// The adaptive control in whole runs against the emulator over loopback HTTP, in both wire
+/// formats: a quota stated in rate headers (OpenAI) or in `QuotaFailure` (Gemini), and random
+/// load-shedding 429s. Figures at full size are scripts/bench-rate's.
+@Suite struct AdaptiveRateRunTests {
+    static func pipeline(_ wire: String, extra: String = "") -> String {
+        let provider = wire == "openai"
+            ? #"p: { kind: openai, base_url: "{{BASE}}/v1", api_key: test-key-123456\#(extra) }"#
+            : #"p: { kind: gemini, base_url: "{{BASE}}", api_key: test-key-123456\#(extra) }"#
+        let model = wire == "openai" ? "model: gpt-image-1\n      size: 1024x1024" : "model: gemini-2.5-flash-image\n      aspect_ratio: \"1:1\""
+        return """
+        version: 1
+        name: adaptive-\(wire)
+        providers:
+          \(provider)
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: p
+              \(model)
+              prompt: "{{ name }}"
+              output: "{{ sku }}.png"
+              concurrency: 16
+              retry: { attempts: 8, initial: 50ms, max: 2s }
+        """
+    }
+
+    static func quota(_ perSecond: Double) -> EmulatorConfiguration {
+        var configuration = EmulatorConfiguration()
+        configuration.latency = 0.01
+        configuration.quota = .init(requestsPerSecond: perSecond)
+        return configuration
+    }
+
+    /// 240 items against 40 a second with no `rate_limit`: nothing fails, few 429s, and the pace
+    /// the run settles at is the quota's, learned from the headers or the first refusal.
+    @Test(arguments: ["openai", "gemini"])
+    func aQuotaIsLearnedAndKept(wire: String) async throws {
+        let run = try await RunHarness.run(Self.pipeline(wire), files: ["products.csv": RunHarness.products(240)], emulator: Self.quota(40), ledger: true)
+        #expect(run.result.allSucceeded)
+        let statuses = try #require(run.emulator?.statuses)
+        let refused = statuses[429] ?? 0
+        // OpenAI's headers warn before the bucket is empty; Gemini says so only in its first 429s.
+        #expect(Double(refused) <= (wire == "openai" ? 0.02 : 0.12) * 240, "\(refused) answered 429")
+        let traffic = try #require(run.result.providers.first)
+        #expect(traffic.throttled == refused)
+        #expect(traffic.learnedFrom == (wire == "openai" ? "rate headers" : "stated quota"))
+        #expect(abs((traffic.pace ?? 0) - 40 * AdaptiveRate.margin) < 2, "\(traffic.pace ?? 0)/s")
+        // Never faster than the quota allows over the run: its burst plus 40 a second.
+        let arrivals = try #require(run.emulator?.arrivals).sorted()
+        let span = (arrivals.last ?? 0) - (arrivals.first ?? 0)
+        #expect(Double(arrivals.count - refused) <= 40 + 40 * span + 1)
+        #expect(span >= Double(240 - 40) / 40 * 0.95, "\(span) s")
+
+        // The summary and `status` say what the provider did and where the run settled.
+        let summary = RunSummaryPrinter.text(run.result, displayManifest: "manifest.jsonl", budget: nil)
+        #expect(summary.contains("provider p: "), "\(summary)")
+        #expect(summary.contains("paced at \(ProviderTraffic.rate(traffic.pace ?? 0)) (learned from \(traffic.learnedFrom ?? "?"))"), "\(summary)")
+        let ledger = try #require(try Ledger.existing(path: run.directory.appendingPathComponent(".imagepipe/adaptive-\(wire).sqlite").path))
+        let status = try ledger.status(stageOrder: ["hero"])
+        #expect(status.providers == [traffic].map { var t = $0; t.sending = nil; t.pausedFor = nil; return t })
+        let text = LedgerStatusPrinter(file: "pipeline.yaml", ledger: "ledger", listFailures: false).text(status)
+        #expect(text.contains("provider p: \(refused == 0 ? "\(traffic.answered) answers, none throttled" : "\(refused) of \(traffic.answered) answers were 429")"), "\(text)")
+    }
+
+    /// 1% of requests refused at random: each waits its own Retry-After; the provider is not slowed.
+    @Test func randomThrottlingSlowsOnlyTheRefusedRequests() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.throttleRate = 0.01
+        let run = try await RunHarness.run(Self.pipeline("openai"), files: ["products.csv": RunHarness.products(600)], emulator: configuration)
+        #expect(run.result.allSucceeded)
+        let traffic = try #require(run.result.providers.first)
+        #expect(traffic.throttled == run.emulator?.statuses[429])
+        #expect(traffic.pace == nil)
+        // The refused requests waited their second (or two) in parallel; nobody else did.
+        #expect(run.result.duration < 6, "\(run.result.duration) s")
+    }
+
+    /// `adaptive: false` keeps the plain behaviour: no pace is learned and every 429 pauses.
+    @Test func adaptiveFalseLearnsNothing() async throws {
+        let run = try await RunHarness.run(Self.pipeline("openai", extra: ", adaptive: false"), files: ["products.csv": RunHarness.products(60)],
+                                           emulator: Self.quota(40))
+        #expect(run.result.allSucceeded)
+        let traffic = try #require(run.result.providers.first)
+        #expect(!traffic.adaptive)
+        #expect(traffic.pace == nil)
+    }
+}
