@@ -16,7 +16,9 @@ import Foundation
 ///
 /// A 429 that says the quota is used up for a long while (a daily quota; an empty bucket that
 /// refills in minutes) pauses every request until the reset it names. Nothing here ever goes
-/// above `rate_limit`: the limiter keeps that ceiling.
+/// above `rate_limit`: the limiter keeps that ceiling. While a pace applies, calls in flight are
+/// capped at what it needs at the latency measured (twice the pace times the latency, plus two),
+/// so a provider that answers slower is not sent more at once; `concurrency` stays the ceiling.
 final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
     /// Below the rate a provider states, to absorb its rounding and clocks.
     static let margin = 0.97
@@ -45,8 +47,6 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
     private var throttledCount = 0
     private var source: Source?
     private var sendCount = 0
-    /// Calls let through and not yet ended: the most the provider may have seen beyond an answer.
-    private var inFlight = 0
     /// The first refusal of requests sent under a learned pace, while refusals keep coming.
     private var refusedPacedSince: ContinuousClock.Instant?
     private var lastPacedRefusal: ContinuousClock.Instant?
@@ -103,10 +103,6 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
         }
     }
 
-    /// A call is let through (it may make more than one request) / has ended.
-    func began() { lock.withLock { inFlight += 1 } }
-    func ended() { lock.withLock { inFlight -= 1 } }
-
     func answered(_ request: Int, _ reply: HTTPReply) {
         observe(request, RateSignal(reply: reply), status: reply.status)
     }
@@ -148,7 +144,7 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
         // What the bucket had when this request arrived, less every other call still out (some
         // were counted already: erring low), less a margin.
         let spare = max(1, Int((window.limit * 0.05).rounded(.up)))
-        limiter.setHeadroom(Int(window.remaining.rounded(.down)) - max(0, inFlight - 1) - spare)
+        limiter.setHeadroom(Int(window.remaining.rounded(.down)) - max(0, limiter.callsInFlight - 1) - spare)
     }
 
     /// `wasPaced`: the refused request went out under a learned pace (not in a burst before it).
@@ -250,6 +246,9 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
         var always = aimd
         if let quotaRate { always = min(always ?? .infinity, quotaRate * factor) }
         limiter.adapt(rate: always, whenEmpty: refill.map { $0 * factor })
+        // Little's law: a pace of r a second at a latency of L seconds needs r·L calls in flight.
+        // Twice that and two more absorb jitter; a provider that slows down gets no more than that.
+        limiter.capInFlight(settledPace.flatMap { latency > 0 ? Int((2 * $0 * latency).rounded(.up)) + 2 : nil })
     }
 }
 

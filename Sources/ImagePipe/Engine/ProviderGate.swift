@@ -62,8 +62,7 @@ public final class ProviderGate: @unchecked Sendable {
         if let slots { try await slots.acquire() }
         defer { slots?.release() }
         try await limiter.acquire { try await control.sleep(until: $0) }
-        adaptive?.began()
-        defer { adaptive?.ended() }
+        defer { limiter.finished() }
         return try await body()
     }
 

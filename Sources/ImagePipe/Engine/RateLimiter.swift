@@ -19,6 +19,9 @@ public final class RateLimiter: @unchecked Sendable {
     private var paceWhenNoHeadroom: Duration?
     /// Requests the provider's bucket still takes before `paceWhenNoHeadroom` applies; nil when unknown.
     private var headroom: Int?
+    /// Calls let through and not yet finished, and the most of them a learned pace needs (nil: no cap).
+    private var inFlight = 0
+    private var inFlightCap: Int?
     /// The theoretical arrival time of the next request (GCRA's TAT).
     private var nextSlot: ContinuousClock.Instant
     private var pausedUntil: ContinuousClock.Instant
@@ -84,6 +87,10 @@ public final class RateLimiter: @unchecked Sendable {
         lock.withLock {
             let now = clock.now
             if pausedUntil > now { return .wait(pausedUntil) }
+            if let cap = inFlightCap, inFlight >= cap, interval != nil {
+                // The pace needs no more in flight: a provider answering slower gets no more calls.
+                return .wait(now + .milliseconds(5))
+            }
             guard let (interval, burst) = interval else {
                 // Nothing paces: go at once, in any order.
                 sent()
@@ -107,6 +114,20 @@ public final class RateLimiter: @unchecked Sendable {
 
     private func sent() {
         if let h = headroom { headroom = h - 1 }
+        inFlight += 1
+    }
+
+    /// A call let through has ended.
+    func finished() {
+        lock.withLock { inFlight -= 1 }
+    }
+
+    /// Calls let through and not yet finished.
+    var callsInFlight: Int { lock.withLock { inFlight } }
+
+    /// The most calls in flight while a pace applies (nil: only the provider's `concurrency`).
+    func capInFlight(_ calls: Int?) {
+        lock.withLock { inFlightCap = calls }
     }
 
     private func advance() {

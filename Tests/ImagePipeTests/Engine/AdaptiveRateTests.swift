@@ -69,15 +69,40 @@ import Testing
         #expect(limiter.turn(ticket) == .go)
     }
 
+    /// Under a learned pace, no more calls go out at once than the pace needs at the latency
+    /// measured: 10 a second answered in 100 ms needs one; twice that plus two are let through.
+    @Test func aPaceCapsTheCallsInFlight() {
+        let clock = VirtualClock()
+        let limiter = RateLimiter(limit: nil, clock: clock)
+        let control = AdaptiveRate(limiter: limiter)
+        let refusal = #"{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerSecondPerProjectPerModel", "quotaValue": "10"}]}]}}"#
+        let id = control.sending()
+        clock.set(0.1)
+        control.answered(id, HTTPReply(status: 429, headers: [], body: Array(refusal.utf8)))
+        var waiting = (0..<10).map { _ in limiter.takeTicket() }
+        var gone = 0
+        for step in 1...100 {
+            clock.set(0.1 + Double(step) * 0.5)
+            waiting.removeAll { ticket in
+                guard limiter.turn(ticket) == .go else { return false }
+                gone += 1
+                return true
+            }
+        }
+        // ⌈2 · 10/s · 0.1 s⌉ + 2 = 4, however long the others wait, while none has finished.
+        #expect(gone == 4)
+        limiter.finished()
+        clock.set(60)
+        #expect(limiter.turn(waiting[0]) == .go)
+    }
+
     /// Headers that show room: nothing paces, however fast the refill is known to be.
     @Test func roomInTheBucketMeansNoPacing() {
         let clock = VirtualClock()
         let limiter = RateLimiter(limit: nil, clock: clock)
         let control = AdaptiveRate(limiter: limiter)
         let headers = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "450"), ("x-ratelimit-reset-requests", "6s")]
-        control.began()
         control.answered(control.sending(), HTTPReply(status: 200, headers: headers, body: []))
-        control.ended()
         #expect(limiter.currentRate == nil)
         // 500 a minute, as the reset says: the pace once the bucket is empty.
         #expect(abs((control.traffic(provider: "p").pace ?? 0) - 500.0 / 60 * AdaptiveRate.margin) < 0.01)
@@ -146,14 +171,13 @@ private struct Simulation {
                     holding += 1
                     callers[i] = .queued(ticket: limiter.takeTicket(), attempt: 1)
                 case .queued(let ticket, let attempt) where limiter.turn(ticket) == .go:
-                    control.began()
                     let id = control.sending()
                     sends.append(t)
                     callers[i] = .sent(id: id, due: t + latency, reply: answer(&tokens, &random), attempt: attempt)
                 case .sent(let id, let due, let reply, let attempt) where t >= due:
                     answered += 1
                     control.answered(id, reply)
-                    control.ended()
+                    limiter.finished()
                     holding -= 1
                     if reply.status == 200 {
                         finished += 1
