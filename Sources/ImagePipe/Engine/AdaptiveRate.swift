@@ -8,11 +8,12 @@ import Foundation
 ///   and at just under the refill rate once it is empty, so the limit is met before it is hit.
 /// - **A stated quota** (Google's `QuotaFailure` on a 429, e.g. 2,400 per minute): paced just
 ///   under it from then on.
-/// - **Throttling alone** (429s that say nothing): AIMD. A few 429s among many answers are the
-///   provider shedding load at random; only the throttled requests wait (their Retry-After).
-///   When 429s become frequent (1 in 20 of the last 200 answers and at least 8, or 3 in a row)
-///   the pace drops to 0.7 of the rate measured, climbs back to it in 3 s, then probes above it
-///   (a quarter more each second) until refused again or no longer binding.
+/// - **Throttling alone** (429s that say nothing, or only that the token bucket is empty):
+///   AIMD. A few 429s among many answers are the provider shedding load at random; only the
+///   throttled requests wait (their Retry-After). When 429s become frequent (1 in 20 of the last
+///   200 answers and at least 8, or 3 in a row), or one says the token bucket is empty, the pace
+///   drops to 0.7 of what got through, climbs back to it in 3 s, then probes above it (a
+///   quarter more each second) until refused again or no longer binding.
 ///
 /// A 429 that says the quota is used up for a long while (a daily quota; an empty bucket that
 /// refills in minutes) pauses every request until the reset it names. Nothing here ever goes
@@ -22,7 +23,7 @@ import Foundation
 final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
     /// Below the rate a provider states, to absorb its rounding and clocks.
     static let margin = 0.97
-    /// A learned pace that was still refused is lowered by this much (once per `coolDown`).
+    /// A learned pace still refused for a second or more is lowered by this much.
     static let correction = 0.9
     /// The pace after a burst of unexplained 429s, as a share of the rate measured.
     static let backoff = 0.7
@@ -164,11 +165,15 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
             limiter.pause(for: wait)
             return
         }
-        if signal?.showsLimitReached == true { return }
+        // An empty request bucket or a stated quota is paced above; an empty token bucket
+        // (`x-ratelimit-remaining-tokens: 0`) states a limit the request pace cannot see: cut.
+        let requestsEmpty = signal?.requests.map { $0.remaining < 1 } ?? false
+        if requestsEmpty || signal?.quota != nil { return }
+        let stated = signal?.showsLimitReached == true
         // Nothing said: frequent 429s mean a limit; rare ones are chance.
         let refused = recent.lazy.filter { $0 }.count
         let frequent = refused >= max(Self.fewest, Int((Double(recent.count) * Self.frequent).rounded(.up))) || throttledInARow >= Self.inARow
-        guard frequent else { return }
+        guard stated || frequent else { return }
         let coolDown = max(0.5, 2 * latency)
         if let lastCut, (now - lastCut).inSeconds < coolDown { return }
         // What got through is what the provider allows; what was sent, when little got through.
@@ -231,11 +236,11 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
         return missing / toFull
     }
 
-    /// The pace the provider is held to once its bucket is empty, within the ceiling: what the
-    /// run settled at, even while the bucket has room.
     /// Requests per second sent lately; nil before there is anything to tell.
     private var measured: Double? { sendTimes.perSecond(now: clock.now) }
 
+    /// The pace the provider is held to once its bucket is empty, within the ceiling: what the
+    /// run settled at, even while the bucket has room.
     private var settledPace: Double? {
         let learned = [aimd, quotaRate.map { $0 * factor }, refill.map { $0 * factor }].compactMap { $0 }.min()
         guard let ceiling = limiter.ceilingRate else { return learned }

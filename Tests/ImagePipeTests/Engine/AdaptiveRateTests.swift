@@ -96,6 +96,27 @@ import Testing
         #expect(limiter.turn(waiting[0]) == .go)
     }
 
+    /// OpenAI's image models also have a token limit: a 429 saying the token bucket is empty (the
+    /// request bucket is not) is a limit the request pace cannot see, so the pace is cut at once.
+    @Test func anEmptyTokenBucketCutsThePace() {
+        let clock = VirtualClock()
+        let limiter = RateLimiter(limit: nil, clock: clock)
+        let control = AdaptiveRate(limiter: limiter)
+        let room = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "400"), ("x-ratelimit-reset-requests", "12s")]
+        for i in 0..<50 {
+            clock.set(Double(i) * 0.02)
+            control.answered(control.sending(), HTTPReply(status: 200, headers: room + [
+                ("x-ratelimit-limit-tokens", "100000"), ("x-ratelimit-remaining-tokens", "50000"), ("x-ratelimit-reset-tokens", "30s")], body: []))
+        }
+        #expect(limiter.currentRate == nil)
+        clock.set(1)
+        control.answered(control.sending(), HTTPReply(status: 429, headers: room + [
+            ("x-ratelimit-limit-tokens", "100000"), ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "2s"), ("retry-after-ms", "500")], body: []))
+        // 50 a second got through; 0.7 of that from now on.
+        #expect(limiter.currentRate.map { abs($0 - 35) < 2 } == true, "\(limiter.currentRate ?? 0)")
+        #expect(control.traffic(provider: "p").learnedFrom == "rate headers")
+    }
+
     /// Headers that show room: nothing paces, however fast the refill is known to be.
     @Test func roomInTheBucketMeansNoPacing() {
         let clock = VirtualClock()
