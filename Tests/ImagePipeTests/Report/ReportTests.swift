@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+@testable import ImagePipeCore
+import ImagePipeEmulator
+
+/// `imagepipe report`: what it shows from a run's manifest, and that the page works in a real
+/// browser (headless Chromium over the DevTools protocol): cards, failures first, the status
+/// filter, search, stage tabs, filters from the URL fragment, and a screenshot that is not blank.
+@Suite struct ReportTests {
+    static let pipeline = """
+    version: 1
+    name: report-test
+    providers:
+      p: { kind: openai, base_url: "{{BASE}}/v1", api_key: test-key-123456 }
+    sources:
+      products: { csv: products.csv, key: "{{ sku }}" }
+    stages:
+      hero:
+        generate:
+          from: products
+          provider: p
+          model: gpt-image-1
+          prompt: "{{ name }}"
+          size: 1024x1024
+          output: "hero/{{ sku }}.png"
+          retry: { attempts: 1 }
+      touch_up:
+        edit:
+          from: hero
+          provider: p
+          model: gpt-image-1
+          prompt: "Brighter: {{ hero.prompt }}"
+          variants: 2
+          output: "edited/{{ sku }}-{{ variant }}.png"
+    """
+
+    /// 24 products: two refused as unsafe, one whose server fails; their edits are skipped.
+    static func products() -> String {
+        RunHarness.products(24) { i in i == 3 || i == 17 ? "[[block]] Product \(i)" : i == 9 ? "[[fail:500x5]] Product \(i)" : "Product \(i)" }
+    }
+
+    @Test func theReportWorksInABrowser() async throws {
+        let run = try await RunHarness.run(Self.pipeline, files: ["products.csv": Self.products()], emulator: EmulatorConfiguration())
+        #expect(run.stage("hero").failedCount == 3)
+        let output = run.directory.appendingPathComponent("out").path
+        let model = try ReportModel.load(manifest: run.result.manifestPath, runsDirectory: output + "/runs", stages: ["hero", "touch_up"],
+                                         pipeline: "report-test", budgetUSD: nil)
+        // hero: 24 cards; touch_up: 21 × 2 variants made, 3 items skipped.
+        #expect(model.cards.count == 24 + 42 + 3)
+        #expect(model.cards.prefix(3).allSatisfy { $0.status == "failed" })
+        let written = try ReportWriter.write(model, outputDirectory: output, reportDirectory: output + "/report")
+        #expect(written.pageBytes < 200_000)
+
+        let shot = output + "/report-screenshot.png"
+        let seen = try Chromium.drive(report: written.index, screenshot: shot, search: "Product 1", stage: "touch_up")
+        let first = try #require(seen["first"] as? [String: Any])
+        #expect((first["items"] as? Int ?? 0) > 0)
+        #expect(first["shown"] as? String == "showing 69 of 69 cards")
+        // A reviewer starts with what failed; no image is inlined.
+        #expect(first["firstStatus"] as? String == "failed")
+        #expect(first["inlined"] as? Int == 0)
+
+        let failed = try #require(seen["after_failed_click"] as? [String: Any])
+        #expect(failed["hash"] as? String == "#status=failed")
+        #expect(failed["statuses"] as? [String] == ["failed"])
+        #expect(Set(failed["keys"] as? [String] ?? []) == ["P3", "P9", "P17"])
+
+        // "Product 1" is in the prompts of 1 and 10–19 (two of them failed at hero, one skipped below).
+        let searched = try #require(seen["after_search"] as? [String: Any])
+        #expect(searched["hash"] as? String == "#q=Product+1")
+        let expected = Set(["P1"] + (10...19).map { "P\($0)" })
+        #expect(Set(searched["keys"] as? [String] ?? []) == expected)
+
+        let staged = try #require(seen["after_stage_click"] as? [String: Any])
+        #expect(staged["stages"] as? [String] == ["touch_up"])
+        #expect(staged["hash"] as? String == "#stage=touch_up")
+
+        // A link that carries the filters opens filtered: the edits skipped after a failure.
+        let linked = try #require(seen["opened_with_fragment"] as? [String: Any])
+        #expect(linked["hash"] as? String == "#status=failed&stage=touch_up")
+        #expect((linked["items"] as? Int) == 0)
+        #expect(linked["shown"] as? String == "showing 0 of 69 cards")
+
+        let screenshot = try #require(seen["screenshot"] as? [String: Any])
+        #expect((screenshot["colours"] as? Int ?? 0) > 50, "a blank page has a handful of colours: \(screenshot)")
+        #expect(FileManager.default.fileExists(atPath: shot))
+    }
+
+    /// `--compare previous`: what the second run made anew, made again, or left as it was.
+    @Test func compareMarksNewRegeneratedAndUnchanged() async throws {
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let yaml = """
+        version: 1
+        name: report-compare
+        providers:
+          p: { kind: openai, base_url: "{{BASE}}/v1", api_key: test-key-123456 }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: p
+              model: gpt-image-1
+              prompt: "{{ name }}"
+              size: 1024x1024
+              output: "hero/{{ sku }}.png"
+        """
+        let first = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA,mug\nB,cup\nC,jug\n"], server: emulator, ledger: true)
+        let dir = first.directory
+        let second = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA,mug\nB,blue cup\nC,jug\nD,bowl\n"], server: emulator,
+                                              directory: dir, ledger: true)
+        #expect(second.stage("hero").succeeded == 2)
+        let output = dir.appendingPathComponent("out").path
+        let model = try ReportModel.load(manifest: second.result.manifestPath, runsDirectory: output + "/runs", stages: ["hero"],
+                                         pipeline: "report-compare", budgetUSD: nil, compare: "previous")
+        #expect(model.summary.changes == ["unchanged": 2, "regenerated": 1, "new": 1])
+        #expect(model.cards.first { $0.key == "B" }?.change == "regenerated")
+        #expect(model.cards.first { $0.key == "D" }?.change == "new")
+        #expect(throws: ReportModel.Failure.self) {
+            try ReportModel.load(manifest: second.result.manifestPath, runsDirectory: output + "/runs", stages: ["hero"],
+                                 pipeline: "report-compare", budgetUSD: nil, compare: "no-such-run")
+        }
+    }
+
+    @Test func imagePathsAreRelativeAndEncoded() {
+        #expect(ReportWriter.relativePrefix(from: "/a/out/report", to: "/a/out") == "../")
+        #expect(ReportWriter.relativePrefix(from: "/a/site", to: "/a/out dir") == "../out%20dir/")
+        #expect(ReportWriter.encode("hero/50% off #1?.png") == "hero/50%25%20off%20%231%3F.png")
+    }
+}
