@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
         session.subscribe(progress)
         if let junit { session.subscribe(JUnitReport(path: junit, secrets: secrets)) }
         if let summary = ProcessInfo.processInfo.environment[StepSummary.variable], !summary.isEmpty {
-            session.subscribe(StepSummary(path: summary, secrets: secrets))
+            session.subscribe(StepSummary(path: summary, secrets: secrets, environment: ProcessInfo.processInfo.environment))
         }
         let grace = self.grace
         let trap = SignalTrap(onFirst: { signo in

@@ -8,14 +8,23 @@ public final class StepSummary: @unchecked Sendable {
     static let failuresShown = 20
 
     public let path: String
+    /// The GitHub Actions run's page, where the report artifact is (from GITHUB_SERVER_URL,
+    /// GITHUB_REPOSITORY and GITHUB_RUN_ID); nil elsewhere.
+    public let runPage: String?
     private let secrets: SecretSet
     private let lock = NSLock()
     private var failures: [ItemOutcome] = []
     private var failureCount = 0
 
-    public init(path: String, secrets: SecretSet) {
+    public init(path: String, secrets: SecretSet, environment: [String: String] = [:]) {
         self.path = path
         self.secrets = secrets
+        if let server = environment["GITHUB_SERVER_URL"], let repository = environment["GITHUB_REPOSITORY"], let run = environment["GITHUB_RUN_ID"],
+           !server.isEmpty, !repository.isEmpty, !run.isEmpty {
+            runPage = "\(server)/\(repository)/actions/runs/\(run)"
+        } else {
+            runPage = nil
+        }
     }
 
     func markdown(info: RunInfo, result: RunEngine.Result, outcome: RunOutcome) -> String {
@@ -31,6 +40,13 @@ public final class StepSummary: @unchecked Sendable {
                 + String(format: "$%.2f", s.costUSD) + " |\n"
         }
         out += "\n" + String(format: "Spent $%.2f in %@. Manifest: `%@`.", result.spentUSD, DurationText.format(result.duration), info.manifest) + "\n"
+        for traffic in result.providers where traffic.throttled > 0 {
+            out += "\nProvider \(cell(traffic.summary)).\n"
+        }
+        // The report is built and uploaded by later steps (docs/github-actions.md): point at it.
+        let report = (info.manifest as NSString).deletingLastPathComponent + "/report/index.html"
+        out += "\nImages: `imagepipe report` writes `\(cell(report))`"
+        out += runPage.map { "; this run's [artifacts](\($0)#artifacts) hold it when the workflow uploads it.\n" } ?? ".\n"
         if !shown.isEmpty {
             out += "\n**Failures** (\(count)\(count > shown.count ? ", the first \(shown.count) shown" : "")):\n\n"
             for f in shown {

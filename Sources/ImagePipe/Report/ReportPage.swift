@@ -56,7 +56,7 @@ enum ReportPage {
     select, input[type=search] { font: inherit; padding: 4px 8px; border: 1px solid var(--line); border-radius: 6px; background: var(--card); }
     input[type=search] { min-width: 240px; }
     #shown { color: var(--muted); margin-left: auto; }
-    main#cards { padding: 16px 24px; display: grid; gap: 14px; }
+    main#cards { padding: 16px 24px; display: flex; flex-wrap: wrap; align-items: flex-start; gap: 14px; }
     article.item { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 10px 12px; }
     article.item h2 { font-size: 14px; margin: 0 0 8px; display: flex; gap: 8px; align-items: baseline; }
     article.item h2 .stage { color: var(--muted); font-weight: normal; }
@@ -64,6 +64,7 @@ enum ReportPage {
     .tile { width: 236px; }
     .tile .frame { width: 236px; height: 236px; display: flex; align-items: center; justify-content: center; background: #eeeeea;
                    border-radius: 6px; overflow: hidden; }
+    .tile .frame.empty { height: 56px; }
     .tile img { max-width: 100%; max-height: 100%; object-fit: contain; }
     .tile .none { color: var(--muted); padding: 8px; text-align: center; }
     .badge { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px; color: #fff; background: var(--muted); }

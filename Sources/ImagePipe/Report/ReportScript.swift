@@ -8,6 +8,12 @@ enum ReportScript {
       var R = window.IMAGEPIPE_REPORT;
       var F = {};
       R.fields.forEach(function (name, i) { F[name] = i; });
+      // Rows leave out their trailing empty fields; image paths are relative to the output folder.
+      R.cards.forEach(function (card) {
+        while (card.length < R.fields.length) card.push(null);
+        if (card[F.src] !== null) card[F.src] = R.image_prefix + card[F.src];
+        if (card[F.earlier_src] !== null) card[F.earlier_src] = R.image_prefix + card[F.earlier_src];
+      });
       var state = { stage: "", status: "", cls: "", change: "", q: "" };
       var CHUNK = 60;
       var groups = [];
@@ -77,7 +83,7 @@ enum ReportScript {
           ? el("a", { href: src, target: "_blank", rel: "noopener", "class": "frame", title: "Open full size" }, [
               el("img", { src: src, loading: "lazy", decoding: "async", alt: card[F.prompt] || card[F.key],
                           width: card[F.width], height: card[F.height] })])
-          : el("div", { "class": "frame" }, [el("div", { "class": "none", text: status === "failed" ? "no image: failed" : "no image" })]);
+          : el("div", { "class": "frame empty" }, [el("div", { "class": "none", text: status === "failed" ? "no image: failed" : "no image" })]);
         var label = [];
         if (card[F.variant] !== null) label.push("variant " + card[F.variant]);
         if (card[F.matrix]) label.push(card[F.matrix]);

@@ -71,9 +71,11 @@ def evaluate(session, expression):
 
 
 def wait_for(session, expression, timeout=20):
+    # The page may still be the previous one, or half built: an error means "not yet".
+    guarded = f"(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if evaluate(session, expression):
+        if evaluate(session, guarded):
             return True
         time.sleep(0.02)
     return False
@@ -167,7 +169,7 @@ try:
     # A link with the filters in its fragment opens filtered.
     open_page(session, "about:blank", "true")
     fragment = "#status=failed" + (f"&stage={stage}" if stage else "")
-    open_page(session, url + fragment, "document.getElementById('shown').textContent.length > 0")
+    open_page(session, url + fragment, "location.hash.length > 0 && document.getElementById('shown').textContent.length > 0")
     state("opened_with_fragment")
     # Back to everything, scrolled to the top, images loaded, for the picture.
     open_page(session, "about:blank", "true")

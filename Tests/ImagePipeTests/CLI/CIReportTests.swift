@@ -46,7 +46,8 @@ import FoundationXML
         try "sku,name\nA1,\"Mug <\"\"&'>\"\nA2,[[block]] Cup\nA3,Tote\n".write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
         let summary = dir.appendingPathComponent("summary.md")
         try "## earlier step\n".write(to: summary, atomically: true, encoding: .utf8)
-        let run = try await CLIProcess.run(["run", "--junit", "junit.xml", "p.yaml"], in: dir, environment: ["GITHUB_STEP_SUMMARY": summary.path])
+        let run = try await CLIProcess.run(["run", "--junit", "junit.xml", "p.yaml"], in: dir, environment: [
+            "GITHUB_STEP_SUMMARY": summary.path, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "shop/catalog", "GITHUB_RUN_ID": "42"])
         #expect(run.status == 1, "\(run.stderr)")
 
         let reader = JUnitReader()
@@ -83,6 +84,8 @@ import FoundationXML
         #expect(markdown.hasPrefix("## earlier step\n### imagepipe run: ci-report (failed)\n"), "appended: \(markdown)")
         #expect(markdown.contains("| stage | succeeded | cached | failed | skipped | not started | cost |\n|---|---:|---:|---:|---:|---:|---:|\n| hero | 2 | 0 | 1 content_policy | 0 | 0 | $0.08 |"))
         #expect(markdown.contains("**Failures** (1):\n\n- `hero` `A2`: content_policy:"))
+        // Where the report is, and the run's artifacts when GitHub names the run.
+        #expect(markdown.contains("`imagepipe report` writes `out/report/index.html`; this run's [artifacts](https://github.com/shop/catalog/actions/runs/42#artifacts)"), "\(markdown)")
         // Rendered as GitHub-flavoured Markdown (markdown-it-py with tables, from scripts/install-test-tools):
         // one table with a row per stage, the failure as a list item.
         let render = Process()
@@ -98,6 +101,7 @@ import FoundationXML
         render.waitUntilExit()
         #expect(render.terminationStatus == 0)
         #expect(html.components(separatedBy: "<table>").count == 2 && html.components(separatedBy: "<tr>").count == 4, "\(html)")
+        #expect(html.contains("<a href=\"https://github.com/shop/catalog/actions/runs/42#artifacts\">artifacts</a>"), "\(html)")
         #expect(html.contains("<td style=\"text-align:right\">1 content_policy</td>") && html.contains("<li><code>hero</code> <code>A2</code>: content_policy:"), "\(html)")
 
         // Again: everything cached passes.
