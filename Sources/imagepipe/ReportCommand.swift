@@ -37,9 +37,15 @@ struct ReportCommand: ParsableCommand {
             let model = try ReportModel.load(manifest: pipeline.outputDirectory + "/manifest.jsonl", runsDirectory: pipeline.outputDirectory + "/runs",
                                              stages: pipeline.stages.map(\.name), pipeline: pipeline.spec.name, budgetUSD: pipeline.spec.budgetUSD,
                                              compare: compare)
-            let written = try ReportWriter.write(model, outputDirectory: pipeline.outputDirectory, reportDirectory: directory)
+            let thumbnails = ReportThumbnails().make(for: model.cards, outputDirectory: pipeline.outputDirectory, reportDirectory: directory)
+            let written = try ReportWriter.write(model, outputDirectory: pipeline.outputDirectory, reportDirectory: directory,
+                                                 thumbnails: thumbnails.bySHA)
             let shown = out ?? RelativePath.join(pipeline.displayOutputDirectory, "report")
-            StandardStream.output.write("report: \(shown)/index.html (\(written.cards) cards, \(written.pageBytes / 1024) KiB before images)\n")
+            var line = "report: \(shown)/index.html (\(written.cards) cards, \(written.pageBytes / 1024) KiB before images"
+            if thumbnails.made + thumbnails.reused > 0 { line += "; \(thumbnails.made) thumbnails made, \(thumbnails.reused) reused" }
+            if thumbnails.failed > 0 { line += "; \(thumbnails.failed) images could not be read, shown as they are" }
+            StandardStream.output.write(line + ")\n")
+            if let note = thumbnails.note { StandardStream.error.write("note: \(note)\n") }
         } catch let error as ReportModel.Failure {
             StandardStream.error.write("\(file): error: \(error.description)\n")
             throw ExitCode(ExitStatus.invalid)

@@ -27,8 +27,10 @@ public struct ReportModel: Sendable {
         public var costUSD: Double?
         /// With `--compare`: new, regenerated, unchanged or removed.
         public var change: String?
-        /// For a regenerated image whose earlier file is still there under another name.
+        /// For a regenerated image: the earlier one's file (shown if still there under another
+        /// name) and its SHA-256 (whose thumbnail may outlive the file).
         public var earlierPath: String?
+        public var earlierSHA256: String?
 
         public static func == (a: Card, b: Card) -> Bool {
             a.stage == b.stage && a.key == b.key && a.variant == b.variant && a.matrix.elementsEqual(b.matrix, by: { $0 == $1 })
@@ -110,6 +112,7 @@ public struct ReportModel: Sendable {
                         cards[i].change = "unchanged"
                     } else {
                         cards[i].change = "regenerated"
+                        cards[i].earlierSHA256 = before.sha256
                         if let old = before.path, old != cards[i].path { cards[i].earlierPath = old }
                     }
                 } else {

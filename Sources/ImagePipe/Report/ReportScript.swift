@@ -81,7 +81,7 @@ enum ReportScript {
         var src = card[F.src];
         var frame = src
           ? el("a", { href: src, target: "_blank", rel: "noopener", "class": "frame", title: "Open full size" }, [
-              el("img", { src: src, loading: "lazy", decoding: "async", alt: card[F.prompt] || card[F.key],
+              el("img", { src: card[F.thumb] || src, loading: "lazy", decoding: "async", alt: card[F.prompt] || card[F.key],
                           width: card[F.width], height: card[F.height] })])
           : el("div", { "class": "frame empty" }, [el("div", { "class": "none", text: status === "failed" ? "no image: failed" : "no image" })]);
         var label = [];
@@ -104,9 +104,9 @@ enum ReportScript {
         if (card[F.prompt]) children.push(el("div", { "class": "prompt", text: card[F.prompt] }));
         if (meta.length) children.push(el("div", { "class": "meta", text: meta.join(" · ") }));
         if (card[F.url]) children.push(el("div", { "class": "meta" }, [el("a", { href: card[F.url], text: card[F.url], rel: "noopener" })]));
-        if (card[F.earlier_src]) {
+        if (card[F.earlier_thumb] || card[F.earlier_src]) {
           children.push(el("div", { "class": "earlier" }, [document.createTextNode("before: "),
-            el("img", { src: card[F.earlier_src], loading: "lazy", alt: "the image before" })]));
+            el("img", { src: card[F.earlier_thumb] || card[F.earlier_src], loading: "lazy", alt: "the image before" })]));
         }
         return el("div", { "class": "tile s-" + status, "data-status": status, "data-key": card[F.key] }, children);
       }

@@ -13,7 +13,9 @@ public enum ReportWriter {
 
     /// `outputDirectory`: the pipeline's output_dir (image paths are relative to it);
     /// `reportDirectory`: where to write (by default `output_dir/report`).
-    public static func write(_ model: ReportModel, outputDirectory: String, reportDirectory: String) throws(AtomicFile.Failure) -> Written {
+    /// `thumbnails`: thumbnail files by SHA-256, relative to the report folder.
+    public static func write(_ model: ReportModel, outputDirectory: String, reportDirectory: String,
+                             thumbnails: [String: String] = [:]) throws(AtomicFile.Failure) -> Written {
         do {
             try FileManager.default.createDirectory(atPath: reportDirectory, withIntermediateDirectories: true)
         } catch {
@@ -24,7 +26,7 @@ public enum ReportWriter {
             ("index.html", Array(ReportPage.html(title: model.summary.pipeline).utf8)),
             ("report.css", Array(ReportPage.css.utf8)),
             ("report.js", Array(ReportScript.source.utf8)),
-            ("data.js", Array(("window.IMAGEPIPE_REPORT = " + data(model, imagePrefix: prefix).serialized(pretty: false) + ";\n").utf8)),
+            ("data.js", Array(("window.IMAGEPIPE_REPORT = " + data(model, imagePrefix: prefix, thumbnails: thumbnails).serialized(pretty: false) + ";\n").utf8)),
         ]
         for (name, bytes) in files { try AtomicFile.write(bytes, to: reportDirectory + "/" + name) }
         return Written(index: reportDirectory + "/index.html", pageBytes: files.reduce(0) { $0 + $1.1.count }, cards: model.cards.count)
@@ -33,7 +35,7 @@ public enum ReportWriter {
     /// The cards as arrays under `fields`, with stages, statuses, models, providers and classes
     /// as indexes into their lists and image paths relative to `image_prefix`: 10,000 cards
     /// with 80-character prompts come to about 1.3 MB.
-    static func data(_ model: ReportModel, imagePrefix: String) -> JSONValue {
+    static func data(_ model: ReportModel, imagePrefix: String, thumbnails: [String: String] = [:]) -> JSONValue {
         var tables: [String: [String]] = ["stage": model.stages, "status": [], "model": [], "provider": [], "class": []]
         var indexes: [String: [String: Int]] = [:]
         for (name, values) in tables { indexes[name] = Dictionary(values.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
@@ -56,7 +58,8 @@ public enum ReportWriter {
                                     index("model", c.model), index("provider", c.provider), int(c.width), int(c.height),
                                     int(c.attempts), int(c.latencyMS), c.costUSD.map { .double(($0 * 10_000).rounded() / 10_000) } ?? .null,
                                     int(c.variant), c.matrix.isEmpty ? .null : .string(c.matrix.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")),
-                                    index("class", c.failureClass), text(c.message), text(c.change), image(c.earlierPath), text(c.url)]
+                                    index("class", c.failureClass), text(c.message), text(c.change), image(c.earlierPath), text(c.url),
+                                    made ? text(c.sha256.flatMap { thumbnails[$0] }) : .null, text(c.earlierSHA256.flatMap { thumbnails[$0] })]
             while row.last == .null { row.removeLast() }
             return .array(row)
         }
@@ -73,7 +76,8 @@ public enum ReportWriter {
             ("summary", summary),
             ("image_prefix", .string(imagePrefix)),
             ("fields", .array(["stage", "key", "status", "src", "prompt", "model", "provider", "width", "height", "attempts", "latency_ms",
-                               "cost_usd", "variant", "matrix", "class", "message", "change", "earlier_src", "url"].map(JSONValue.string))),
+                               "cost_usd", "variant", "matrix", "class", "message", "change", "earlier_src", "url", "thumb",
+                               "earlier_thumb"].map(JSONValue.string))),
             ("stages", .array(tables["stage"]!.map(JSONValue.string))), ("statuses", .array(tables["status"]!.map(JSONValue.string))),
             ("models", .array(tables["model"]!.map(JSONValue.string))), ("providers", .array(tables["provider"]!.map(JSONValue.string))),
             ("classes", .array(tables["class"]!.map(JSONValue.string))),

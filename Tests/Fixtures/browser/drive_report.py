@@ -142,10 +142,12 @@ try:
     results["first_screen_ms"] = round(open_page(session, url, "document.querySelectorAll('article.item').length > 0"), 1)
     first = evaluate(session, """({items: document.querySelectorAll('article.item').length, tiles: document.querySelectorAll('.tile').length,
         shown: document.getElementById('shown').textContent, firstStatus: (document.querySelector('.tile') || {}).dataset?.status || null,
-        images: document.querySelectorAll('.tile img').length, inlined: document.querySelectorAll('img[src^="data:"]').length,
+        images: document.querySelectorAll('.tile img').length, thumbnails: document.querySelectorAll('.tile img[src^="thumbs/"]').length,
+        inlined: document.querySelectorAll('img[src^="data:"]').length,
         transferred: performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
           .filter(e => !/\\.(png|jpe?g|webp)$/i.test(e.name)).reduce((n, e) => n + (e.encodedBodySize || e.transferSize || 0), 0)})""")
     results["first"] = first
+    first["loaded"] = wait_for(session, "Array.from(document.querySelectorAll('.tile img')).slice(0, 4).every(i => i.complete && i.naturalWidth > 0)", timeout=10)
 
     def state(label):
         results[label] = evaluate(session, """({hash: location.hash, items: document.querySelectorAll('article.item').length,

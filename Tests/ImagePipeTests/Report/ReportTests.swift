@@ -49,8 +49,17 @@ import ImagePipeEmulator
         // hero: 24 cards; touch_up: 21 × 2 variants made, 3 items skipped.
         #expect(model.cards.count == 24 + 42 + 3)
         #expect(model.cards.prefix(3).allSatisfy { $0.status == "failed" })
-        let written = try ReportWriter.write(model, outputDirectory: output, reportDirectory: output + "/report")
+        // Thumbnails by libvips (vipsthumbnail, from scripts/install-test-tools), named by SHA-256.
+        let thumbnails = ReportThumbnails().make(for: model.cards, outputDirectory: output, reportDirectory: output + "/report")
+        // Identical images (an edit's two variants of one prompt, here) share a thumbnail.
+        let images = Set(model.cards.filter { $0.status == "succeeded" }.compactMap(\.sha256)).count
+        #expect(thumbnails.made == images && thumbnails.failed == 0 && thumbnails.note == nil, "\(thumbnails)")
+        let sample = try #require(thumbnails.bySHA.values.first)
+        let info = try ImageInspector.inspect(Array(try Data(contentsOf: URL(fileURLWithPath: output + "/report/" + sample))))
+        #expect(info.format == .webp && max(info.width, info.height) <= ReportThumbnails.size)
+        let written = try ReportWriter.write(model, outputDirectory: output, reportDirectory: output + "/report", thumbnails: thumbnails.bySHA)
         #expect(written.pageBytes < 200_000)
+        #expect(ReportThumbnails().make(for: model.cards, outputDirectory: output, reportDirectory: output + "/report").reused == images)
 
         let shot = output + "/report-screenshot.png"
         let seen = try Chromium.drive(report: written.index, screenshot: shot, search: "Product 1", stage: "touch_up")
@@ -60,6 +69,9 @@ import ImagePipeEmulator
         // A reviewer starts with what failed; no image is inlined.
         #expect(first["firstStatus"] as? String == "failed")
         #expect(first["inlined"] as? Int == 0)
+        // The cards show the thumbnails, and they load.
+        #expect((first["thumbnails"] as? Int ?? 0) > 0 && first["thumbnails"] as? Int == first["images"] as? Int)
+        #expect(first["loaded"] as? Bool == true)
 
         let failed = try #require(seen["after_failed_click"] as? [String: Any])
         #expect(failed["hash"] as? String == "#status=failed")
@@ -111,19 +123,40 @@ import ImagePipeEmulator
         """
         let first = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA,mug\nB,cup\nC,jug\n"], server: emulator, ledger: true)
         let dir = first.directory
+        let output = dir.appendingPathComponent("out").path
+        // A report after the first run keeps thumbnails of its images.
+        let before = try ReportModel.load(manifest: first.result.manifestPath, runsDirectory: output + "/runs", stages: ["hero"],
+                                          pipeline: "report-compare", budgetUSD: nil)
+        #expect(ReportThumbnails().make(for: before.cards, outputDirectory: output, reportDirectory: output + "/report").made == 3)
         let second = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA,mug\nB,blue cup\nC,jug\nD,bowl\n"], server: emulator,
                                               directory: dir, ledger: true)
         #expect(second.stage("hero").succeeded == 2)
-        let output = dir.appendingPathComponent("out").path
         let model = try ReportModel.load(manifest: second.result.manifestPath, runsDirectory: output + "/runs", stages: ["hero"],
                                          pipeline: "report-compare", budgetUSD: nil, compare: "previous")
         #expect(model.summary.changes == ["unchanged": 2, "regenerated": 1, "new": 1])
-        #expect(model.cards.first { $0.key == "B" }?.change == "regenerated")
+        let regenerated = try #require(model.cards.first { $0.key == "B" })
+        #expect(regenerated.change == "regenerated")
+        // B's file was overwritten, but its earlier thumbnail is still there to show beside the new one.
+        let thumbnails = ReportThumbnails().make(for: model.cards, outputDirectory: output, reportDirectory: output + "/report")
+        #expect(thumbnails.made == 2 && thumbnails.reused == 3)
+        let earlier = try #require(regenerated.earlierSHA256.flatMap { thumbnails.bySHA[$0] })
+        let data = ReportWriter.data(model, imagePrefix: "../", thumbnails: thumbnails.bySHA).serialized(pretty: false)
+        #expect(data.contains("\"\(earlier)\"]"))
         #expect(model.cards.first { $0.key == "D" }?.change == "new")
         #expect(throws: ReportModel.Failure.self) {
             try ReportModel.load(manifest: second.result.manifestPath, runsDirectory: output + "/runs", stages: ["hero"],
                                  pipeline: "report-compare", budgetUSD: nil, compare: "no-such-run")
         }
+    }
+
+    @Test func withoutVipsthumbnailTheReportSaysSoAndShowsTheOriginals() {
+        let card = ReportModel.Card(stage: "hero", key: "A", variant: 1, matrix: [], status: "succeeded", path: "a.png",
+                                    sha256: String(repeating: "a", count: 64))
+        let dir = Fixtures.temporaryDirectory().path
+        FileManager.default.createFile(atPath: dir + "/a.png", contents: Data([1]))
+        let made = ReportThumbnails(environment: ["PATH": "/nonexistent"]).make(for: [card], outputDirectory: dir, reportDirectory: dir + "/report")
+        #expect(made.bySHA.isEmpty)
+        #expect(made.note?.contains("vipsthumbnail (libvips-tools) is not installed") == true)
     }
 
     @Test func imagePathsAreRelativeAndEncoded() {
