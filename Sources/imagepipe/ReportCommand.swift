@@ -39,7 +39,7 @@ struct ReportCommand: ParsableCommand {
                                              compare: compare)
             let thumbnails = ReportThumbnails().make(for: model.cards, outputDirectory: pipeline.outputDirectory, reportDirectory: directory)
             let written = try ReportWriter.write(model, outputDirectory: pipeline.outputDirectory, reportDirectory: directory,
-                                                 thumbnails: thumbnails.bySHA)
+                                                 thumbnails: thumbnails)
             let shown = out ?? RelativePath.join(pipeline.displayOutputDirectory, "report")
             var line = "report: \(shown)/index.html (\(written.cards) cards, \(written.pageBytes / 1024) KiB before images"
             if thumbnails.made + thumbnails.reused > 0 { line += "; \(thumbnails.made) thumbnails made, \(thumbnails.reused) reused" }

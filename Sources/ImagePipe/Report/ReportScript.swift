@@ -11,6 +11,7 @@ enum ReportScript {
       // Rows leave out their trailing empty fields; image paths are relative to the output folder.
       R.cards.forEach(function (card) {
         while (card.length < R.fields.length) card.push(null);
+        if (card[F.thumb] === 1) card[F.thumb] = "thumbs/files/" + card[F.src] + ".webp";
         if (card[F.src] !== null) card[F.src] = R.image_prefix + card[F.src];
         if (card[F.earlier_src] !== null) card[F.earlier_src] = R.image_prefix + card[F.earlier_src];
       });

@@ -1,9 +1,11 @@
 import Foundation
 
 /// Small WebP thumbnails for the report, made by libvips' `vipsthumbnail` (Debian's libvips-tools)
-/// and named by the image's SHA-256 under `report/thumbs/`: made once, kept across reports, so a
-/// regenerated image's earlier picture still shows after its file was overwritten. Without the
-/// tool the report shows the originals, and says so.
+/// and kept by the image's SHA-256 under `report/thumbs/sha/`: made once, kept across reports, so
+/// a regenerated image's earlier picture still shows after its file was overwritten. Each current
+/// image's thumbnail is also linked at `report/thumbs/files/PATH.webp`, which the page derives
+/// from the image's path (10,000 cards carry no thumbnail names). Without the tool the report
+/// shows the originals, and says so.
 public struct ReportThumbnails: Sendable {
     /// The longest side, in pixels: twice the card's frame, for sharp thumbnails on dense screens.
     public static let size = 472
@@ -13,12 +15,16 @@ public struct ReportThumbnails: Sendable {
     public struct Made: Sendable {
         /// Thumbnail files by SHA-256, relative to the report folder.
         public var bySHA: [String: String] = [:]
+        /// Image paths (relative to output_dir) whose thumbnail is at `thumbs/files/PATH.webp`.
+        public var byPath: Set<String> = []
         public var made = 0
         public var reused = 0
         /// Images the tool could not read (not an image, or gone).
         public var failed = 0
         /// Why there are none, when there are none.
         public var note: String?
+
+        public init() {}
     }
 
     public let tool: String?
@@ -36,7 +42,7 @@ public struct ReportThumbnails: Sendable {
     /// Thumbnails for the cards' images (those with a SHA-256 whose file is there).
     public func make(for cards: [ReportModel.Card], outputDirectory: String, reportDirectory: String) -> Made {
         var result = Made()
-        let folder = reportDirectory + "/thumbs"
+        let folder = reportDirectory + "/thumbs/sha"
         var wanted: [String: String] = [:]
         var known = Set<String>()
         for card in cards {
@@ -51,14 +57,14 @@ public struct ReportThumbnails: Sendable {
             }
         }
         for sha in Array(wanted.keys) where FileManager.default.fileExists(atPath: "\(folder)/\(sha).webp") {
-            result.bySHA[sha] = "thumbs/\(sha).webp"
+            result.bySHA[sha] = "thumbs/sha/\(sha).webp"
             result.reused += 1
             wanted[sha] = nil
         }
-        guard !wanted.isEmpty else { return result }
+        guard !wanted.isEmpty else { return linked(result, cards, reportDirectory) }
         guard let tool else {
             result.note = "no thumbnails: vipsthumbnail (libvips-tools) is not installed, so the report shows the original images"
-            return result
+            return linked(result, cards, reportDirectory)
         }
         // The tool names its output after its input: links named by SHA-256 make the names.
         let links = NSTemporaryDirectory() + "imagepipe-thumbs-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -87,11 +93,31 @@ public struct ReportThumbnails: Sendable {
         }
         for sha in wanted.keys {
             if FileManager.default.fileExists(atPath: "\(folder)/\(sha).webp") {
-                result.bySHA[sha] = "thumbs/\(sha).webp"
+                result.bySHA[sha] = "thumbs/sha/\(sha).webp"
                 result.made += 1
             } else {
                 result.failed += 1
             }
+        }
+        return linked(result, cards, reportDirectory)
+    }
+
+    /// Links each current image's thumbnail at `thumbs/files/PATH.webp` (afresh: paths change).
+    private func linked(_ made: Made, _ cards: [ReportModel.Card], _ reportDirectory: String) -> Made {
+        var result = made
+        let files = reportDirectory + "/thumbs/files"
+        try? FileManager.default.removeItem(atPath: files)
+        for card in cards where card.status == "succeeded" || card.status == "cached" {
+            guard let path = card.path, let sha = card.sha256, let thumb = result.bySHA[sha],
+                  RelativePath.normalize(path) == path, !result.byPath.contains(path) else { continue }
+            let target = "\(files)/\(path).webp"
+            try? FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.linkItem(atPath: reportDirectory + "/" + thumb, toPath: target)
+            } catch {
+                guard (try? FileManager.default.copyItem(atPath: reportDirectory + "/" + thumb, toPath: target)) != nil else { continue }
+            }
+            result.byPath.insert(path)
         }
         return result
     }

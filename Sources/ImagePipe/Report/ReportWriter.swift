@@ -13,9 +13,9 @@ public enum ReportWriter {
 
     /// `outputDirectory`: the pipeline's output_dir (image paths are relative to it);
     /// `reportDirectory`: where to write (by default `output_dir/report`).
-    /// `thumbnails`: thumbnail files by SHA-256, relative to the report folder.
+    /// `thumbnails`: what `ReportThumbnails` made (none by default).
     public static func write(_ model: ReportModel, outputDirectory: String, reportDirectory: String,
-                             thumbnails: [String: String] = [:]) throws(AtomicFile.Failure) -> Written {
+                             thumbnails: ReportThumbnails.Made = .init()) throws(AtomicFile.Failure) -> Written {
         do {
             try FileManager.default.createDirectory(atPath: reportDirectory, withIntermediateDirectories: true)
         } catch {
@@ -33,9 +33,10 @@ public enum ReportWriter {
     }
 
     /// The cards as arrays under `fields`, with stages, statuses, models, providers and classes
-    /// as indexes into their lists and image paths relative to `image_prefix`: 10,000 cards
-    /// with 80-character prompts come to about 1.3 MB.
-    static func data(_ model: ReportModel, imagePrefix: String, thumbnails: [String: String] = [:]) -> JSONValue {
+    /// as indexes into their lists, image paths relative to `image_prefix` and `thumb` a flag (the
+    /// page finds it at `thumbs/files/PATH.webp`): 10,000 cards with 80-character prompts come to
+    /// about 1.5 MB.
+    static func data(_ model: ReportModel, imagePrefix: String, thumbnails: ReportThumbnails.Made = .init()) -> JSONValue {
         var tables: [String: [String]] = ["stage": model.stages, "status": [], "model": [], "provider": [], "class": []]
         var indexes: [String: [String: Int]] = [:]
         for (name, values) in tables { indexes[name] = Dictionary(values.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }) }
@@ -59,7 +60,8 @@ public enum ReportWriter {
                                     int(c.attempts), int(c.latencyMS), c.costUSD.map { .double(($0 * 10_000).rounded() / 10_000) } ?? .null,
                                     int(c.variant), c.matrix.isEmpty ? .null : .string(c.matrix.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")),
                                     index("class", c.failureClass), text(c.message), text(c.change), image(c.earlierPath), text(c.url),
-                                    made ? text(c.sha256.flatMap { thumbnails[$0] }) : .null, text(c.earlierSHA256.flatMap { thumbnails[$0] })]
+                                    made && c.path.map(thumbnails.byPath.contains) == true ? .int(1) : .null,
+                                    text(c.earlierSHA256.flatMap { thumbnails.bySHA[$0] })]
             while row.last == .null { row.removeLast() }
             return .array(row)
         }

@@ -142,7 +142,7 @@ try:
     results["first_screen_ms"] = round(open_page(session, url, "document.querySelectorAll('article.item').length > 0"), 1)
     first = evaluate(session, """({items: document.querySelectorAll('article.item').length, tiles: document.querySelectorAll('.tile').length,
         shown: document.getElementById('shown').textContent, firstStatus: (document.querySelector('.tile') || {}).dataset?.status || null,
-        images: document.querySelectorAll('.tile img').length, thumbnails: document.querySelectorAll('.tile img[src^="thumbs/"]').length,
+        images: document.querySelectorAll('.tile img').length, thumbnails: document.querySelectorAll('.tile img[src^="thumbs/files/"]').length,
         inlined: document.querySelectorAll('img[src^="data:"]').length,
         transferred: performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
           .filter(e => !/\\.(png|jpe?g|webp)$/i.test(e.name)).reduce((n, e) => n + (e.encodedBodySize || e.transferSize || 0), 0)})""")

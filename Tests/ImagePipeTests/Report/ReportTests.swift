@@ -57,7 +57,7 @@ import ImagePipeEmulator
         let sample = try #require(thumbnails.bySHA.values.first)
         let info = try ImageInspector.inspect(Array(try Data(contentsOf: URL(fileURLWithPath: output + "/report/" + sample))))
         #expect(info.format == .webp && max(info.width, info.height) <= ReportThumbnails.size)
-        let written = try ReportWriter.write(model, outputDirectory: output, reportDirectory: output + "/report", thumbnails: thumbnails.bySHA)
+        let written = try ReportWriter.write(model, outputDirectory: output, reportDirectory: output + "/report", thumbnails: thumbnails)
         #expect(written.pageBytes < 200_000)
         #expect(ReportThumbnails().make(for: model.cards, outputDirectory: output, reportDirectory: output + "/report").reused == images)
 
@@ -70,7 +70,7 @@ import ImagePipeEmulator
         #expect(first["firstStatus"] as? String == "failed")
         #expect(first["inlined"] as? Int == 0)
         // The cards show the thumbnails, and they load.
-        #expect((first["thumbnails"] as? Int ?? 0) > 0 && first["thumbnails"] as? Int == first["images"] as? Int)
+        #expect((first["thumbnails"] as? Int ?? 0) > 0 && first["thumbnails"] as? Int == first["images"] as? Int, "\(first)")
         #expect(first["loaded"] as? Bool == true)
 
         let failed = try #require(seen["after_failed_click"] as? [String: Any])
@@ -140,7 +140,7 @@ import ImagePipeEmulator
         let thumbnails = ReportThumbnails().make(for: model.cards, outputDirectory: output, reportDirectory: output + "/report")
         #expect(thumbnails.made == 2 && thumbnails.reused == 3)
         let earlier = try #require(regenerated.earlierSHA256.flatMap { thumbnails.bySHA[$0] })
-        let data = ReportWriter.data(model, imagePrefix: "../", thumbnails: thumbnails.bySHA).serialized(pretty: false)
+        let data = ReportWriter.data(model, imagePrefix: "../", thumbnails: thumbnails).serialized(pretty: false)
         #expect(data.contains("\"\(earlier)\"]"))
         #expect(model.cards.first { $0.key == "D" }?.change == "new")
         #expect(throws: ReportModel.Failure.self) {
