@@ -55,12 +55,12 @@ public enum ReportWriter {
         let cards: [JSONValue] = model.cards.map { c in
             // A failed line names the path it would have written: there is no image to show.
             let made = c.status == "succeeded" || c.status == "cached" || c.change == "removed"
-            var row: [JSONValue] = [index("stage", c.stage), .string(c.key), index("status", c.status), image(made ? c.path : nil), text(c.prompt),
+            let thumb: JSONValue = made && c.path.map(thumbnails.byPath.contains) == true ? .int(1) : .null
+            var row: [JSONValue] = [index("stage", c.stage), .string(c.key), index("status", c.status), image(made ? c.path : nil), thumb, text(c.prompt),
                                     index("model", c.model), index("provider", c.provider), int(c.width), int(c.height),
                                     int(c.attempts), int(c.latencyMS), c.costUSD.map { .double(($0 * 10_000).rounded() / 10_000) } ?? .null,
                                     int(c.variant), c.matrix.isEmpty ? .null : .string(c.matrix.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")),
                                     index("class", c.failureClass), text(c.message), text(c.change), image(c.earlierPath), text(c.url),
-                                    made && c.path.map(thumbnails.byPath.contains) == true ? .int(1) : .null,
                                     text(c.earlierSHA256.flatMap { thumbnails.bySHA[$0] })]
             while row.last == .null { row.removeLast() }
             return .array(row)
@@ -77,8 +77,8 @@ public enum ReportWriter {
         return .object([
             ("summary", summary),
             ("image_prefix", .string(imagePrefix)),
-            ("fields", .array(["stage", "key", "status", "src", "prompt", "model", "provider", "width", "height", "attempts", "latency_ms",
-                               "cost_usd", "variant", "matrix", "class", "message", "change", "earlier_src", "url", "thumb",
+            ("fields", .array(["stage", "key", "status", "src", "thumb", "prompt", "model", "provider", "width", "height", "attempts",
+                               "latency_ms", "cost_usd", "variant", "matrix", "class", "message", "change", "earlier_src", "url",
                                "earlier_thumb"].map(JSONValue.string))),
             ("stages", .array(tables["stage"]!.map(JSONValue.string))), ("statuses", .array(tables["status"]!.map(JSONValue.string))),
             ("models", .array(tables["model"]!.map(JSONValue.string))), ("providers", .array(tables["provider"]!.map(JSONValue.string))),

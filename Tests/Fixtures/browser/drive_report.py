@@ -24,7 +24,7 @@ def child_fds():
 
 
 profile = tempfile.mkdtemp()
-browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
                             "--remote-debugging-pipe", "--user-data-dir=" + profile, "--window-size=1280,900"],
                            pass_fds=(3, 4), preexec_fn=child_fds, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 os.close(to_browser_r)
