@@ -5,7 +5,8 @@ import Foundation
 ///
 /// - **Rate headers** (OpenAI's `x-ratelimit-*-requests`): the bucket's size, what is left and
 ///   when it is full again give its refill rate. Requests go unpaced while the bucket has room
-///   and at just under the refill rate once it is empty, so the limit is met before it is hit.
+///   (beyond a quarter of it, kept in reserve for jitter) and at just under the refill rate after,
+///   so the limit is met before it is hit.
 /// - **A stated quota** (Google's `QuotaFailure` on a 429, e.g. 2,400 per minute): paced just
 ///   under it from then on.
 /// - **Throttling alone** (429s that say nothing, or only that the token bucket is empty):
@@ -136,15 +137,18 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
     }
 
     private func learn(_ window: RateSignal.Window) {
-        if let refill = window.refillPerSecond, refill.isFinite {
-            let gap = window.limit - window.remaining
+        // `remaining` is a whole number: the bucket holds half a request more on average, and a gap
+        // of one or two is mostly rounding, which would overstate the refill rate.
+        let gap = window.limit - window.remaining - 0.5
+        if let refill = window.refillPerSecond, refill.isFinite, gap >= 1.5 {
             missing = missing.map { 0.8 * $0 + 0.2 * gap } ?? gap
             toFull = toFull.map { 0.8 * $0 + 0.2 * window.resetSeconds } ?? window.resetSeconds
             if source == nil || source == .throttling { source = .headers }
         }
         // What the bucket had when this request arrived, less every other call still out (some
-        // were counted already: erring low), less a margin.
-        let spare = max(1, Int((window.limit * 0.05).rounded(.up)))
+        // were counted already: erring low), less a quarter of the bucket: kept in reserve, so
+        // that calls arriving close together (a busy network, a loaded machine) find tokens.
+        let spare = max(2, Int((window.limit * 0.25).rounded(.up)))
         limiter.setHeadroom(Int(window.remaining.rounded(.down)) - max(0, limiter.callsInFlight - 1) - spare)
     }
 

@@ -222,7 +222,8 @@ import ImagePipeEmulator
 @Suite struct LedgerProcessTests {
     @Test func aSecondRunWaitsItsTurn() async throws {
         var configuration = EmulatorConfiguration()
-        configuration.latency = 2
+        // Long enough that the second process, started on a loaded machine, still finds the first running.
+        configuration.latency = 6
         let emulator = Emulator(configuration: configuration, threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
@@ -238,8 +239,10 @@ import ImagePipeEmulator
 
     @Test func killedAtRandomMomentsThenResumedGivesTheSameOutputs() async throws {
         var configuration = EmulatorConfiguration()
-        configuration.latency = 0.05
-        configuration.latencyJitter = 0.1
+        // A whole run takes about 4 s: long enough that a test process slowed by a loaded machine
+        // still kills it part-way.
+        configuration.latency = 0.15
+        configuration.latencyJitter = 0.2
         let emulator = Emulator(configuration: configuration, threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }

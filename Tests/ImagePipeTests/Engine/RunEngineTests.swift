@@ -114,7 +114,8 @@ import ImagePipeEmulator
     }
 
     @Test func hangingRequestTimesOutAndIsRetried() async throws {
-        let run = try await RunHarness.run(Self.pipeline(stage: Self.fastRetry + "\ntimeout: 1s", prompt: "[[hang:1]] {{ name }}"),
+        // 3 s: the second attempt, answered at once, must not time out on a loaded machine.
+        let run = try await RunHarness.run(Self.pipeline(stage: Self.fastRetry + "\ntimeout: 3s", prompt: "[[hang:1]] {{ name }}"),
                                            files: ["products.csv": RunHarness.products(1)], emulator: EmulatorConfiguration())
         #expect(run.result.allSucceeded)
         #expect(run.emulator?.requests == 2)
