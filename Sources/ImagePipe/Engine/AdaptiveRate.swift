@@ -137,10 +137,11 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
     }
 
     private func learn(_ window: RateSignal.Window) {
-        // `remaining` is a whole number: the bucket holds half a request more on average, and a gap
-        // of one or two is mostly rounding, which would overstate the refill rate.
-        let gap = window.limit - window.remaining - 0.5
-        if let refill = window.refillPerSecond, refill.isFinite, gap >= 1.5 {
+        // `remaining` is a whole number, so the bucket holds up to one request more than it says
+        // (none just after it was full, half on average once it is being drawn down). Only a gap
+        // of a quarter of the bucket or more tells the refill rate to within a few percent.
+        let gap = window.limit - window.remaining - 0.25
+        if let refill = window.refillPerSecond, refill.isFinite, gap >= max(2, window.limit / 4) {
             missing = missing.map { 0.8 * $0 + 0.2 * gap } ?? gap
             toFull = toFull.map { 0.8 * $0 + 0.2 * window.resetSeconds } ?? window.resetSeconds
             if source == nil || source == .throttling { source = .headers }

@@ -103,7 +103,7 @@ import Testing
         let clock = VirtualClock()
         let limiter = RateLimiter(limit: nil, clock: clock)
         let control = AdaptiveRate(limiter: limiter)
-        let room = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "400"), ("x-ratelimit-reset-requests", "12s")]
+        let room = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "300"), ("x-ratelimit-reset-requests", "24s")]
         for i in 0..<50 {
             clock.set(Double(i) * 0.02)
             control.answered(control.sending(), HTTPReply(status: 200, headers: room + [
@@ -123,11 +123,16 @@ import Testing
         let clock = VirtualClock()
         let limiter = RateLimiter(limit: nil, clock: clock)
         let control = AdaptiveRate(limiter: limiter)
-        let headers = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "450"), ("x-ratelimit-reset-requests", "6s")]
-        control.answered(control.sending(), HTTPReply(status: 200, headers: headers, body: []))
+        // A bucket of 500 with 450 left: too little used to tell the refill rate, and room anyway.
+        let fresh = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "450"), ("x-ratelimit-reset-requests", "6s")]
+        control.answered(control.sending(), HTTPReply(status: 200, headers: fresh, body: []))
         #expect(limiter.currentRate == nil)
-        // 500 a minute, as the reset says (less the half request a whole `remaining` hides): the
-        // pace once the bucket is empty.
+        #expect(control.traffic(provider: "p").pace == nil)
+        // 300 left, full in 24 s: 500 a minute (less the quarter request a whole `remaining`
+        // may hide). Still room: known, not yet applied.
+        let used = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "300"), ("x-ratelimit-reset-requests", "24s")]
+        control.answered(control.sending(), HTTPReply(status: 200, headers: used, body: []))
+        #expect(limiter.currentRate == nil)
         #expect(abs((control.traffic(provider: "p").pace ?? 0) - 500.0 / 60 * AdaptiveRate.margin) < 0.1)
         let empty = [("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "1m0s")]
         control.answered(control.sending(), HTTPReply(status: 200, headers: empty, body: []))
