@@ -139,9 +139,10 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
     private func learn(_ window: RateSignal.Window) {
         // `remaining` is a whole number, so the bucket holds up to one request more than it says
         // (none just after it was full, half on average once it is being drawn down). Only a gap
-        // of a quarter of the bucket or more tells the refill rate to within a few percent.
+        // of a quarter of the bucket or more tells the refill rate to within a few percent (a
+        // bucket of one or two requests: any gap, it is all there is).
         let gap = window.limit - window.remaining - 0.25
-        if let refill = window.refillPerSecond, refill.isFinite, gap >= max(2, window.limit / 4) {
+        if let refill = window.refillPerSecond, refill.isFinite, gap >= max(0.75, min(max(2, window.limit / 4), window.limit - 1.25)) {
             missing = missing.map { 0.8 * $0 + 0.2 * gap } ?? gap
             toFull = toFull.map { 0.8 * $0 + 0.2 * window.resetSeconds } ?? window.resetSeconds
             if source == nil || source == .throttling { source = .headers }
@@ -170,10 +171,11 @@ final class AdaptiveRate: ReplyObserver, @unchecked Sendable {
             limiter.pause(for: wait)
             return
         }
-        // An empty request bucket or a stated quota is paced above; an empty token bucket
-        // (`x-ratelimit-remaining-tokens: 0`) states a limit the request pace cannot see: cut.
+        // An empty request bucket whose refill rate is known, or a stated quota, is paced above; an
+        // empty token bucket (`x-ratelimit-remaining-tokens: 0`), or a request bucket not yet
+        // understood, states a limit the pace cannot see: cut.
         let requestsEmpty = signal?.requests.map { $0.remaining < 1 } ?? false
-        if requestsEmpty || signal?.quota != nil { return }
+        if (requestsEmpty && refill != nil) || signal?.quota != nil { return }
         let stated = signal?.showsLimitReached == true
         // Nothing said: frequent 429s mean a limit; rare ones are chance.
         let refused = recent.lazy.filter { $0 }.count

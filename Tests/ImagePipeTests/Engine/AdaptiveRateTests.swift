@@ -118,6 +118,16 @@ import Testing
         #expect(control.traffic(provider: "p").learnedFrom == "rate headers")
     }
 
+    /// A bucket of two (a strict per-second limit): its few answers still tell the refill rate.
+    @Test func aTinyBucketIsUnderstoodToo() {
+        let clock = VirtualClock()
+        let limiter = RateLimiter(limit: nil, clock: clock)
+        let control = AdaptiveRate(limiter: limiter)
+        let tiny = [("x-ratelimit-limit-requests", "2"), ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "1s")]
+        control.answered(control.sending(), HTTPReply(status: 200, headers: tiny, body: []))
+        #expect(limiter.currentRate.map { abs($0 - 1.75 * AdaptiveRate.margin) < 0.01 } == true, "\(limiter.currentRate ?? 0)")
+    }
+
     /// Headers that show room: nothing paces, however fast the refill is known to be.
     @Test func roomInTheBucketMeansNoPacing() {
         let clock = VirtualClock()
