@@ -104,7 +104,12 @@ enum ReportScript {
         }
         if (card[F.prompt]) children.push(el("div", { "class": "prompt", text: card[F.prompt] }));
         if (meta.length) children.push(el("div", { "class": "meta", text: meta.join(" · ") }));
-        if (card[F.url]) children.push(el("div", { "class": "meta" }, [el("a", { href: card[F.url], text: card[F.url], rel: "noopener" })]));
+        // Only web addresses become links: a URL made from hostile data must not run script here.
+        if (card[F.url]) {
+          var web = /^https?:\/\//i.test(card[F.url]);
+          children.push(el("div", { "class": "meta" }, [web ? el("a", { href: card[F.url], text: card[F.url], rel: "noopener" })
+                                                          : el("span", { text: card[F.url] })]));
+        }
         if (card[F.earlier_thumb] || card[F.earlier_src]) {
           children.push(el("div", { "class": "earlier" }, [document.createTextNode("before: "),
             el("img", { src: card[F.earlier_thumb] || card[F.earlier_src], loading: "lazy", alt: "the image before" })]));

@@ -159,6 +159,22 @@ import ImagePipeEmulator
         #expect(made.note?.contains("vipsthumbnail (libvips-tools) is not installed") == true)
     }
 
+    /// A URL made from hostile data (`javascript:…` in a CMS's answer) is shown, never a link.
+    @Test func onlyWebAddressesBecomeLinks() throws {
+        let dir = Fixtures.temporaryDirectory().path
+        let lines = [
+            #"{"key":"a","stage":"publish","status":"succeeded","url":"javascript:alert(document.cookie)"}"#,
+            #"{"key":"b","stage":"publish","status":"succeeded","url":"https://cms.example.com/products/b"}"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/manifest.jsonl", atomically: true, encoding: .utf8)
+        let model = try ReportModel.load(manifest: dir + "/manifest.jsonl", runsDirectory: dir + "/runs", stages: ["publish"], pipeline: "links", budgetUSD: nil)
+        let written = try ReportWriter.write(model, outputDirectory: dir, reportDirectory: dir + "/report")
+        let dom = try Chromium.dom(of: written.index)
+        #expect(dom.contains("<a href=\"https://cms.example.com/products/b\""), "\(dom)")
+        #expect(dom.contains("<span>javascript:alert(document.cookie)</span>"))
+        #expect(!dom.contains("href=\"javascript:"))
+    }
+
     @Test func imagePathsAreRelativeAndEncoded() {
         #expect(ReportWriter.relativePrefix(from: "/a/out/report", to: "/a/out") == "../")
         #expect(ReportWriter.relativePrefix(from: "/a/site", to: "/a/out dir") == "../out%20dir/")

@@ -18,6 +18,21 @@ enum Chromium {
         throw Missing()
     }
 
+    /// The DOM of a page after its scripts ran (`--dump-dom`).
+    static func dom(of page: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--user-data-dir=" + Fixtures.temporaryDirectory().path, "--dump-dom", URL(fileURLWithPath: page).absoluteString]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Opens the report, clicks its filters, searches, and takes a screenshot; returns what the
     /// driver saw as JSON.
     static func drive(report: String, screenshot: String, search: String = "", stage: String = "") throws -> [String: Any] {
