@@ -48,10 +48,15 @@ let package = Package(
             dependencies: ["ImagePipeCore", "ImagePipeLanguage", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // libvips (Debian's libvips-dev, found through pkg-config) and the non-variadic C entry
+        // points Swift calls it through.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
         .target(
             name: "ImagePipe",
             dependencies: [
                 "ImagePipeCore",
+                "CVipsShim",
                 "ImagePipeLanguage",
                 "ImagePipePlan",
                 .product(name: "Yams", package: "Yams"),

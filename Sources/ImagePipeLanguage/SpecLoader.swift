@@ -91,6 +91,7 @@ public struct SpecLoader {
             stages: stages,
             notify: notify,
             budgetUSD: o.object("budget")?.double("max_usd"),
+            provenance: ProvenanceSetting.read(o) ?? .standard,
             root: o
         )
     }

@@ -2,7 +2,7 @@ extension ComponentRegistry {
     /// The built-in kinds. Adding a kind is one folder under `Stages/` or `Providers/` and one
     /// line here.
     static let builtIn = ComponentRegistry(
-        stageKinds: [GenerateStage(), EditStage(), S3UploadStage(), HTTPStage()],
+        stageKinds: [GenerateStage(), EditStage(), TransformStage(), S3UploadStage(), HTTPStage()],
         providerKinds: [Placeholder(), OpenAI(), Gemini(), Command()]
     )
 }

@@ -6,7 +6,7 @@ extension FailureClass {
         case .server_error: return .server_error
         case .timeout: return .timeout
         case .network: return .network
-        case .auth, .content_policy, .bad_request, .invalid_output, .local_error, .paid_not_written, .cancelled: return nil
+        case .auth, .content_policy, .check_failed, .bad_request, .invalid_output, .local_error, .paid_not_written, .cancelled: return nil
         }
     }
 }

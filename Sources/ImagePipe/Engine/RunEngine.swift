@@ -133,7 +133,7 @@ public final class RunEngine: Sendable {
         var byName: [String: StageRuntime] = [:]
         for stage in pipeline.stages.reversed() {
             let setup = ConnectionSetup(stage: stage.name, transport: transport, environment: environment, secrets: secrets,
-                                        provider: stage.provider.flatMap { providers[$0.name] })
+                                        provider: stage.provider.flatMap { providers[$0.name] }, pipeline: pipeline.spec.name, run: runName)
             let connection: (any StageConnection)?
             do {
                 connection = try stage.body.connect(setup)
@@ -329,32 +329,60 @@ public final class RunEngine: Sendable {
         }
         var line: String?
         var unwritten: U.Product?
-        let result = await attempts(runtime, price: prepared.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
-            try await prepared.call()
-        }, keep: { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
-            let outputs: UnitOutputs
-            do throws(CallFailure) {
-                outputs = try prepared.commit(product, into: &outcome)
-            } catch {
-                guard let fault = error.localFault else { throw error }
-                // Every later write would fail the same way: stop new work, keep this answer.
-                self.breaker.trip(fault)
-                unwritten = product
-                var lost = error
-                lost.failureClass = .paid_not_written
-                throw lost
-            }
-            outcome.status = .succeeded
-            line = await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
-            if prepared.writes != nil { self.breaker.wrote() }
-            return outputs
-        })
+        var current = prepared
+        // Images made before this one and refused by the stage's checks: paid, and counted.
+        var regenerations = 0
+        var earlierAttempts = 0
+        var earlierCost = 0.0
+        var result: CallResult<UnitOutputs>
+        while true {
+            result = await attempts(runtime, price: current.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
+                try await current.call()
+            }, keep: { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
+                try await current.vet(product, into: &outcome)
+                let outputs: UnitOutputs
+                do throws(CallFailure) {
+                    outputs = try current.commit(product, into: &outcome)
+                } catch {
+                    guard let fault = error.localFault else { throw error }
+                    // Every later write would fail the same way: stop new work, keep this answer.
+                    self.breaker.trip(fault)
+                    unwritten = product
+                    var lost = error
+                    lost.failureClass = .paid_not_written
+                    throw lost
+                }
+                outcome.status = .succeeded
+                if earlierCost > 0 { outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost }
+                outcome.attempts += earlierAttempts
+                line = await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
+                if current.writes != nil { self.breaker.wrote() }
+                return outputs
+            })
+            guard case .failed = result, outcome.failureClass == .check_failed, unwritten == nil,
+                  let next = prepared.regeneration(regenerations + 1) else { break }
+            // `on_check_failure: regenerate`: made again, the refused image's check in the history.
+            regenerations += 1
+            earlierAttempts += outcome.attempts
+            earlierCost += outcome.costUSD ?? 0
+            outcome.retries.append((.check_failed, outcome.message ?? ""))
+            outcome.failureClass = nil
+            outcome.message = nil
+            outcome.costUSD = nil
+            outcome.checks = []
+            outcome.status = .failed
+            current = next
+        }
+        if case .failed = result, earlierAttempts > 0, unwritten == nil {
+            outcome.attempts += earlierAttempts
+            outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost
+        }
         switch result {
         case .notStarted: return
         case .cutOff: await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint)
         case .failed:
             if let product = unwritten {
-                return keepForSecondWrite(product, prepared, runtime, unit, outcome)
+                return keepForSecondWrite(product, current, runtime, unit, outcome)
             }
             await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
         case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true, line: line)

@@ -2,6 +2,8 @@
 /// call is tried again.
 public enum FailureClass: String, Sendable, CaseIterable, Comparable {
     case rate_limited, server_error, timeout, network, auth, content_policy, bad_request, invalid_output
+    /// The image was made but failed one of its stage's `checks` (blank, a near-duplicate, too small…).
+    case check_failed
     /// Not the provider's doing: the output could not be written, an input could not be read.
     case local_error
     /// The provider made (and billed) the image, but it could not be written: a full disk, a

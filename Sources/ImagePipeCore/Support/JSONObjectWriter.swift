@@ -38,6 +38,11 @@ package struct JSONObjectWriter {
         text += inner.finished
     }
 
+    package mutating func add(_ name: String, json value: JSONValue) {
+        key(name)
+        text += value.serialized(pretty: false)
+    }
+
     /// An array of small objects of strings: `[{"class": "server_error", "message": "…"}]`.
     package mutating func add(_ name: String, objects: [[(String, String)]]) {
         key(name)

@@ -249,6 +249,10 @@ public final class ConfigReader {
             if case .scalar = node, case .null = scalar(node, name: name) { return make(.null) }
             return readObject(node, spec: spec, path: path).map { make(.object($0)) }
 
+        case .toggleOrObject(let spec):
+            if case .scalar = node { return read(node, type: .boolean, path: path, name: name) }
+            return read(node, type: .object(spec), path: path, name: name)
+
         case .list(let element, let minCount):
             guard case .sequence(let sequence) = node else {
                 if case .scalar = node, case .null = scalar(node, name: name) { return make(.null) }

@@ -12,7 +12,7 @@ package enum DeclarationWalker {
         }
         func visitType(_ type: FieldType) {
             switch type {
-            case .object(let spec): visit(spec)
+            case .object(let spec), .toggleOrObject(let spec): visit(spec)
             case .list(let element, _), .map(let element, _): visitType(element)
             default: break
             }

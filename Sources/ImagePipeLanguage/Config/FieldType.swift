@@ -26,6 +26,8 @@ public indirect enum FieldType: Sendable {
     /// A mapping with keys the user chooses.
     case map(FieldType, keyPattern: String? = nil)
     case object(ObjectSpec)
+    /// `true`, `false`, or a mapping of settings (`distinct: true`, `distinct: { threshold: 8 }`).
+    case toggleOrObject(ObjectSpec)
     /// Any YAML value; strings inside it are templates (an HTTP step's JSON body).
     case json
     /// A string, number or boolean.
@@ -65,6 +67,7 @@ public indirect enum FieldType: Sendable {
         case .list(let element, _): return "a list of \(element.shortDescription)"
         case .map: return "a mapping"
         case .object: return "a mapping"
+        case .toggleOrObject: return "true, false, or a mapping"
         case .json: return "a YAML value"
         case .scalar: return "a string, number or boolean"
         case .templateList: return "a list of template strings"

@@ -124,6 +124,8 @@ public enum JSONSchemaGenerator {
             return .object(s)
         case .object(let spec):
             return .object([("$ref", .string("#/$defs/\(spec.schemaName)"))])
+        case .toggleOrObject(let spec):
+            return .object([("oneOf", .array([.object([("type", .string("boolean"))]), .object([("$ref", .string("#/$defs/\(spec.schemaName)"))])]))])
         case .json:
             return .object([])
         case .scalar:

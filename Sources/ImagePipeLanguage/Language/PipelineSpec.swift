@@ -18,6 +18,8 @@ public struct PipelineSpec: Sendable {
     public var stages: [StageSpec]
     public var notify: [NotifySpec]
     public var budgetUSD: Double?
+    /// Whether written images carry their origin (stages may say otherwise).
+    public var provenance: ProvenanceSetting
     /// Keys of the top-level `templates` mapping, for their locations.
     public var root: ConfigObject
 
@@ -44,5 +46,6 @@ public struct PipelineSpec: Sendable {
         FieldSpec("stages", .map(.object(stages), keyPattern: namePattern), doc: "The stages by name. `from:` edges form the DAG."),
         FieldSpec("notify", .list(.object(NotifySpec.declaration)), doc: "Notifications at run events."),
         FieldSpec("budget", .object(budgetDeclaration), doc: "A spending cap."),
+        ProvenanceSetting.field,
     ], allowsExtensionKeys: true) }
 }

@@ -27,12 +27,21 @@ package protocol PreparedUnit: Sendable {
     func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs?
     /// The call, retried by the engine as the stage's policy says.
     func call() async throws(CallFailure) -> Product
+    /// Looks at what the call gave before it is kept (an image stage's `checks:`): throws
+    /// `check_failed` with what it measured; the call was made (and paid) either way.
+    func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure)
+    /// The unit made again after its product failed `vet`, for the `n`th time (a new seed), or
+    /// nil when the stage does not regenerate or has made as many as it may.
+    func regeneration(_ n: Int) -> Self?
     /// Keeps what the call gave (writes the file) and says what goes downstream; a failure here
     /// is local (a full disk), not the provider's.
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs
 }
 
 extension PreparedUnit {
+    package func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure) {}
+    package func regeneration(_ n: Int) -> Self? { nil }
+
     package func stands(_ entry: RecordedSuccess, _ probe: CacheProbe) -> Bool {
         var outcome = ItemOutcome(stage: "", key: "", status: .cached)
         return reuse(entry, probe, into: &outcome) != nil
@@ -89,9 +98,14 @@ package struct ConnectionSetup {
     package var secrets: SecretSet
     /// The provider instance for this stage's provider, made once per run and shared.
     package var provider: (any ImageProvider)?
+    /// The pipeline's name and the run's, for what images say of their origin.
+    package var pipeline: String
+    package var run: String
 
     package init(stage: String, transport: HTTPTransport, environment: [String: String], secrets: SecretSet,
-                 provider: (any ImageProvider)?) {
+                 provider: (any ImageProvider)?, pipeline: String = "", run: String = "") {
+        self.pipeline = pipeline
+        self.run = run
         self.stage = stage
         self.transport = transport
         self.environment = environment

@@ -9,6 +9,8 @@ package protocol StageBody: Sendable {
     var variants: Int { get }
     /// Fans each item out over every combination of these values.
     var matrix: [(field: String, values: [String])] { get }
+    /// Named outputs each item is made once for (a `transform`'s `outputs:`); empty for one.
+    var outputNames: [String] { get }
     /// The output path template, for checks across stages (two stages writing one path).
     var output: Template? { get }
     /// Whether each unit is paid for (a price per image).
@@ -34,6 +36,7 @@ extension StageBody {
     package var provider: ProviderSpec? { nil }
     package var variants: Int { 1 }
     package var matrix: [(field: String, values: [String])] { [] }
+    package var outputNames: [String] { [] }
     package var output: Template? { nil }
     package var isPaid: Bool { false }
     package var price: PriceTable.Price? { nil }

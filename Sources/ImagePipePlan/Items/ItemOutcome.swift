@@ -12,6 +12,8 @@ public struct ItemOutcome: Sendable {
     public var key: String
     public var variant: Int?
     public var matrix: [(field: String, value: String)] = []
+    /// A `transform` with several `outputs:`: which one this line is.
+    public var output: String?
     public var status: Status
     public var failureClass: FailureClass?
     public var message: String?
@@ -29,6 +31,9 @@ public struct ItemOutcome: Sendable {
     public var costUSD: Double?
     /// Something about a success worth a look (an image of another size than asked for).
     public var warning: String?
+    /// What the stage's checks measured, by check (`not_blank`: the luminance's deviation, `distinct`: the
+    /// Hamming distance to the nearest earlier image…).
+    public var checks: [(name: String, value: JSONValue)] = []
     /// Integrations: the object URL or request URL, the object's ETag, the answer's status.
     public var url: String?
     public var etag: String?
@@ -55,6 +60,7 @@ public struct ItemOutcome: Sendable {
         self.init(stage: stage, key: context.key, status: status)
         variant = context.variant
         matrix = context.matrix
+        output = context.outputName
     }
 
     /// The manifest's JSON line for this outcome (without the newline).
@@ -64,10 +70,12 @@ public struct ItemOutcome: Sendable {
         o.add("stage", stage)
         o.add("variant", variant)
         if !matrix.isEmpty { o.add("matrix", object: matrix.map { ($0.field, $0.value) }) }
+        o.add("output", output)
         o.add("status", status.rawValue)
         o.add("failure_class", failureClass?.rawValue)
         o.add("message", message)
         o.add("warning", warning)
+        if !checks.isEmpty { o.add("checks", json: .object(checks.map { ($0.name, $0.value) })) }
         o.add("prompt", prompt)
         o.add("model", model)
         o.add("provider", provider)

@@ -23,7 +23,7 @@ package final class JoinCollector: @unchecked Sendable {
 
     /// One unit's output; `unit` says which (its variant and matrix values).
     package func record(_ output: StageOutput, unit: ItemContext) {
-        let order = UnitOrder(variant: unit.variant, matrix: unit.matrix.map(\.value))
+        let order = UnitOrder(variant: unit.variant, matrix: unit.matrix.map(\.value) + (unit.outputName.map { [$0] } ?? []))
         lock.withLock { outputs[output.stage, default: []].append((order, output)) }
     }
 

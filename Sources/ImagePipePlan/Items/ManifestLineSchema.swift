@@ -18,10 +18,12 @@ public enum ManifestLineSchema {
         Field(name: "stage", type: "string", doc: "The stage.", required: true),
         Field(name: "variant", type: "integer", doc: "The variant number, 1 to `variants`.", required: true),
         Field(name: "matrix", type: "object", doc: "The matrix values of this unit, by field."),
+        Field(name: "output", type: "string", doc: "A `transform` with several `outputs:`: the output's name (one line per output)."),
         Field(name: "status", type: "string", doc: "How the (stage, item) ended.", values: ["succeeded", "failed", "skipped", "cancelled", "cached"], required: true),
         Field(name: "failure_class", type: "string", doc: "Why it failed or was cancelled (only then).", values: FailureClass.allCases.map(\.rawValue)),
         Field(name: "message", type: "string", doc: "What happened, for people (failures, skips and cancellations)."),
         Field(name: "warning", type: "string", doc: "Something about a success worth a look: an image of another size than the stage asked for."),
+        Field(name: "checks", type: "object", doc: "Images with `checks:`: what each check measured (`min_width`/`min_height`: pixels, `aspect_ratio`: width ÷ height, `max_bytes`: bytes, `not_blank`: the luminance's standard deviation 0–255, `distinct`: the Hamming distance of the perceptual hash to the nearest earlier image of the stage, 64 when none), on failures too."),
         Field(name: "prompt", type: "string", doc: "Images: the rendered prompt."),
         Field(name: "model", type: "string", doc: "Images: the model."),
         Field(name: "provider", type: "string", doc: "Images: the provider's name in the pipeline."),
@@ -48,6 +50,7 @@ public enum ManifestLineSchema {
         for field in fields {
             var property: [(String, JSONValue)] = [("type", .string(field.type)), ("description", .string(field.doc))]
             if let values = field.values { property.append(("enum", .array(values.map(JSONValue.string)))) }
+            if field.name == "checks" { property.append(("additionalProperties", .object([("type", .string("number"))]))) }
             if field.name == "matrix" { property.append(("additionalProperties", .object([("type", .string("string"))]))) }
             if field.name == "retries" {
                 property.append(("items", .object([

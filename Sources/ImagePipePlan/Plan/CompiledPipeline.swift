@@ -73,7 +73,7 @@ public struct CompiledStage: Sendable {
         self.timeout = timeout
         self.concurrency = concurrency
         self.body = body
-        expansion = UnitExpansion(variants: body.variants, matrix: body.matrix)
+        expansion = UnitExpansion(variants: body.variants, matrix: body.matrix, outputNames: body.outputNames)
     }
 
     public var provider: ProviderSpec? { body.provider }

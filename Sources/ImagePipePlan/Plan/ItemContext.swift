@@ -8,6 +8,8 @@ package struct ItemContext: TemplateFields {
     package var location: SourceLocation
     package var variant = 1
     package var matrix: [(field: String, value: String)] = []
+    /// Below a `transform` with several `outputs:`: which output this unit carries (`{{ output }}`).
+    package var outputName: String?
     package var outputs: [StageOutput] = []
     /// What the item's stages produced, for joins (`from: [hero, lifestyle]`); nil without joins.
     package var joins: JoinCollector?
@@ -19,7 +21,9 @@ package struct ItemContext: TemplateFields {
     }
 
     /// The ledger's name for this unit: the key, `#N` past the first variant, the matrix values.
-    package var itemID: String { Fingerprint.itemID(key: key, variant: variant, matrix: matrix) }
+    package var itemID: String {
+        Fingerprint.itemID(key: key, variant: variant, matrix: outputName.map { matrix + [("output", $0)] } ?? matrix)
+    }
 
     /// Renders one of a stage's templates for this unit; a field the item lacks is the unit's
     /// problem, named with the template's part (`prompt`, `url`, …) and the stage.
@@ -49,6 +53,7 @@ package struct ItemContext: TemplateFields {
         if path.count == 1 {
             if head == "key" { return key }
             if head == "variant" { return String(variant) }
+            if head == "output", let outputName { return outputName }
             if !matrix.isEmpty, let value = matrix.first(where: { $0.field == head })?.value { return value }
             return record.text(at: path[...])
         }

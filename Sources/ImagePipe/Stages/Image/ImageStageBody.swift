@@ -14,6 +14,8 @@ struct ImageStageBody: StageBody {
     var image: Template?
     var variants = 1
     var matrix: [(field: String, values: [String])] = []
+    /// The stage's provenance setting, or the pipeline's.
+    var provenance = ProvenanceSetting.standard
     /// Set once compiled: what every unit of the stage shares, looked up once.
     private(set) var shared: ImageStageShared?
 
@@ -49,7 +51,10 @@ struct ImageStageBody: StageBody {
 
     func connect(_ setup: ConnectionSetup) throws(ConnectionProblem) -> (any StageConnection)? {
         guard let provider = setup.provider else { throw ConnectionProblem("stage '\(setup.stage)' has no provider") }
-        return ImageConnection(provider: provider)
+        let keeping = spec.keeping
+        return ImageConnection(provider: provider, checks: keeping.checks.isEmpty ? nil : ImageCheckRunner(keeping.checks),
+                               stamp: provenance.enabled ? ProvenanceStamp(setting: provenance, pipeline: setup.pipeline, run: setup.run,
+                                                                           provider: self.provider?.name, providerKind: self.provider?.kindName) : nil)
     }
 
     func prepare(_ unit: ItemContext, _ environment: UnitEnvironment) throws(UnitProblem) -> any PreparedUnit {
@@ -75,9 +80,12 @@ struct ImageStageBody: StageBody {
     }
 }
 
-/// What an image stage calls through: its provider.
+/// What an image stage calls through: its provider, its checks, and what it writes into each
+/// image about its origin.
 struct ImageConnection: StageConnection {
     let provider: any ImageProvider
+    let checks: ImageCheckRunner?
+    let stamp: ProvenanceStamp?
 }
 
 /// What every unit of one image stage shares, made once when the stage is compiled, so that a

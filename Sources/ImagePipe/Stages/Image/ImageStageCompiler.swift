@@ -60,8 +60,18 @@ enum ImageStageCompiler {
                                     at: image.imageKeyLocation ?? stage.body.location, hint: "remove 'image:'")
             }
         }
+        out.provenance = image.keeping.provenance ?? c.spec.provenance
+        checkKeeping(image.keeping, stage: stage, c)
         out.finish()
         return out
+    }
+
+    /// `regenerate` with a fixed seed and a provider that ignores seeds would pay for the same image again.
+    private static func checkKeeping(_ keeping: ImageKeeping, stage: StageSpec, _ c: StageCompilation) {
+        if keeping.onCheckFailure == .regenerate, keeping.checks.isEmpty {
+            c.diagnostics.warning("'on_check_failure: regenerate' on stage '\(stage.name)', which has no 'checks:': nothing can fail, so nothing is regenerated",
+                                  at: keeping.onCheckFailureLocation ?? stage.body.location, hint: "add 'checks:', or remove 'on_check_failure'")
+        }
     }
 
     private static func checkOutputTemplate(_ template: Template, at text: Located<String>, stage: String, body: ImageStageBody, _ c: StageCompilation) {

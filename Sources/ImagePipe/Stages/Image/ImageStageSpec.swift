@@ -18,6 +18,8 @@ public struct ImageStageSpec: StageConfig {
     /// `edit` fed from a source: the field holding the input image's path.
     public var image: Located<String>?
     public var imageKeyLocation: SourceLocation?
+    /// Checks, what a failed one does, provenance.
+    public var keeping: ImageKeeping
 
     public static let resolutions = ["1K", "2K", "4K"]
 
@@ -38,7 +40,7 @@ public struct ImageStageSpec: StageConfig {
             FieldSpec("variants", .integer(min: 1, max: 100), default: .int(1), doc: "Images per item; templates see `{{ variant }}` (1, 2, …)."),
             FieldSpec("matrix", .map(.list(.scalar, minCount: 1), keyPattern: PipelineSpec.namePattern), doc: "Fans each item out over every combination of these values; each key becomes a field."),
             FieldSpec("output", .template, required: true, doc: "The image's path, a template relative to `output_dir`. It must stay inside `output_dir` and be unique per item."),
-        ]
+        ] + ImageKeeping.fields(regenerates: true)
         if edit {
             fields.append(FieldSpec("image", .template, doc: "When `from` is a source: the field that holds each item's input image path (relative to the pipeline file)."))
         }
@@ -69,6 +71,7 @@ public struct ImageStageSpec: StageConfig {
             return (pair.key, [])
         }
         output = o.string("output")
+        keeping = ImageKeeping(o)
         if o.spec === Self.editDeclaration {
             image = o.string("image")
             imageKeyLocation = o.has("image") ? o.keyLocation("image") : nil

@@ -24,6 +24,20 @@ struct PreparedImage: PreparedUnit {
     let relativePath: String
     let input: Input
     let environment: UnitEnvironment
+    /// How many times the image was made again after failing its checks (0: the first).
+    var regeneration = 0
+
+    private var connection: ImageConnection? { environment.connection as? ImageConnection }
+    private var itemID: String { Fingerprint.itemID(key: key, variant: variant, matrix: matrix) }
+
+    /// The seed sent: the stage's, moved by one per regeneration; a regeneration of an image
+    /// without a seed sends one derived from the item, so that it differs where the provider
+    /// takes seeds.
+    var seed: Int? {
+        if let seed = shared.spec.seed { return seed + regeneration }
+        guard regeneration > 0 else { return nil }
+        return Int(PlaceholderImage.fnv1a(itemID + "\u{0}" + prompt) & 0x3FFF_FFFF) + regeneration
+    }
 
     var displayPath: String { environment.displayPrefix + relativePath }
     var outputPath: String { environment.outputDirectory + "/" + relativePath }
@@ -63,6 +77,11 @@ struct PreparedImage: PreparedUnit {
 
     func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let reuse = probe.image(entry, at: relativePath) else { return nil }
+        if let checks = connection?.checks, checks.checks.distinct != nil,
+           let data = FileManager.default.contents(atPath: probe.outputDirectory + "/" + (entry.path ?? relativePath)) {
+            // Later images of the stage must be distinct from this one too.
+            checks.remember(Array(data), item: itemID)
+        }
         outcome.sha256 = entry.sha256
         outcome.width = entry.width
         outcome.height = entry.height
@@ -76,13 +95,13 @@ struct PreparedImage: PreparedUnit {
     }
 
     func call() async throws(CallFailure) -> Product {
-        guard let provider = (environment.connection as? ImageConnection)?.provider else {
+        guard let provider = connection?.provider else {
             throw CallFailure(.local_error, "stage '\(environment.stage)' has no provider")
         }
         let spec = shared.spec
         var request = ImageRequest(stage: environment.stage, key: key, variant: variant, model: shared.model ?? "", prompt: prompt,
                                    negativePrompt: negativePrompt, size: spec.size, aspectRatio: spec.aspectRatio, resolution: spec.resolution,
-                                   seed: spec.seed, quality: spec.quality, background: spec.background, outputFormat: spec.outputFormat,
+                                   seed: seed, quality: spec.quality, background: spec.background, outputFormat: spec.outputFormat,
                                    inputImage: nil, inputImagePath: nil, outputPath: outputPath, timeout: environment.timeout)
         switch input {
         case .none: break
@@ -103,19 +122,38 @@ struct PreparedImage: PreparedUnit {
         }
     }
 
+    func regeneration(_ n: Int) -> PreparedImage? {
+        let keeping = shared.spec.keeping
+        guard keeping.onCheckFailure == .regenerate, n <= keeping.maxRegenerations else { return nil }
+        var again = self
+        again.regeneration = n
+        return again
+    }
+
+    func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure) {
+        guard let checks = connection?.checks else { return }
+        let verdict = await checks.check(product.bytes, width: product.info.width, height: product.info.height, item: itemID)
+        try ImageCheckRunner.apply(verdict, to: &outcome, cost: shared.price?.usd)
+    }
+
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {
         let path = outputPath
+        var bytes = product.bytes
+        if let stamp = connection?.stamp {
+            let packet = stamp.packet(stage: environment.stage, item: itemID, model: shared.model, prompt: prompt, seed: seed)
+            bytes = ProvenanceStamp.stamp(bytes, with: packet.xml)
+        }
         do {
-            try AtomicFile.write(product.bytes, to: path)
+            try AtomicFile.write(bytes, to: path)
         } catch {
             var failure = CallFailure(.local_error, error.description)
             failure.localFault = error.code.flatMap { LocalFault(errno: $0, place: environment.displayPrefix.isEmpty ? "./" : environment.displayPrefix) }
             throw failure
         }
-        outcome.sha256 = Hex.string(SHA256.hash(data: product.bytes))
+        outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
         outcome.width = product.info.width
         outcome.height = product.info.height
-        outcome.bytes = product.bytes.count
+        outcome.bytes = bytes.count
         outcome.costUSD = shared.price?.usd
         if let asked = shared.spec.size, asked.width != product.info.width || asked.height != product.info.height {
             outcome.warning = "asked for \(asked), the provider sent \(product.info.width)x\(product.info.height)"
