@@ -15,8 +15,12 @@ struct TransformStage: StageKind {
         let spec = stage.config as! TransformSpec
         var outputs: [TransformBody.Output] = []
         if let path = spec.output {
-            outputs.append(TransformBody.Output(name: nil, recipe: TransformRecipe(spec.operations, outputPath: path.value),
-                                                path: c.template(path, scope: scope, stage: stage.name)))
+            let template = c.template(path, scope: scope, stage: stage.name)
+            if let template, template.isConstant {
+                c.diagnostics.error("output path '\(path.value)' has no fields, so every item would write the same file", at: path.location,
+                                    hint: "add the item's key, like out/{{ key }}.webp")
+            }
+            outputs.append(TransformBody.Output(name: nil, recipe: TransformRecipe(spec.operations, outputPath: path.value), path: template))
             checkOutput(spec.operations, path: path, stage: stage, c)
         }
         var outputScope = scope
@@ -25,9 +29,13 @@ struct TransformStage: StageKind {
             let operations = spec.operations.overridden(by: output.operations)
             guard let path = output.path else { continue }
             let template = c.template(path, scope: outputScope, stage: stage.name)
-            if let template, spec.outputs.count > 1, template.isConstant || !template.expressions.contains(where: { ["output", "key"].contains($0.path[0]) }) {
-                c.diagnostics.error("the path of output '\(output.name.value)' has neither {{ key }} nor {{ output }}, so items would overwrite each other",
+            if let template, template.isConstant {
+                c.diagnostics.error("the path of output '\(output.name.value)' has no fields, so every item would write the same file",
                                     at: path.location, hint: "add the item's key, like \(output.name.value)/{{ key }}.\(operations.format?.rawValue ?? "webp")")
+            } else if let earlier = spec.outputs.first(where: { $0.path?.value == path.value && $0.name.value != output.name.value }),
+                      !path.value.contains("output") {
+                c.diagnostics.error("outputs '\(earlier.name.value)' and '\(output.name.value)' have the same path, so each would overwrite the other",
+                                    at: path.location, hint: "give each output its own folder, or add {{ output }} to the path")
             }
             outputs.append(TransformBody.Output(name: output.name.value, recipe: TransformRecipe(operations, outputPath: path.value), path: template))
             checkOutput(operations, path: path, stage: stage, c)
