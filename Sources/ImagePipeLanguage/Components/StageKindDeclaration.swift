@@ -32,9 +32,13 @@ public protocol StageConfig: Sendable {
     var addedFields: [String] { get }
     /// Named prompt templates the stage uses, so that unused ones can be reported.
     var templateNames: [String] { get }
+    /// The names of the outputs each item is made once for (a transform's `outputs:`); a join
+    /// below sees each as `{{ stage.NAME.field }}`.
+    var namedOutputs: [String] { get }
 }
 
 extension StageConfig {
     public var addedFields: [String] { [] }
     public var templateNames: [String] { [] }
+    public var namedOutputs: [String] { [] }
 }

@@ -21,8 +21,11 @@ public struct StageSpec: Sendable {
     public var body: ConfigObject
 
     /// Keys every stage kind accepts.
+    /// `from:` was written as a list (even of one stage): the stage is a join, taking each item
+    /// once with every unit of the stages listed.
+    public var fromIsList = false
     public static let commonFields = [
-        FieldSpec("from", .references(.stageOrSource), required: true, doc: "The source or stage whose items this stage receives; or a list of stages of one source (`from: [hero, lifestyle]`), which joins them: the stage takes each item once all of them are done with it, and sees each one's outputs (a list for a stage with variants or a matrix: `{{ lifestyle.path }}`)."),
+        FieldSpec("from", .references(.stageOrSource), required: true, doc: "The source or stage whose items this stage receives; or a list of stages of one source (`from: [hero, lifestyle]`), which joins them: the stage takes each item once all of them are done with it, and sees each one's outputs (a list for a stage with variants or a matrix: `{{ lifestyle.path }}`; one output of a transform's `outputs:` by name: `{{ web.og.path }}`). A list of one stage (`from: [web]`) gathers that stage's units per item the same way."),
         FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most items of this stage in flight at once (default: `defaults.concurrency`)."),
         FieldSpec("retry", .object(RetryPolicy.declaration), doc: "Overrides `defaults.retry` key by key."),
         FieldSpec("timeout", .duration, doc: "The longest one attempt may take (default: `defaults.timeout`)."),
@@ -38,6 +41,7 @@ public struct StageSpec: Sendable {
         config = kind.read(body)
         self.from = from
         self.inputs = inputs
+        fromIsList = body.list("from") != nil
         self.body = body
         concurrency = body.int("concurrency")
         retry = body.object("retry")

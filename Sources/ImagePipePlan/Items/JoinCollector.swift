@@ -24,6 +24,9 @@ package final class JoinCollector: @unchecked Sendable {
     /// One unit's output; `unit` says which (its variant and matrix values).
     package func record(_ output: StageOutput, unit: ItemContext) {
         let order = UnitOrder(variant: unit.variant, matrix: unit.matrix.map(\.value) + (unit.outputName.map { [$0] } ?? []))
+        var output = output
+        // Which output the unit carries, so that `{{ web.og.url }}` finds it.
+        if let name = unit.outputName { output.values.append((StageOutput.outputNameField, name)) }
         lock.withLock { outputs[output.stage, default: []].append((order, output)) }
     }
 

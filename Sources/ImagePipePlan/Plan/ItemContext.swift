@@ -58,6 +58,11 @@ package struct ItemContext: TemplateFields {
             return record.text(at: path[...])
         }
         if let output = outputs.first(where: { $0.stage == head }) {
+            if path.count == 3, let units = output.units ?? (output.itemValue(StageOutput.outputNameField) != nil ? [output.values] : nil),
+               let unit = units.first(where: { unit in unit.contains { $0.name == StageOutput.outputNameField && $0.value == path[1] } }) {
+                // `{{ web.og.url }}`: the unit of output `og`.
+                return unit.first { $0.name == path[2] }?.value ?? output.constants[path[2]] ?? ""
+            }
             if path.count > 2 {
                 // `{{ cms.json.id }}`: into the answer's JSON when a run has it.
                 guard let json = output.json, path[1] == "json" else { return "<\(path.joined(separator: "."))>" }
@@ -83,6 +88,8 @@ package struct StageOutput {
     /// The absolute path of a written image, for `edit` stages downstream; templates cannot
     /// name it (`@` is not an identifier character).
     package static let fileField = "@file"
+    /// The output name a join's unit carries (`{{ web.og.url }}`); templates cannot name it.
+    package static let outputNameField = "@output"
 
     package var stage: String
     package var values: [(name: String, value: String)]

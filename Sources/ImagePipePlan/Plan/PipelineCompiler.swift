@@ -78,7 +78,7 @@ public struct PipelineCompiler {
             return (current, chain)
         }
         for stage in spec.stages {
-            if stage.inputs.count > 1 {
+            if stage.inputs.count > 1 || stage.fromIsList {
                 // A join: stages of one source, each named once.
                 var found: [(input: Located<String>, source: String, chain: [String])] = []
                 var names = Set<String>()
@@ -128,9 +128,11 @@ public struct PipelineCompiler {
             let fields = fieldsBySource[root] ?? nil
             var scope = TemplateScope(fields: Set((fields ?? []) + ["key", "variant"]), recordFields: fields ?? [],
                                       recordFieldsKnown: fields != nil, nestedFields: isJSON(source), origin: "source '\(root)'")
+            scope.isJoin = stage.inputs.count > 1 || stage.fromIsList
             for ancestor in ancestors {
                 guard let upstream = stagesByName[ancestor] else { continue }
-                scope.upstream[ancestor] = .init(fields: upstream.kind.outputFields, open: upstream.kind.openOutputFields)
+                scope.upstream[ancestor] = .init(fields: upstream.kind.outputFields, open: upstream.kind.openOutputFields,
+                                                 outputNames: namedOutputs(of: upstream, stages: stagesByName))
                 upstream.config.addedFields.forEach { scope.fields.insert($0) }
             }
             scope.otherStages = Set(stagesByName.keys).subtracting(ancestors)
@@ -270,6 +272,20 @@ public struct PipelineCompiler {
             diagnostics.warning("output_dir is the pipeline's own folder", at: spec.root.keyLocation("output_dir"),
                                 hint: "use a folder of its own, like 'out'")
         }
+    }
+
+
+    /// The named outputs a stage's units carry: its own (a transform's `outputs:`), else those of
+    /// the stage it takes its items from.
+    private func namedOutputs(of stage: StageSpec, stages: [String: StageSpec]) -> [String] {
+        var current: StageSpec? = stage
+        var seen = Set<String>()
+        while let here = current, seen.insert(here.name).inserted {
+            if !here.config.namedOutputs.isEmpty { return here.config.namedOutputs }
+            if here.inputs.count > 1 || here.fromIsList { return [] }
+            current = stages[here.from.value]
+        }
+        return []
     }
 
     private func checkUnusedTemplates() {

@@ -5,10 +5,13 @@ package struct TemplateScope {
     package struct StageOutputs {
         package var fields: [String]
         package var open: Set<String>
+        /// The stage's units' output names (below a transform with `outputs:`).
+        package var outputNames: [String]
 
-        package init(fields: [String], open: Set<String>) {
+        package init(fields: [String], open: Set<String>, outputNames: [String] = []) {
             self.fields = fields
             self.open = open
+            self.outputNames = outputNames
         }
     }
 
@@ -22,6 +25,8 @@ package struct TemplateScope {
     package var nestedFields = false
     package var upstream: [String: StageOutputs] = [:]
     package var otherStages: Set<String> = []
+    /// A join sees every unit of its stages: `{{ web.og.url }}` picks one output by name.
+    package var isJoin = false
     /// "source 'products'" — for messages.
     package var origin: String
 
@@ -47,6 +52,17 @@ package struct TemplateScope {
                                hint: "like {{ \(head).\(outputs.fields[0]) }}; outputs: " + outputs.fields.joined(separator: ", "))
             }
             let field = path[1]
+            if outputs.outputNames.contains(field), path.count == 3 {
+                guard outputs.fields.contains(path[2]) else {
+                    return Problem(message: "stage '\(head)' has no output '\(path[2])' (in '\(expression.dotted)')",
+                                   hint: DidYouMean.hint(for: path[2], among: outputs.fields) ?? "outputs: " + outputs.fields.joined(separator: ", "))
+                }
+                guard isJoin else {
+                    return Problem(message: "'\(expression.dotted)' names output '\(field)' of stage '\(head)', but this stage takes each output on its own",
+                                   hint: "write 'from: [\(head)]' to take each item once, with every output, or use {{ \(head).\(path[2]) }} and {{ output }}")
+                }
+                return nil
+            }
             guard outputs.fields.contains(field) else {
                 return Problem(message: "stage '\(head)' has no output '\(field)'",
                                hint: DidYouMean.hint(for: field, among: outputs.fields) ?? "outputs: " + outputs.fields.joined(separator: ", "))

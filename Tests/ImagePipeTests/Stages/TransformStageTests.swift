@@ -4,6 +4,7 @@ import Crypto
 @testable import ImagePipe
 @testable import ImagePipeCore
 @testable import ImagePipePlan
+import ImagePipeEmulator
 
 /// The `transform` stage end to end: real images through libvips, the results decoded by Pillow
 /// (not by libvips), provenance read back by exiftool, one manifest line per output, the cache.
@@ -144,5 +145,54 @@ import Crypto
             let lines = Fixtures.lines(checked)
             #expect(lines.contains { $0.contains(message) }, "expected '\(message)' in \(lines)")
         }
+    }
+
+    /// Below a transform each output is its own unit; a join (`from: [web]`, a list of one) takes
+    /// each item once, with every output by name.
+    @Test func aJoinSeesEveryOutputByName() async throws {
+        let yaml = """
+        version: 1
+        name: transform-join
+        providers:
+          local: { kind: placeholder }
+        sources:
+          products:
+            items: [{ sku: A1 }, { sku: B2 }]
+            key: "{{ sku }}"
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: placeholder-v1, prompt: "{{ sku }}", size: 256x256, output: "hero/{{ key }}.png" }
+          web:
+            transform:
+              from: hero
+              outputs:
+                og: { resize: { width: 120, height: 63 }, output: "og/{{ key }}.webp" }
+                thumb: { resize: { width: 40, height: 40 }, output: "thumb/{{ key }}.jpg" }
+          each:
+            http: { from: web, method: PUT, url: "{{BASE}}/capture/each/{{ key }}/{{ output }}", json: { path: "{{ web.path }}" } }
+          cms:
+            http:
+              from: [web]
+              method: PUT
+              url: "{{BASE}}/capture/cms/{{ key }}"
+              json: { og: "{{ web.og.path }}", thumb: "{{ web.thumb.path }}", thumb_width: "{{ web.thumb.width }}" }
+        """
+        let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let run = try await RunHarness.run(yaml, server: emulator)
+        #expect(run.stage("each").succeeded == 4, "one request per item and output")
+        #expect(run.stage("cms").succeeded == 2, "one request per item")
+        let bodies = emulator.stats.captured.filter { $0.path.hasPrefix("/capture/cms/") }
+        let a1 = try #require(bodies.first { $0.path == "/capture/cms/A1" })
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(a1.body.utf8)) as? [String: String])
+        #expect(json == ["og": "out/og/A1.webp", "thumb": "out/thumb/A1.jpg", "thumb_width": "40"])
+        #expect(Set(emulator.stats.captured.map(\.path)).isSuperset(of: ["/capture/each/A1/og", "/capture/each/A1/thumb"]))
+
+        // Without the join, an output's name is not there to pick: said before anything runs.
+        let (checked, _) = Fixtures.validate(yaml.replacingOccurrences(of: "from: [web]", with: "from: web"))
+        #expect(Fixtures.lines(checked).contains { $0.contains("takes each output on its own") && $0.contains("from: [web]") }, "\(Fixtures.lines(checked))")
+        let (typo, _) = Fixtures.validate(yaml.replacingOccurrences(of: "web.og.path", with: "web.og.pth"))
+        #expect(Fixtures.lines(typo).contains { $0.contains("has no output 'pth'") })
     }
 }

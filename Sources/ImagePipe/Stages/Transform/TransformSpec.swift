@@ -128,4 +128,5 @@ public struct TransformSpec: StageConfig {
     }
 
     public var addedFields: [String] { outputs.isEmpty ? [] : ["output"] }
+    public var namedOutputs: [String] { outputs.map(\.name.value) }
 }
