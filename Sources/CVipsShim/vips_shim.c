@@ -6,6 +6,9 @@ int ipv_init(void) {
     // Each image goes through once: libvips' operation cache would only hold memory.
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
+    // imagepipe runs a stage's images side by side (its `concurrency`): one libvips worker per
+    // image keeps the threads, and the buffers each one holds, to what the stage asks for.
+    vips_concurrency_set(1);
     return 0;
 }
 
