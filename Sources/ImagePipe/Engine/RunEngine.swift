@@ -334,6 +334,8 @@ public final class RunEngine: Sendable {
         var regenerations = 0
         var earlierAttempts = 0
         var earlierCost = 0.0
+        /// The last refused image's outcome: what is recorded if its regeneration never starts.
+        var refused: ItemOutcome?
         var result: CallResult<UnitOutputs>
         while true {
             result = await attempts(runtime, price: current.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
@@ -365,6 +367,9 @@ public final class RunEngine: Sendable {
             regenerations += 1
             earlierAttempts += outcome.attempts
             earlierCost += outcome.costUSD ?? 0
+            refused = outcome
+            refused?.attempts = earlierAttempts
+            refused?.costUSD = earlierCost
             outcome.retries.append((.check_failed, outcome.message ?? ""))
             outcome.failureClass = nil
             outcome.message = nil
@@ -373,9 +378,19 @@ public final class RunEngine: Sendable {
             outcome.status = .failed
             current = next
         }
-        if case .failed = result, earlierAttempts > 0, unwritten == nil {
+        switch result {
+        case .notStarted, .cutOff:
+            // The run stopped (or the budget ran out) before the image was made again: the refused
+            // one is the item's result, paid.
+            if var kept = refused {
+                if case .cutOff = result { kept.message = (kept.message ?? "") + "; not made again: " + budgetMessage }
+                return await finish(runtime, kept, context: unit, wasInFlight: true, fingerprint: fingerprint)
+            }
+        case .failed where earlierAttempts > 0 && unwritten == nil:
             outcome.attempts += earlierAttempts
             outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost
+        default:
+            break
         }
         switch result {
         case .notStarted: return

@@ -14,7 +14,7 @@ enum ImageTransformer {
     private static let unbounded: Int32 = 10_000_000
 
     static func apply(_ recipe: TransformRecipe, to input: [UInt8]) throws(Libvips.Failure) -> Result {
-        guard let inputFormat = ImageFormatSniffer.format(of: Array(input.prefix(12))).map(format(of:)) ?? sniffAVIF(input) else {
+        guard let inputFormat = ImageFormatSniffer.format(of: Array(input.prefix(12))).map(format(of:)) else {
             throw Libvips.Failure(description: "the input is not a PNG, JPEG, WebP or AVIF image")
         }
         let format = recipe.format ?? inputFormat
@@ -76,11 +76,8 @@ enum ImageTransformer {
         case .png: return .png
         case .jpeg: return .jpeg
         case .webp: return .webp
+        case .avif: return .avif
         }
-    }
-
-    private static func sniffAVIF(_ bytes: [UInt8]) -> TransformSpec.Format? {
-        bytes.count >= 12 && bytes[4..<8].elementsEqual("ftyp".utf8) && bytes[8..<12].elementsEqual("avif".utf8) ? .avif : nil
     }
 
     private static func saveFormat(_ format: TransformSpec.Format) -> VipsPicture.SaveFormat {

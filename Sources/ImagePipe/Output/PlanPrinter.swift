@@ -42,6 +42,10 @@ public struct PlanPrinter {
             if stage.isPaid {
                 if let price = stage.unitPriceUSD, let source = stage.priceSource {
                     out += "  cost: \(stage.toRun) × \(Self.unitUSD(price)) = \(Self.usd(price * Double(stage.toRun)))  (\(source))\n"
+                    if stage.regenerations > 0, price > 0 {
+                        let worst = price * Double(stage.toRun * (1 + stage.regenerations))
+                        out += "  at most \(Self.usd(worst)) if every image fails its checks and is made again \(stage.regenerations) more time\(stage.regenerations == 1 ? "" : "s") (on_check_failure: regenerate); the budget caps it\n"
+                    }
                 } else {
                     out += "  cost: unknown (no price for this model; set the provider's 'prices')\n"
                 }

@@ -168,6 +168,8 @@ public struct ReportModel: Sendable {
         if let values = line["matrix"] as? [String: Any] {
             matrix = values.keys.sorted().map { ($0, "\(values[$0] ?? "")") }
         }
+        // A transform's named outputs are cards of their own, named like a matrix value.
+        if let output = line["output"] as? String { matrix.append(("output", output)) }
         return Card(stage: line["stage"] as? String ?? "?", key: line["key"] as? String ?? "?", variant: (line["variant"] as? NSNumber)?.intValue,
                     matrix: matrix, status: line["status"] as? String ?? "?", failureClass: line["failure_class"] as? String,
                     message: line["message"] as? String, prompt: line["prompt"] as? String, model: line["model"] as? String,

@@ -13,6 +13,7 @@ package enum ImageFormatSniffer {
         if head.starts(with: PNGEncoder.signature) { return .png }
         if head.count >= 3, head[0] == 0xFF, head[1] == 0xD8, head[2] == 0xFF { return .jpeg }
         if head.count >= 12, head[0..<4].elementsEqual("RIFF".utf8), head[8..<12].elementsEqual("WEBP".utf8) { return .webp }
+        if head.count >= 12, head[4..<8].elementsEqual("ftyp".utf8), head[8..<12].elementsEqual("avif".utf8) { return .avif }
         return nil
     }
 }

@@ -2,6 +2,8 @@
 public struct ImageInfo: Equatable, Sendable {
     public enum Format: String, Sendable {
         case png, jpeg, webp
+        /// Written by `transform` stages (providers' answers are PNG, JPEG or WebP).
+        case avif
 
         public var mimeType: String { "image/\(rawValue)" }
         public var fileExtension: String { self == .jpeg ? "jpg" : rawValue }

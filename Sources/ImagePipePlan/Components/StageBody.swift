@@ -15,6 +15,9 @@ package protocol StageBody: Sendable {
     var output: Template? { get }
     /// Whether each unit is paid for (a price per image).
     var isPaid: Bool { get }
+    /// How many more times one unit may be made when its result fails the stage's checks
+    /// (`on_check_failure: regenerate`): the plan's worst case.
+    var regenerations: Int { get }
     /// USD per unit, from the provider's prices or the built-in table; nil when unknown or free.
     var price: PriceTable.Price? { get }
     /// About how many bytes each unit writes under `output_dir` (a low estimate: the free-space
@@ -39,6 +42,7 @@ extension StageBody {
     package var outputNames: [String] { [] }
     package var output: Template? { nil }
     package var isPaid: Bool { false }
+    package var regenerations: Int { 0 }
     package var price: PriceTable.Price? { nil }
     package var bytesPerUnit: Int { 0 }
     package func missingSettings(environment: [String: String]) -> [String] { [] }

@@ -104,6 +104,7 @@ public final class PlanBuilder {
                                                   provider: stage.provider?.name, model: stage.model, items: 0,
                                                   unitPriceUSD: price?.usd, priceSource: price?.source, samples: [])
             summary.isPaid = stage.isPaid
+            summary.regenerations = stage.body.regenerations
             summary.unitName = stage.spec.kind.yields.unitName
             let plan = StagePlan(stage: stage, index: n,
                                  environment: UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment),

@@ -49,6 +49,8 @@ public struct PlanReport: Sendable {
 
         /// Whether each item is paid for (its kind's word, not its name).
         public var isPaid = false
+        /// `on_check_failure: regenerate`: how many more images one item may cost.
+        public var regenerations = 0
         /// What one of its items is called: image, upload, request.
         public var unitName = "item"
     }

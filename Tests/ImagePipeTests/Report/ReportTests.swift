@@ -175,6 +175,20 @@ import ImagePipeEmulator
         #expect(!dom.contains("href=\"javascript:"))
     }
 
+    /// A transform's outputs of one item are cards of their own, not one card shown twice.
+    @Test func eachOutputOfATransformIsItsOwnCard() throws {
+        let dir = Fixtures.temporaryDirectory().path
+        let lines = [
+            #"{"key":"a","stage":"web","variant":1,"output":"og","status":"succeeded","path":"og/a.webp"}"#,
+            #"{"key":"a","stage":"web","variant":1,"output":"thumb","status":"succeeded","path":"thumb/a.jpg"}"#,
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/manifest.jsonl", atomically: true, encoding: .utf8)
+        let model = try ReportModel.load(manifest: dir + "/manifest.jsonl", runsDirectory: dir + "/runs", stages: ["web"], pipeline: "outputs", budgetUSD: nil)
+        #expect(model.cards.count == 2)
+        #expect(Set(model.cards.map(\.identity)).count == 2)
+        #expect(model.cards.map { $0.matrix.map(\.1) } == [["og"], ["thumb"]])
+    }
+
     @Test func imagePathsAreRelativeAndEncoded() {
         #expect(ReportWriter.relativePrefix(from: "/a/out/report", to: "/a/out") == "../")
         #expect(ReportWriter.relativePrefix(from: "/a/site", to: "/a/out dir") == "../out%20dir/")

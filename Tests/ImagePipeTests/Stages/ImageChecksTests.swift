@@ -13,10 +13,11 @@ import Testing
     echo "$1 $3" >> calls.log
     """
 
-    static func run(keys: [String], checks: String, extra: String = "", images: [String: [UInt8]]) async throws -> RunHarness.Outcome {
+    static func run(keys: [String], checks: String, extra: String = "", top: String = "", images: [String: [UInt8]]) async throws -> RunHarness.Outcome {
         let yaml = """
         version: 1
         name: checks-test
+        \(top)
         providers:
           tool: { kind: command, command: ["./copy.sh", "{{ key }}", "{{ output }}", "{{ seed }}"], prices: { crafted: 0.04 } }
         sources:
@@ -105,5 +106,18 @@ import Testing
         #expect(calls.filter { $0.hasPrefix("hopeless") }.count == 3)
         // Each regeneration asks for another seed.
         #expect(Set(calls.filter { $0.hasPrefix("hopeless") }).count == 3, "\(calls)")
+    }
+
+    /// A regeneration the budget cannot pay for is not made: the refused image is the result, paid.
+    @Test func theBudgetStopsRegenerating() async throws {
+        let run = try await Self.run(keys: ["hopeless"], checks: "{ not_blank: true }",
+                                     extra: "      on_check_failure: regenerate\n      max_regenerations: 5",
+                                     top: "budget: { max_usd: 0.10 }", images: ["hopeless": CraftedImage.uniform(grey: 90)])
+        let line = try #require(Self.byKey(run)["hopeless"])
+        #expect(line["failure_class"] as? String == "check_failed")
+        #expect(line["attempts"] as? Int == 2)
+        #expect(abs((line["cost_usd"] as? Double ?? 0) - 0.08) < 1e-9, "two images made and paid: a third would pass the budget")
+        #expect((line["message"] as? String ?? "").contains("not made again"), "\(line)")
+        #expect(run.budgetReserved == 0)
     }
 }

@@ -20,6 +20,7 @@ struct ImageStageBody: StageBody {
     private(set) var shared: ImageStageShared?
 
     var isPaid: Bool { true }
+    var regenerations: Int { spec.keeping.onCheckFailure == .regenerate ? spec.keeping.maxRegenerations : 0 }
     var price: PriceTable.Price? { shared?.price }
     /// A quarter of a byte per pixel: well-compressed JPEG or WebP; PNG photos take several times more.
     var bytesPerUnit: Int {
