@@ -58,6 +58,8 @@ enum ImageTransformer {
         // imagepipe writes the provenance itself, once, after encoding.
         ipv_remove_metadata(result.pointer, "xmp-data")
         let bytes = try result.encode(saveFormat(format), quality: recipe.quality, strip: recipe.strip)
+        // libvips reads `input` in place, lazily, until the encode above: it must live that long.
+        withExtendedLifetime(input) {}
         return Result(bytes: bytes, width: result.width, height: result.height, format: format)
     }
 

@@ -17,6 +17,8 @@ struct PixelMeasure: Sendable, Equatable {
                                          "cannot decode the image")
         let grey = try VipsPicture.made(ipv_grey8(small.pointer), "cannot make a greyscale copy")
         let pixels = try grey.pixels()
+        // libvips reads `bytes` in place until the pixels are made.
+        withExtendedLifetime(bytes) {}
         guard pixels.count == side * side else { throw Libvips.Failure(description: "unexpected pixel layout (\(pixels.count) bytes)") }
         return PixelMeasure(deviation: deviation(pixels), hash: PerceptualHash.hash(side: side, luminance: pixels))
     }
