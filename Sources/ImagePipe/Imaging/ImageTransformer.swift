@@ -13,7 +13,9 @@ enum ImageTransformer {
     /// libvips' largest coordinate: "any height" when only a width is given.
     private static let unbounded: Int32 = 10_000_000
 
-    static func apply(_ recipe: TransformRecipe, to input: [UInt8]) throws(Libvips.Failure) -> Result {
+    /// `provenance`: an XMP packet for formats whose metadata libvips writes itself (AVIF); the
+    /// others get it from `XMPEmbedding` after encoding.
+    static func apply(_ recipe: TransformRecipe, to input: [UInt8], provenance: String? = nil) throws(Libvips.Failure) -> Result {
         guard let inputFormat = ImageFormatSniffer.format(of: Array(input.prefix(12))).map(format(of:)) else {
             throw Libvips.Failure(description: "the input is not a PNG, JPEG, WebP or AVIF image")
         }
@@ -55,8 +57,13 @@ enum ImageTransformer {
             let b = recipe.background
             result = try VipsPicture.made(ipv_flatten(result.pointer, b.r, b.g, b.b), "cannot flatten the alpha channel")
         }
-        // imagepipe writes the provenance itself, once, after encoding.
+        // imagepipe writes the provenance itself, once: into the encoded PNG, JPEG or WebP, and
+        // through libvips for AVIF (an item in the HEIF container).
         ipv_remove_metadata(result.pointer, "xmp-data")
+        if format == .avif, let provenance {
+            let packet = Array(provenance.utf8)
+            packet.withUnsafeBytes { ipv_set_blob(result.pointer, "xmp-data", $0.baseAddress, $0.count) }
+        }
         let bytes = try result.encode(saveFormat(format), quality: recipe.quality, strip: recipe.strip)
         // libvips reads `input` in place, lazily, until the encode above: it must live that long.
         withExtendedLifetime(input) {}

@@ -343,6 +343,7 @@ public final class PlanBuilder {
         var key = context.key
         if plan.expansion.variants > 1 { key += " #\(context.variant)" }
         if !context.matrix.isEmpty { key += " " + context.matrix.map { "\($0.field)=\($0.value)" }.joined(separator: " ") }
+        if let output = context.outputName { key += " output=\(output)" }
         plan.summary.samples.append(.init(key: key, lines: lines()))
     }
 }

@@ -90,7 +90,7 @@ import ImagePipeEmulator
         #expect(corner.trimmingCharacters(in: .whitespacesAndNewlines) == "(255, 0, 0)")
 
         // Provenance: generated images say so; transforms keep it unless they strip.
-        for file in ["hero/A1.png", "og/A1.webp", "thumb/A1.jpg", "boxed/A1.png", "small/A1-og.png"] {
+        for file in ["hero/A1.png", "og/A1.webp", "thumb/A1.jpg", "boxed/A1.png", "narrow/A1.avif", "small/A1-og.png"] {
             let tags = try ExternalTool.xmp(of: path(file))
             #expect(tags["XMP-iptcExt:DigitalSourceType"] == XMPPacket.trainedAlgorithmicMedia, "\(file): \(tags)")
             #expect(tags["XMP-imagepipe:Prompt"] == "Product photo of Red shoe", "\(file)")

@@ -59,10 +59,11 @@ struct PreparedTransform: PreparedUnit {
         }
         let bytes = Array(data)
         let recipe = self.recipe
+        let keeps = connection?.keepsProvenance ?? false
+        let provenance = keeps && !recipe.strip ? XMPEmbedding.extract(from: bytes) : nil
         do throws(Libvips.Failure) {
-            let result = try await Libvips.run { () throws(Libvips.Failure) in try ImageTransformer.apply(recipe, to: bytes) }
-            let keeps = connection?.keepsProvenance ?? false
-            return Product(result: result, provenance: keeps && !recipe.strip ? XMPEmbedding.extract(from: bytes) : nil)
+            let result = try await Libvips.run { () throws(Libvips.Failure) in try ImageTransformer.apply(recipe, to: bytes, provenance: provenance) }
+            return Product(result: result, provenance: provenance)
         } catch {
             throw CallFailure(.local_error, "libvips could not transform the image (\(recipe.description)): \(error.description)")
         }
