@@ -143,13 +143,7 @@ struct PreparedImage: PreparedUnit {
             let packet = stamp.packet(stage: environment.stage, item: itemID, model: shared.model, prompt: prompt, seed: seed)
             bytes = ProvenanceStamp.stamp(bytes, with: packet.xml)
         }
-        do {
-            try AtomicFile.write(bytes, to: path)
-        } catch {
-            var failure = CallFailure(.local_error, error.description)
-            failure.localFault = error.code.flatMap { LocalFault(errno: $0, place: environment.displayPrefix.isEmpty ? "./" : environment.displayPrefix) }
-            throw failure
-        }
+        try environment.writeImage(bytes, to: path)
         outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
         outcome.width = product.info.width
         outcome.height = product.info.height

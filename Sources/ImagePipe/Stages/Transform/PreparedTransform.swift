@@ -78,13 +78,7 @@ struct PreparedTransform: PreparedUnit {
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {
         var bytes = product.result.bytes
         if let xml = product.provenance { bytes = ProvenanceStamp.stamp(bytes, with: xml) }
-        do {
-            try AtomicFile.write(bytes, to: outputPath)
-        } catch {
-            var failure = CallFailure(.local_error, error.description)
-            failure.localFault = error.code.flatMap { LocalFault(errno: $0, place: environment.displayPrefix.isEmpty ? "./" : environment.displayPrefix) }
-            throw failure
-        }
+        try environment.writeImage(bytes, to: outputPath)
         outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
         outcome.width = product.result.width
         outcome.height = product.result.height
