@@ -13,9 +13,9 @@ int ipv_init(void) {
 }
 
 char *ipv_take_error(void) {
-    char *copy = g_strdup(vips_error_buffer());
-    vips_error_clear();
-    return copy;
+    // libvips keeps one error buffer for the whole process: with images made side by side the
+    // text may be another image's, so callers say what they were doing and quote it as libvips'.
+    return vips_error_buffer_copy();
 }
 
 VipsImage *ipv_load(const void *data, size_t length) {

@@ -7,7 +7,7 @@
 #include <vips/vips.h>
 
 int ipv_init(void);
-/// The last error libvips recorded on this thread's operations, cleared; the caller frees it with g_free.
+/// What libvips' (process-wide) error buffer holds, cleared; the caller frees it with g_free.
 char *ipv_take_error(void);
 
 VipsImage *ipv_load(const void *data, size_t length);

@@ -376,6 +376,8 @@ public final class RunEngine: Sendable {
             outcome.costUSD = nil
             outcome.checks = []
             outcome.status = .failed
+            // The unit stays one unit in flight: the next attempts() counts it as started again.
+            runtime.stats.withdrawn()
             current = next
         }
         switch result {
@@ -386,9 +388,10 @@ public final class RunEngine: Sendable {
                 if case .cutOff = result { kept.message = (kept.message ?? "") + "; not made again: " + budgetMessage }
                 return await finish(runtime, kept, context: unit, wasInFlight: true, fingerprint: fingerprint)
             }
-        case .failed where earlierAttempts > 0 && unwritten == nil:
+        case .failed where earlierAttempts > 0:
             outcome.attempts += earlierAttempts
-            outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost
+            // An unwritten image's own cost is settled by its second write, the refused ones' here.
+            if unwritten == nil { outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost }
         default:
             break
         }
@@ -397,7 +400,7 @@ public final class RunEngine: Sendable {
         case .cutOff: await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint)
         case .failed:
             if let product = unwritten {
-                return keepForSecondWrite(product, current, runtime, unit, outcome)
+                return keepForSecondWrite(product, current, runtime, unit, outcome, earlierCost: earlierCost)
             }
             await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
         case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true, line: line)
@@ -406,8 +409,9 @@ public final class RunEngine: Sendable {
 
     /// An answer paid for but not written: tried once more when the run winds down, then
     /// recorded as written or as `paid_not_written` (with its cost, which was spent).
+    /// `earlierCost`: images refused by the stage's checks before this one, paid either way.
     private func keepForSecondWrite<U: PreparedUnit>(_ product: U.Product, _ prepared: U, _ runtime: StageRuntime, _ unit: ItemContext,
-                                                     _ failed: ItemOutcome) {
+                                                     _ failed: ItemOutcome, earlierCost: Double = 0) {
         let item = unit.itemID
         let fingerprint = prepared.fingerprint ?? "-"
         breaker.keepForSecondWrite { [self] in
@@ -416,11 +420,13 @@ public final class RunEngine: Sendable {
             do throws(CallFailure) {
                 outputs = try prepared.commit(product, into: &outcome)
             } catch {
-                outcome.costUSD = prepared.price > 0 ? prepared.price : nil
+                let cost = prepared.price + earlierCost
+                outcome.costUSD = cost > 0 ? cost : nil
                 outcome.message = secrets.redact(error.message) + " (tried twice); the provider was paid for this image but it could not be kept: a later run makes it again"
                 await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
                 return false
             }
+            if earlierCost > 0 { outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost }
             outcome.status = .succeeded
             outcome.failureClass = nil
             outcome.message = nil

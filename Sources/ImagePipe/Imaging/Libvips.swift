@@ -18,7 +18,8 @@ enum Libvips {
         if let started { throw started }
     }
 
-    /// What libvips said about the last failure on this thread, on one line.
+    /// What libvips' error buffer says, on one line. The buffer is the process's, so under
+    /// concurrency it may hold another image's words too: callers lead with what they were doing.
     static func lastError() -> String {
         guard let text = ipv_take_error() else { return "unknown libvips error" }
         defer { ipv_free(text) }

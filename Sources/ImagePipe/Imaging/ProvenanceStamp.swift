@@ -27,8 +27,17 @@ struct ProvenanceStamp: Sendable {
         return XMPPacket(fields: fields)
     }
 
-    /// The bytes with the packet in them; formats XMP cannot be written into here (AVIF) pass as they are.
-    static func stamp(_ bytes: [UInt8], with xml: String) -> [UInt8] {
-        (try? XMPEmbedding.embed(xml, in: bytes)) ?? bytes
+    /// The bytes with the packet in them, or as they were with the reason none was written: the
+    /// provider's own signed Content Credentials are never broken, and a packet too large for
+    /// its format is left out rather than cut.
+    static func stamp(_ bytes: [UInt8], with xml: String) -> (bytes: [UInt8], warning: String?) {
+        if XMPEmbedding.hasContentCredentials(bytes) {
+            return (bytes, "the file carries the provider's C2PA Content Credentials, kept as they are: imagepipe's provenance XMP was not added (it would break their signature)")
+        }
+        do {
+            return (try XMPEmbedding.embed(xml, in: bytes), nil)
+        } catch {
+            return (bytes, "no provenance written: \(error.description)")
+        }
     }
 }

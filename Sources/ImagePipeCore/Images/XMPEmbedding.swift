@@ -22,6 +22,18 @@ public enum XMPEmbedding {
         }
     }
 
+    /// Whether the file carries C2PA Content Credentials (a signed manifest whose hash covers the
+    /// file's bytes: adding anything breaks it): a `caBX` chunk in PNG, a JUMBF APP11 segment in
+    /// JPEG, a `C2PA` chunk in WebP.
+    public static func hasContentCredentials(_ bytes: [UInt8]) -> Bool {
+        switch ImageFormatSniffer.format(of: Array(bytes.prefix(12))) {
+        case .png?: return PNGChunks(bytes).contains { $0.type == "caBX" }
+        case .jpeg?: return JPEGSegments(bytes).contains { $0.marker == 0xEB && bytes[$0.data].starts(with: Array("JP".utf8)) }
+        case .webp?: return RIFFChunks(bytes).contains { $0.type == "C2PA" }
+        default: return false
+        }
+    }
+
     /// The XMP packet in the file, if it has one.
     public static func extract(from bytes: [UInt8]) -> String? {
         switch ImageFormatSniffer.format(of: Array(bytes.prefix(12))) {
@@ -141,6 +153,7 @@ public enum XMPEmbedding {
         guard let first = chunks.first else { throw Problem("not a WebP: no chunks") }
         var header: [UInt8]
         if first.type == "VP8X" {
+            guard first.data.count >= 10 else { throw Problem("not a WebP: its VP8X chunk is \(first.data.count) bytes, not 10") }
             header = Array(b[first.data])
             chunks.removeFirst()
         } else {

@@ -78,7 +78,8 @@ public struct PipelineCompiler {
             return (current, chain)
         }
         for stage in spec.stages {
-            if stage.inputs.count > 1 || stage.fromIsList {
+            // A list in `from:` joins stages (a list of one source is just that source).
+            if stage.inputs.count > 1 || (stage.fromIsList && sourcesByName[stage.from.value] == nil) {
                 // A join: stages of one source, each named once.
                 var found: [(input: Located<String>, source: String, chain: [String])] = []
                 var names = Set<String>()
@@ -128,7 +129,7 @@ public struct PipelineCompiler {
             let fields = fieldsBySource[root] ?? nil
             var scope = TemplateScope(fields: Set((fields ?? []) + ["key", "variant"]), recordFields: fields ?? [],
                                       recordFieldsKnown: fields != nil, nestedFields: isJSON(source), origin: "source '\(root)'")
-            scope.isJoin = stage.inputs.count > 1 || stage.fromIsList
+            scope.isJoin = stage.inputs.count > 1 || (stage.fromIsList && stagesByName[stage.from.value] != nil)
             for ancestor in ancestors {
                 guard let upstream = stagesByName[ancestor] else { continue }
                 scope.upstream[ancestor] = .init(fields: upstream.kind.outputFields, open: upstream.kind.openOutputFields,
@@ -282,7 +283,7 @@ public struct PipelineCompiler {
         var seen = Set<String>()
         while let here = current, seen.insert(here.name).inserted {
             if !here.config.namedOutputs.isEmpty { return here.config.namedOutputs }
-            if here.inputs.count > 1 || here.fromIsList { return [] }
+            if here.inputs.count > 1 || (here.fromIsList && stages[here.from.value] != nil) { return [] }
             current = stages[here.from.value]
         }
         return []

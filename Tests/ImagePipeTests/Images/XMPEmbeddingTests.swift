@@ -77,4 +77,24 @@ import Testing
         jpeg += [UInt8](repeating: 0, count: 8)
         #expect(throws: XMPEmbedding.Problem.self) { try XMPEmbedding.embed("<x/>", in: jpeg) }
     }
+
+    /// A provider's signed Content Credentials (C2PA) cover the file's bytes: nothing is added.
+    @Test func contentCredentialsAreNeverBroken() {
+        let png = PlaceholderImage.png(prompt: "signed", width: 32, height: 32)
+        var signed = Array(png[0..<33])  // signature and IHDR
+        PNGEncoder.appendChunk("caBX", Array("jumbf c2pa manifest".utf8), to: &signed)
+        signed += png[33...]
+        #expect(XMPEmbedding.hasContentCredentials(signed))
+        #expect(!XMPEmbedding.hasContentCredentials(png))
+        let stamped = ProvenanceStamp.stamp(signed, with: Self.packet().xml)
+        #expect(stamped.bytes == signed)
+        #expect(stamped.warning?.contains("C2PA") == true)
+        #expect(ProvenanceStamp.stamp(png, with: Self.packet().xml).warning == nil)
+    }
+
+    @Test func aBrokenExtendedWebPIsRefusedNotACrash() {
+        var webp = Array("RIFF".utf8) + [12, 0, 0, 0] + Array("WEBP".utf8) + Array("VP8X".utf8) + [0, 0, 0, 0]
+        webp += [UInt8](repeating: 0, count: 4)
+        #expect(throws: XMPEmbedding.Problem.self) { try XMPEmbedding.embed("<x/>", in: webp) }
+    }
 }

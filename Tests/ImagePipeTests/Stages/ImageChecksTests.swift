@@ -104,6 +104,7 @@ import Testing
 
         #expect(lines["hopeless"]?["failure_class"] as? String == "check_failed")
         #expect(lines["hopeless"]?["attempts"] as? Int == 3, "the first image and two more")
+        #expect(run.stage("hero").inFlight == 0, "a regenerated item is one unit in flight, not one per image")
         #expect(abs((lines["hopeless"]?["cost_usd"] as? Double ?? 0) - 0.12) < 1e-9)
         let calls = try String(contentsOf: run.directory.appendingPathComponent("calls.log"), encoding: .utf8).split(separator: "\n")
         #expect(calls.filter { $0.hasPrefix("hopeless") }.count == 3)
@@ -122,5 +123,15 @@ import Testing
         #expect(abs((line["cost_usd"] as? Double ?? 0) - 0.08) < 1e-9, "two images made and paid: a third would pass the budget")
         #expect((line["message"] as? String ?? "").contains("not made again"), "\(line)")
         #expect(run.budgetReserved == 0)
+    }
+
+    /// `max_bytes` measures the file as written, provenance included.
+    @Test func maxBytesSeesTheFileAsWritten() async throws {
+        let image = CraftedImage.noise(seed: 1)
+        let run = try await Self.run(keys: ["first"], checks: "{ max_bytes: \(image.count + 10) }", images: ["first": image])
+        let line = try #require(Self.byKey(run)["first"])
+        #expect(line["failure_class"] as? String == "check_failed", "\(line)")
+        let measured = ((line["checks"] as? [String: Any])?["max_bytes"] as? NSNumber)?.intValue ?? 0
+        #expect(measured > image.count + 500, "the XMP packet is counted")
     }
 }

@@ -195,4 +195,21 @@ import ImagePipeEmulator
         let (typo, _) = Fixtures.validate(yaml.replacingOccurrences(of: "web.og.path", with: "web.og.pth"))
         #expect(Fixtures.lines(typo).contains { $0.contains("has no output 'pth'") })
     }
+
+    /// The recipe names everything that changes the bytes: a new quality is a new image, even
+    /// when the format follows the input.
+    @Test func theFingerprintFollowsTheQuality() {
+        let low = TransformRecipe(TransformSpec.Operations(quality: 60), outputPath: "small/{{ key }}")
+        let high = TransformRecipe(TransformSpec.Operations(quality: 90), outputPath: "small/{{ key }}")
+        #expect(low.description != high.description)
+        #expect(TransformRecipe(TransformSpec.Operations(quality: 60), outputPath: "a.png").description == "png")
+    }
+
+    /// `from: [products]`, a list of one source, is that source (as before lists of one stage joined).
+    @Test func aListOfOneSourceIsThatSource() {
+        let yaml = Self.yaml.replacingOccurrences(of: "      from: products\n", with: "      from: [products]\n")
+        #expect(yaml != Self.yaml)
+        let (checked, _) = Fixtures.validate(yaml)
+        #expect(checked.isValid, "\(Fixtures.lines(checked))")
+    }
 }

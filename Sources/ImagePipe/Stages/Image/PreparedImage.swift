@@ -5,7 +5,8 @@ import Foundation
 /// request and the plan's lines are made only when asked for (a dry run without a ledger needs
 /// none of them for most units).
 struct PreparedImage: PreparedUnit {
-    typealias Product = (bytes: [UInt8], info: ImageInfo)
+    /// The image as it will be written (its provenance in it) and why provenance is missing, if it is.
+    typealias Product = (bytes: [UInt8], info: ImageInfo, warning: String?)
 
     enum Input: Sendable {
         case none
@@ -34,7 +35,7 @@ struct PreparedImage: PreparedUnit {
     /// without a seed sends one derived from the item, so that it differs where the provider
     /// takes seeds.
     var seed: Int? {
-        if let seed = shared.spec.seed { return seed + regeneration }
+        if let seed = shared.spec.seed { return (seed &+ regeneration) & Int.max }
         guard regeneration > 0 else { return nil }
         return Int(PlaceholderImage.fnv1a(itemID + "\u{0}" + prompt) & 0x3FFF_FFFF) + regeneration
     }
@@ -115,11 +116,17 @@ struct PreparedImage: PreparedUnit {
             request.inputImage = Array(data)
         }
         let image = try await provider.generate(request)
+        let info: ImageInfo
         do throws(ImageInspector.Problem) {
-            return (image.bytes, try ImageInspector.inspect(image.bytes))
+            info = try ImageInspector.inspect(image.bytes)
         } catch {
             throw CallFailure(.invalid_output, "the provider's answer is not a usable image: \(error.description)")
         }
+        // Written in before the checks, so that `max_bytes` sees the file as it will be.
+        guard let stamp = connection?.stamp else { return (image.bytes, info, nil) }
+        let packet = stamp.packet(stage: environment.stage, item: itemID, model: shared.model, prompt: prompt, seed: seed)
+        let stamped = ProvenanceStamp.stamp(image.bytes, with: packet.xml)
+        return (stamped.bytes, info, stamped.warning)
     }
 
     func regeneration(_ n: Int) -> PreparedImage? {
@@ -138,20 +145,19 @@ struct PreparedImage: PreparedUnit {
 
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {
         let path = outputPath
-        var bytes = product.bytes
-        if let stamp = connection?.stamp {
-            let packet = stamp.packet(stage: environment.stage, item: itemID, model: shared.model, prompt: prompt, seed: seed)
-            bytes = ProvenanceStamp.stamp(bytes, with: packet.xml)
-        }
+        let bytes = product.bytes
         try environment.writeImage(bytes, to: path)
         outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
         outcome.width = product.info.width
         outcome.height = product.info.height
         outcome.bytes = bytes.count
         outcome.costUSD = shared.price?.usd
+        var warnings: [String] = []
         if let asked = shared.spec.size, asked.width != product.info.width || asked.height != product.info.height {
-            outcome.warning = "asked for \(asked), the provider sent \(product.info.width)x\(product.info.height)"
+            warnings.append("asked for \(asked), the provider sent \(product.info.width)x\(product.info.height)")
         }
+        if let warning = product.warning { warnings.append(warning) }
+        outcome.warning = warnings.isEmpty ? nil : warnings.joined(separator: "; ")
         return outputs(of: outcome, file: path)
     }
 

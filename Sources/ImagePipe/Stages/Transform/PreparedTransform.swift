@@ -5,9 +5,10 @@ import Foundation
 /// its recipe and its path.
 struct PreparedTransform: PreparedUnit {
     struct Product: Sendable {
+        /// The encoded image with the input's provenance in it (unless stripped).
         var result: ImageTransformer.Result
-        /// The input's XMP packet (its provenance), carried over unless stripped.
-        var provenance: String?
+        /// Why provenance the input had is not in the result.
+        var warning: String?
     }
 
     let body: TransformBody
@@ -62,8 +63,13 @@ struct PreparedTransform: PreparedUnit {
         let keeps = connection?.keepsProvenance ?? false
         let provenance = keeps && !recipe.strip ? XMPEmbedding.extract(from: bytes) : nil
         do throws(Libvips.Failure) {
-            let result = try await Libvips.run { () throws(Libvips.Failure) in try ImageTransformer.apply(recipe, to: bytes, provenance: provenance) }
-            return Product(result: result, provenance: provenance)
+            var result = try await Libvips.run { () throws(Libvips.Failure) in try ImageTransformer.apply(recipe, to: bytes, provenance: provenance) }
+            // Written in before the checks, so that `max_bytes` sees the file as it will be (AVIF's
+            // is in already, written by libvips).
+            guard let provenance, result.format != .avif else { return Product(result: result) }
+            let stamped = ProvenanceStamp.stamp(result.bytes, with: provenance)
+            result.bytes = stamped.bytes
+            return Product(result: result, warning: stamped.warning)
         } catch {
             throw CallFailure(.local_error, "libvips could not transform the image (\(recipe.description)): \(error.description)")
         }
@@ -76,8 +82,8 @@ struct PreparedTransform: PreparedUnit {
     }
 
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {
-        var bytes = product.result.bytes
-        if let xml = product.provenance { bytes = ProvenanceStamp.stamp(bytes, with: xml) }
+        let bytes = product.result.bytes
+        outcome.warning = product.warning
         try environment.writeImage(bytes, to: outputPath)
         outcome.sha256 = Hex.string(SHA256.hash(data: bytes))
         outcome.width = product.result.width

@@ -48,7 +48,8 @@ struct TransformRecipe: Sendable, Equatable {
             parts.append(text)
         }
         let formatText = format?.rawValue ?? "same format"
-        parts.append(format == .png || format == nil ? formatText : "\(formatText) q\(quality)")
+        // The quality applies to every format but PNG, the input's format included.
+        parts.append(format == .png ? formatText : "\(formatText) q\(quality)")
         if strip { parts.append("strip") }
         let b = background
         if flattens || b.r != 255 || b.g != 255 || b.b != 255 {
