@@ -15,6 +15,9 @@ package protocol StageBody: Sendable {
     var output: Template? { get }
     /// Whether each unit is paid for (a price per image).
     var isPaid: Bool { get }
+    /// The stage's concurrency when it sets none, in place of `defaults.concurrency` (which is
+    /// about providers): local CPU work runs one unit per core.
+    var defaultConcurrency: Int? { get }
     /// How many more times one unit may be made when its result fails the stage's checks
     /// (`on_check_failure: regenerate`): the plan's worst case.
     var regenerations: Int { get }
@@ -42,6 +45,7 @@ extension StageBody {
     package var outputNames: [String] { [] }
     package var output: Template? { nil }
     package var isPaid: Bool { false }
+    package var defaultConcurrency: Int? { nil }
     package var regenerations: Int { 0 }
     package var price: PriceTable.Price? { nil }
     package var bytesPerUnit: Int { 0 }

@@ -177,7 +177,7 @@ public struct PipelineCompiler {
                                       StageCompilation(compiler: self, providers: providers, templates: templates))
         var compiled = CompiledStage(spec: stage, inputName: stage.from.value, rootSource: root, ancestors: ancestors,
                                      retry: spec.defaultRetry.overridden(by: stage.retry), timeout: stage.timeout ?? spec.defaultTimeout,
-                                     concurrency: stage.concurrency ?? spec.defaultConcurrency, body: body)
+                                     concurrency: stage.concurrency ?? body.defaultConcurrency ?? spec.defaultConcurrency, body: body)
         if let when = stage.when { compiled.condition = compileCondition(when, scope: scope, stage: stage.name) }
         return compiled
     }

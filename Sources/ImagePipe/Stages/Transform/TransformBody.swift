@@ -23,6 +23,9 @@ final class TransformBody: StageBody {
     static let outputFields = ["path", "sha256", "width", "height", "bytes", "format"]
 
     var outputNames: [String] { outputs.compactMap(\.name) }
+    /// CPU work: one image per core unless the stage says otherwise (`defaults.concurrency` is
+    /// sized for providers' latency, and 64 images decoded at once would only cost memory).
+    var defaultConcurrency: Int? { ProcessInfo.processInfo.activeProcessorCount }
     var output: Template? { outputs.count == 1 ? outputs[0].path : nil }
     var bytesPerUnit: Int {
         let sizes = outputs.map { $0.recipe.knownSize.map { $0.width * $0.height } ?? 1024 * 1024 }

@@ -93,7 +93,7 @@ public struct TransformSpec: StageConfig {
         FieldSpec("output", .template, required: true, doc: "This output's path, a template relative to `output_dir`."),
     ])
 
-    public static let declaration = ObjectSpec("TransformStage", doc: "Images → images on libvips: resize, crop, convert.", fields: StageSpec.commonFields + operationFields() + [
+    public static let declaration = ObjectSpec("TransformStage", doc: "Images → images on libvips: resize, crop, convert. Its `concurrency` defaults to the number of cores, not `defaults.concurrency`.", fields: StageSpec.commonFields + operationFields() + [
         FieldSpec("output", .template, doc: "The image's path, a template relative to `output_dir` (one output)."),
         FieldSpec("outputs", .map(.object(outputDeclaration), keyPattern: PipelineSpec.namePattern),
                   doc: "Several outputs from each input, by name (`og: { resize: { width: 1200, height: 630 }, format: webp, output: … }`): each is its own unit with `{{ output }}` set to its name and its own manifest line (`output` field); stages below receive each output."),
