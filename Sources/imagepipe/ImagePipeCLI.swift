@@ -9,7 +9,7 @@ struct ImagePipeCommand: AsyncParsableCommand {
         abstract: "Turns a YAML file into a production image-generation pipeline.",
         discussion: "Exit codes: 0 all good, 1 some items failed, 2 invalid pipeline or usage, 4 stopped by a full disk or unwritable folder, 130 interrupted.",
         version: ImagePipeVersion.current,
-        subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ReportCommand.self, PruneCommand.self, EmulateCommand.self, SchemaCommand.self, DocsCommand.self]
+        subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ReportCommand.self, MergeCommand.self, PruneCommand.self, EmulateCommand.self, SchemaCommand.self, DocsCommand.self]
     )
 }
 

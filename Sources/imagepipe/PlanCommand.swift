@@ -35,7 +35,11 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("where"), help: ArgumentHelp("Plan only the items whose fields meet this condition, as 'run --where'.", valueName: "condition"))
     var condition: String?
 
+    @Option(help: ArgumentHelp("Plan only the items of shard I of N, as 'run --shard'.", valueName: "I/N"))
+    var shard: String?
+
     func validate() throws {
+        _ = try ShardArgument.parse(shard)
         guard samples >= 0 else { throw ValidationError("--samples must be 0 or more") }
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
         _ = try WhereArgument.parse(condition)
@@ -63,7 +67,8 @@ struct PlanCommand: ParsableCommand {
                 StandardStream.error.write("warning: \(error.description); cached items are not counted\n")
             }
             var selection = ItemSelection(limit: limit, keys: keys.isEmpty ? nil : Set(keys),
-                                          condition: try WhereArgument.parse(condition).map { ($0, condition ?? "") })
+                                          condition: try WhereArgument.parse(condition).map { ($0, condition ?? "") },
+                                          shard: try ShardArgument.parse(shard))
             if retryFailed { selection.unfinished = (try? existing?.unfinishedKeys()) ?? [] }
             report = PlanBuilder(pipeline: pipeline, diagnostics: outcome.diagnostics, sampleCount: samples, cache: cache,
                                  ledgerPath: cache == nil ? nil : Ledger.displayPath(ledgerPath, for: pipeline),

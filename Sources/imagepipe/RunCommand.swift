@@ -56,6 +56,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("where"), help: ArgumentHelp("Only the items whose fields meet this condition, e.g. 'category == \"shoes\"' (the language of a stage's 'when:').", valueName: "condition"))
     var condition: String?
 
+    @Option(help: ArgumentHelp("Only the items whose key hashes to shard I of N (1 to N), for a CI matrix or a Kubernetes Indexed Job; 'auto/N' reads JOB_COMPLETION_INDEX (0-based). 'imagepipe merge' combines the shards' manifests.", valueName: "I/N"))
+    var shard: String?
+
     @Flag(help: "Re-hash every cached file instead of trusting its recorded size.")
     var verify = false
 
@@ -67,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         guard progressInterval > 0 else { throw ValidationError("--progress-interval must be more than 0") }
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
         _ = try WhereArgument.parse(condition)
+        _ = try ShardArgument.parse(shard)
     }
 
     func run() async throws {
@@ -81,6 +85,7 @@ struct RunCommand: AsyncParsableCommand {
         options.condition = try WhereArgument.parse(condition)
         options.conditionText = condition ?? ""
         options.verify = verify
+        options.shard = try ShardArgument.parse(shard)
         let secrets = SecretSet()
         let session: RunSession
         do {

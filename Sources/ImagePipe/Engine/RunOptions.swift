@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     /// Only the items whose fields meet this condition (`--where 'category == "shoes"'`).
     public var condition: Condition?
     public var conditionText = ""
+    /// `--shard I/N`: only the items whose key hashes to this shard.
+    public var shard: Shard?
     /// Re-hash every cached file instead of trusting its recorded size.
     public var verify = false
 

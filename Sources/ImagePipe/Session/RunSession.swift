@@ -63,7 +63,8 @@ public final class RunSession: @unchecked Sendable {
         if outcome.isValid, let pipeline = outcome.pipeline {
             let ledgerPath = request.statePath ?? Ledger.defaultPath(for: pipeline)
             var selection = ItemSelection(limit: request.options.limit, keys: request.options.keys.isEmpty ? nil : Set(request.options.keys),
-                                          condition: request.options.condition.map { ($0, request.options.conditionText) })
+                                          condition: request.options.condition.map { ($0, request.options.conditionText) },
+                                          shard: request.options.shard)
             // Only a partial run needs the ledger before it is locked (read-only): `--retry-failed` for
             // its unfinished keys, and the plan to count the rest as done earlier; reading it twice
             // would slow a full resume.

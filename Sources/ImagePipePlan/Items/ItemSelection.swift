@@ -12,17 +12,21 @@ public struct ItemSelection: Sendable {
     public var unfinished: Set<String>?
     /// `--where`: only items whose fields meet it, and the text it was written as.
     public var condition: (Condition, text: String)?
+    /// `--shard I/N`: only the items whose key hashes to this shard.
+    public var shard: Shard?
 
-    public init(limit: Int? = nil, keys: Set<String>? = nil, unfinished: Set<String>? = nil, condition: (Condition, text: String)? = nil) {
+    public init(limit: Int? = nil, keys: Set<String>? = nil, unfinished: Set<String>? = nil, condition: (Condition, text: String)? = nil,
+                shard: Shard? = nil) {
         self.limit = limit
         self.keys = keys
         self.unfinished = unfinished
         self.condition = condition
+        self.shard = shard
     }
 
     public static let everything = ItemSelection()
 
-    public var isEverything: Bool { limit == nil && keys == nil && unfinished == nil && condition == nil }
+    public var isEverything: Bool { limit == nil && keys == nil && unfinished == nil && condition == nil && (shard?.count ?? 1) == 1 }
 
     /// Rows past the limit are never read by a run.
     public func readsPast(row: Int) -> Bool { limit.map { row > $0 } ?? false }
@@ -31,6 +35,7 @@ public struct ItemSelection: Sendable {
         if readsPast(row: row) { return false }
         if let keys, !keys.contains(key) { return false }
         if let unfinished, !unfinished.contains(key) { return false }
+        if let shard, !shard.contains(key: key) { return false }
         if let (condition, _) = condition, !condition.holds(for: fields) { return false }
         return true
     }
@@ -42,6 +47,7 @@ public struct ItemSelection: Sendable {
         if let keys { parts.append(keys.sorted().prefix(3).map { "--key \($0)" }.joined(separator: " ") + (keys.count > 3 ? " …" : "")) }
         if unfinished != nil { parts.append("--retry-failed") }
         if let (_, text) = condition { parts.append("--where '\(text)'") }
+        if let shard { parts.append("--shard \(shard)") }
         return parts.joined(separator: ", ")
     }
 }
