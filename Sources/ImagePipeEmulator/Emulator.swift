@@ -15,6 +15,7 @@ public final class Emulator: @unchecked Sendable {
     public let configuration: EmulatorConfiguration
     public let stats = EmulatorStats()
     private let images = EmulatorImages()
+    private let files = EmulatorFiles()
     private let quota: EmulatorQuota?
     private let group: EventLoopGroup
     private let ownsGroup: Bool
@@ -40,13 +41,14 @@ public final class Emulator: @unchecked Sendable {
         let stats = self.stats
         let images = self.images
         let quota = self.quota
+        let files = self.files
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(EmulatorHandler(configuration: configuration, stats: stats, images: images, quota: quota))
+                    channel.pipeline.addHandler(EmulatorHandler(configuration: configuration, stats: stats, images: images, quota: quota, files: files))
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()

@@ -12,13 +12,15 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let stats: EmulatorStats
     private let images: EmulatorImages
     private let quota: EmulatorQuota?
+    private let files: EmulatorFiles
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// A generation request counted in flight and not yet answered (hanging or waiting).
     private var pending = false
 
-    init(configuration: EmulatorConfiguration, stats: EmulatorStats, images: EmulatorImages, quota: EmulatorQuota?) {
+    init(configuration: EmulatorConfiguration, stats: EmulatorStats, images: EmulatorImages, quota: EmulatorQuota?, files: EmulatorFiles) {
         self.configuration = configuration
+        self.files = files
         self.quota = quota
         self.stats = stats
         self.images = images
@@ -63,9 +65,28 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         }
         if path.hasPrefix("/capture/") { return capture(context: context, head: head, path: path, headers: headers, body: body) }
+        if head.method == .GET, path.hasPrefix("/files/") {
+            guard let bytes = files.take(path: path) else {
+                return send(context: context, head: head, EmulatorAnswer(status: 404, json: .object([("error", .string("no such file (each is served once)"))])), counted: false)
+            }
+            var answer = EmulatorAnswer(status: 200, json: .null)
+            answer.headers = [("Content-Type", "image/png")]
+            answer.body = bytes
+            return send(context: context, head: head, answer, counted: false)
+        }
         let wire: WireFormat
         var model = ""
-        if head.method == .POST, path.hasSuffix("/images/generations") || path.hasSuffix("/images/edits") {
+        if head.method == .POST, path.hasSuffix("/api/v3/images/generations") {
+            // Seedream (ModelArk's paths end like OpenAI's, under /api/v3).
+            var seedream = SeedreamWire()
+            if let json = try? JSONParser.parse(body) {
+                if case .string(let format)? = json["response_format"] { seedream.responseFormat = format }
+                if case .string(let prompt)? = json["prompt"] { seedream.prompt = prompt }
+            }
+            let base = "http://\(configuration.host):\(context.channel.localAddress?.port ?? configuration.port)"
+            seedream.publish = { [files] bytes in base + files.put(bytes) }
+            wire = seedream
+        } else if head.method == .POST, path.hasSuffix("/images/generations") || path.hasSuffix("/images/edits") {
             wire = OpenAIWire()
         } else if head.method == .POST, path.hasPrefix("/v1beta/models/"), path.hasSuffix(":generateContent") {
             wire = GeminiWire()

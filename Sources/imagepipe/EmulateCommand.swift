@@ -3,15 +3,17 @@ import Foundation
 import ImagePipe
 import ImagePipeEmulator
 
-/// A loopback server that speaks the OpenAI and Gemini image APIs, for trying pipelines for free.
+/// A loopback server that speaks the OpenAI, Gemini and Seedream image APIs, for trying pipelines for free.
 struct EmulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulate",
-        abstract: "Serve the OpenAI Images and Gemini generateContent APIs on loopback, with made-up images.",
+        abstract: "Serve the OpenAI Images, Gemini generateContent and Seedream (ModelArk) APIs on loopback, with made-up images.",
         discussion: """
-        Point a provider's base_url at it: openai → http://127.0.0.1:PORT/v1, gemini → http://127.0.0.1:PORT. \
+        Point a provider's base_url at it: openai → http://127.0.0.1:PORT/v1, gemini → http://127.0.0.1:PORT, \
+        seedream → http://127.0.0.1:PORT/api/v3 (b64_json or url answers; URLs are served once under /files/). \
         Prompts can force answers: [[fail:429x2]] (first two requests 429), [[fail:500x1]], [[hang:1]] (first \
-        request never answered), [[garbage:1]] (not an image), and the block marker (a safety refusal). GET /_emulator/stats shows requests per \
+        request never answered), [[garbage:1]] (not an image), the block marker (a safety refusal), and for Seedream \
+        [[output-refused]] (the image refused inside a 200 answer, as data[0].error). GET /_emulator/stats shows requests per \
         prompt, arrival times and the peak in flight. Runs until interrupted.
         """
     )
@@ -52,7 +54,7 @@ struct EmulateCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Draw the prompt's start and the model on each image.")
     var labels = true
 
-    @Option(help: "Require this API key (Bearer for OpenAI, x-goog-api-key for Gemini); by default any key is accepted.")
+    @Option(help: "Require this API key (Bearer for OpenAI and Seedream, x-goog-api-key for Gemini); by default any key is accepted.")
     var apiKey: String?
 
     @Option(help: "Event-loop threads.")
