@@ -33,18 +33,7 @@ struct OpenAIProvider: ImageProvider {
         guard case .array(let data)? = reply.json?["data"], let first = data.first else {
             throw CallFailure(.invalid_output, "the answer has no data[] with an image")
         }
-        if case .string(let b64)? = first["b64_json"] {
-            guard let bytes = Data(base64Encoded: b64) else { throw CallFailure(.invalid_output, "data[0].b64_json is not valid base64") }
-            return ProviderImage(bytes: Array(bytes))
-        }
-        if case .string(let url)? = first["url"] {
-            let download = try await transport.send(.GET, url, timeout: request.timeout)
-            guard download.status == 200 else {
-                throw CallFailure(FailureClass.of(status: download.status), "downloading the image answered HTTP \(download.status)", status: download.status)
-            }
-            return ProviderImage(bytes: download.body)
-        }
-        throw CallFailure(.invalid_output, "data[0] has neither b64_json nor url")
+        return try await ImagePayload.image(in: first, transport: transport, timeout: request.timeout)
     }
 
     /// The optional parameters this request sets, in the API's names.

@@ -39,18 +39,7 @@ struct SeedreamProvider: ImageProvider {
             // One image refused inside a successful answer: moderation, or the service failing it.
             throw Self.failure(code: Self.text(error["code"]), message: Self.text(error["message"]), status: reply.status, headers: reply.headers)
         }
-        if case .string(let b64)? = first["b64_json"] {
-            guard let bytes = Data(base64Encoded: b64) else { throw CallFailure(.invalid_output, "data[0].b64_json is not valid base64") }
-            return ProviderImage(bytes: Array(bytes))
-        }
-        if case .string(let url)? = first["url"] {
-            let download = try await transport.send(.GET, url, timeout: request.timeout)
-            guard download.status == 200 else {
-                throw CallFailure(FailureClass.of(status: download.status), "downloading the image answered HTTP \(download.status)", status: download.status)
-            }
-            return ProviderImage(bytes: download.body)
-        }
-        throw CallFailure(.invalid_output, "data[0] has neither b64_json nor url")
+        return try await ImagePayload.image(in: first, transport: transport, timeout: request.timeout)
     }
 
     /// An aspect ratio at a resolution tier: the tier's pixel count (2K is 2048² pixels) in that
