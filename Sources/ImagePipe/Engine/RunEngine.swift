@@ -382,26 +382,21 @@ public final class RunEngine: Sendable {
         }
         switch result {
         case .notStarted, .cutOff:
-            // The run stopped (or the budget ran out) before the image was made again: the refused
-            // one is the item's result, paid.
             if var kept = refused {
+                // The run stopped (or the budget ran out) before the image was made again: the
+                // refused one is the item's result, paid. It is no longer counted in flight: its
+                // count was withdrawn for a regeneration that never started.
                 if case .cutOff = result { kept.message = (kept.message ?? "") + "; not made again: " + budgetMessage }
-                return await finish(runtime, kept, context: unit, wasInFlight: true, fingerprint: fingerprint)
+                return await finish(runtime, kept, context: unit, wasInFlight: false, fingerprint: fingerprint)
             }
-        case .failed where earlierAttempts > 0:
-            outcome.attempts += earlierAttempts
-            // An unwritten image's own cost is settled by its second write, the refused ones' here.
-            if unwritten == nil { outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost }
-        default:
-            break
-        }
-        switch result {
-        case .notStarted: return
-        case .cutOff: await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint)
+            if case .cutOff = result { await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: fingerprint) }
         case .failed:
+            outcome.attempts += earlierAttempts
             if let product = unwritten {
+                // Its own cost is settled by its second write, the refused images' with it.
                 return keepForSecondWrite(product, current, runtime, unit, outcome, earlierCost: earlierCost)
             }
+            if earlierAttempts > 0 { outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost }
             await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: fingerprint)
         case .success(let outputs): await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: true, line: line)
         }

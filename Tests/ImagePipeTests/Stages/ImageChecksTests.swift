@@ -123,6 +123,7 @@ import Testing
         #expect(abs((line["cost_usd"] as? Double ?? 0) - 0.08) < 1e-9, "two images made and paid: a third would pass the budget")
         #expect((line["message"] as? String ?? "").contains("not made again"), "\(line)")
         #expect(run.budgetReserved == 0)
+        #expect(run.stage("hero").inFlight == 0, "a regeneration that never started is not left counted in flight")
     }
 
     /// `max_bytes` measures the file as written, provenance included.
