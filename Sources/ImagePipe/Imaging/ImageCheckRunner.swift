@@ -9,7 +9,22 @@ final class ImageCheckRunner: @unchecked Sendable {
     /// By output (a transform's named outputs are each compared only with their own kind).
     private var kept: [String: [(hash: UInt64, item: String)]] = [:]
 
-    init(_ checks: ImageChecks) { self.checks = checks }
+    /// Nil for a stage without checks.
+    init?(_ checks: ImageChecks) {
+        guard !checks.isEmpty else { return nil }
+        self.checks = checks
+    }
+
+    /// Checks one image and writes what was measured into the outcome; throws `check_failed` when
+    /// a check failed (the image was made, so `cost` was spent).
+    func vet(_ bytes: [UInt8], width: Int, height: Int, item: String, output: String? = nil, into outcome: inout ItemOutcome,
+             cost: Double?) async throws(CallFailure) {
+        let verdict = await check(bytes, width: width, height: height, item: item, output: output)
+        outcome.checks = verdict.measured
+        guard !verdict.failures.isEmpty else { return }
+        outcome.costUSD = cost
+        throw CallFailure(.check_failed, "check " + verdict.failures.joined(separator: "; check "))
+    }
 
     struct Verdict {
         var measured: [(name: String, value: JSONValue)] = []
@@ -17,7 +32,7 @@ final class ImageCheckRunner: @unchecked Sendable {
     }
 
     /// Checks one image; `item` names it to later near-duplicates, `output` is a transform's output name.
-    func check(_ bytes: [UInt8], width: Int, height: Int, item: String, output: String? = nil) async -> Verdict {
+    private func check(_ bytes: [UInt8], width: Int, height: Int, item: String, output: String? = nil) async -> Verdict {
         var verdict = Verdict()
         if let least = checks.minWidth {
             verdict.measured.append(("min_width", .int(width)))
@@ -68,19 +83,12 @@ final class ImageCheckRunner: @unchecked Sendable {
         return verdict
     }
 
-    /// An image kept in an earlier run (a cache hit): later images are compared with it too.
-    func remember(_ bytes: [UInt8], item: String, output: String? = nil) {
-        guard checks.distinct != nil, (try? Libvips.start()) != nil, let measure = try? PixelMeasure.measure(bytes) else { return }
+    /// An image kept in an earlier run (a cache hit, at `file`): with `distinct`, later images are
+    /// compared with it too.
+    func remember(file: String, item: String, output: String? = nil) {
+        guard checks.distinct != nil, (try? Libvips.start()) != nil, let data = FileManager.default.contents(atPath: file),
+              let measure = try? PixelMeasure.measure(Array(data)) else { return }
         lock.withLock { kept[output ?? "", default: []].append((measure.hash, item)) }
-    }
-
-    /// Applies a verdict to the outcome: the measured values, and `check_failed` when one failed
-    /// (the image was made, so `cost` was spent).
-    static func apply(_ verdict: Verdict, to outcome: inout ItemOutcome, cost: Double?) throws(CallFailure) {
-        outcome.checks = verdict.measured
-        guard !verdict.failures.isEmpty else { return }
-        outcome.costUSD = cost
-        throw CallFailure(.check_failed, "check " + verdict.failures.joined(separator: "; check "))
     }
 
     private static func rounded(_ value: Double, _ places: Int) -> Double {

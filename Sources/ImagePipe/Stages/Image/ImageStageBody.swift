@@ -53,7 +53,7 @@ struct ImageStageBody: StageBody {
     func connect(_ setup: ConnectionSetup) throws(ConnectionProblem) -> (any StageConnection)? {
         guard let provider = setup.provider else { throw ConnectionProblem("stage '\(setup.stage)' has no provider") }
         let keeping = spec.keeping
-        return ImageConnection(provider: provider, checks: keeping.checks.isEmpty ? nil : ImageCheckRunner(keeping.checks),
+        return ImageConnection(provider: provider, checks: ImageCheckRunner(keeping.checks),
                                stamp: provenance.enabled ? ProvenanceStamp(setting: provenance, pipeline: setup.pipeline, run: setup.run,
                                                                            provider: self.provider?.name, providerKind: self.provider?.kindName) : nil)
     }

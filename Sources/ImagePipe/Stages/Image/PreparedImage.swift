@@ -78,18 +78,14 @@ struct PreparedImage: PreparedUnit {
 
     func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let reuse = probe.image(entry, at: relativePath) else { return nil }
-        if let checks = connection?.checks, checks.checks.distinct != nil,
-           let data = FileManager.default.contents(atPath: probe.outputDirectory + "/" + (entry.path ?? relativePath)) {
-            // Later images of the stage must be distinct from this one too.
-            checks.remember(Array(data), item: itemID)
-        }
+        // A dry run forwards the file that is there now; a run has copied it into place.
+        let file = probe.outputDirectory + "/" + (reuse == .moved && !probe.mayCopy ? entry.path! : relativePath)
+        connection?.checks?.remember(file: file, item: itemID)
         outcome.sha256 = entry.sha256
         outcome.width = entry.width
         outcome.height = entry.height
         outcome.bytes = entry.bytes
         outcome.costUSD = entry.costUSD
-        // A dry run forwards the file that is there now; a run has copied it into place.
-        let file = probe.outputDirectory + "/" + (reuse == .moved && !probe.mayCopy ? entry.path! : relativePath)
         var outputs = outputs(of: outcome, file: file)
         outputs.recordAgain = reuse == .moved
         return outputs
@@ -138,9 +134,8 @@ struct PreparedImage: PreparedUnit {
     }
 
     func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure) {
-        guard let checks = connection?.checks else { return }
-        let verdict = await checks.check(product.bytes, width: product.info.width, height: product.info.height, item: itemID)
-        try ImageCheckRunner.apply(verdict, to: &outcome, cost: shared.price?.usd)
+        try await connection?.checks?.vet(product.bytes, width: product.info.width, height: product.info.height, item: itemID,
+                                          into: &outcome, cost: shared.price?.usd)
     }
 
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {

@@ -42,9 +42,7 @@ struct PreparedTransform: PreparedUnit {
     func reuse(_ entry: RecordedSuccess, _ probe: CacheProbe, into outcome: inout ItemOutcome) -> UnitOutputs? {
         guard let reuse = probe.image(entry, at: relativePath) else { return nil }
         let file = probe.outputDirectory + "/" + (reuse == .moved && !probe.mayCopy ? entry.path! : relativePath)
-        if let checks = connection?.checks, checks.checks.distinct != nil, let data = FileManager.default.contents(atPath: file) {
-            checks.remember(Array(data), item: itemID, output: outputName)
-        }
+        connection?.checks?.remember(file: file, item: itemID, output: outputName)
         outcome.sha256 = entry.sha256
         outcome.width = entry.width
         outcome.height = entry.height
@@ -56,7 +54,7 @@ struct PreparedTransform: PreparedUnit {
 
     func call() async throws(CallFailure) -> Product {
         guard let input, let data = FileManager.default.contents(atPath: input) else {
-            throw CallFailure(.local_error, "cannot read the input image \(input.map { environment.displayPrefix.isEmpty ? $0 : $0 } ?? "(none)")")
+            throw CallFailure(.local_error, "cannot read the input image \(input ?? "(none)")")
         }
         let bytes = Array(data)
         let recipe = self.recipe
@@ -76,9 +74,8 @@ struct PreparedTransform: PreparedUnit {
     }
 
     func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure) {
-        guard let checks = connection?.checks else { return }
-        let verdict = await checks.check(product.result.bytes, width: product.result.width, height: product.result.height, item: itemID, output: outputName)
-        try ImageCheckRunner.apply(verdict, to: &outcome, cost: nil)
+        try await connection?.checks?.vet(product.result.bytes, width: product.result.width, height: product.result.height, item: itemID,
+                                          output: outputName, into: &outcome, cost: nil)
     }
 
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs {

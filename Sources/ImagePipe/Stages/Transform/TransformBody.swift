@@ -47,7 +47,7 @@ final class TransformBody: StageBody {
     }
 
     func connect(_ setup: ConnectionSetup) throws(ConnectionProblem) -> (any StageConnection)? {
-        TransformConnection(checks: spec.keeping.checks.isEmpty ? nil : ImageCheckRunner(spec.keeping.checks),
+        TransformConnection(checks: ImageCheckRunner(spec.keeping.checks),
                             keepsProvenance: provenance.enabled)
     }
 
