@@ -138,6 +138,10 @@ import ImagePipeEmulator
             (Self.yaml.replacingOccurrences(of: "resize: { width: 250 }", with: "resize: { fit: cover }"), "has neither 'width' nor 'height'"),
             (Self.yaml.replacingOccurrences(of: "output: thumb/{{ key }}.jpg", with: "output: thumb/all.jpg"), "has no fields"),
             (Self.yaml.replacingOccurrences(of: "output: boxed/{{ key }}.png", with: "output: og/{{ key }}.webp"), "have the same path"),
+            // A folder named "output" is not the {{ output }} field.
+            (Self.yaml.replacingOccurrences(of: "output: og/{{ key }}.webp", with: "output: output/{{ key }}.webp")
+                .replacingOccurrences(of: "output: boxed/{{ key }}.png", with: "output: output/{{ key }}.webp"), "have the same path"),
+            (Self.yaml.replacingOccurrences(of: "output: thumb/{{ key }}.jpg", with: "output: ../thumb/{{ key }}.jpg"), "leaves output_dir"),
         ]
         for (yaml, message) in cases {
             #expect(yaml != Self.yaml, "the case changes the pipeline")

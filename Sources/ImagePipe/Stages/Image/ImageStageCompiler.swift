@@ -41,7 +41,7 @@ enum ImageStageCompiler {
         if let negative = image.negativePrompt { out.negativePrompt = c.template(negative, scope: scope, stage: stage.name) }
         if let output = image.output {
             out.output = c.template(output, scope: scope, stage: stage.name)
-            if let template = out.output { checkOutputTemplate(template, at: output, stage: stage.name, body: out, c) }
+            if let template = out.output { OutputTemplateCheck.check(template, at: output, stage: stage.name, variants: out.variants, matrix: out.matrix, c) }
         }
         if image.resolution != nil, image.aspectRatio == nil {
             c.diagnostics.error("'resolution' goes with 'aspect_ratio'", at: stage.body.keyLocation("resolution"),
@@ -71,35 +71,6 @@ enum ImageStageCompiler {
         if keeping.onCheckFailure == .regenerate, keeping.checks.isEmpty {
             c.diagnostics.warning("'on_check_failure: regenerate' on stage '\(stage.name)', which has no 'checks:': nothing can fail, so nothing is regenerated",
                                   at: keeping.onCheckFailureLocation ?? stage.body.location, hint: "add 'checks:', or remove 'on_check_failure'")
-        }
-    }
-
-    private static func checkOutputTemplate(_ template: Template, at text: Located<String>, stage: String, body: ImageStageBody, _ c: StageCompilation) {
-        let probe = template.segments.map { segment -> String in
-            if case .literal(let s) = segment { return s }
-            return "x"
-        }.joined()
-        if probe.hasPrefix("/") || probe.hasPrefix("~") {
-            c.diagnostics.error("output path '\(text.value)' is absolute; it must be relative to output_dir", at: text.location,
-                                hint: "drop the leading '/'; output_dir is '\(c.spec.outputDir)'")
-            return
-        }
-        guard let normalized = RelativePath.normalize(probe), !normalized.isEmpty else {
-            c.diagnostics.error("output path '\(text.value)' leaves output_dir", at: text.location, hint: "remove the '..' parts")
-            return
-        }
-        let used = Set(template.expressions.map { $0.path[0] })
-        if body.variants > 1, !used.contains("variant") {
-            c.diagnostics.error("stage '\(stage)' makes \(body.variants) variants per item, but its output path has no {{ variant }}: they would overwrite each other",
-                                at: text.location, hint: "add {{ variant }} to the output path")
-        }
-        for (field, values) in body.matrix where values.count > 1 && !used.contains(field) {
-            c.diagnostics.error("matrix field '\(field)' is not in the output path, so its \(values.count) values would overwrite each other",
-                                at: text.location, hint: "add {{ \(field) }} to the output path")
-        }
-        if template.isConstant {
-            c.diagnostics.error("output path '\(text.value)' has no fields, so every item would write the same file", at: text.location,
-                                hint: "add the item's key, like out/{{ key }}.png")
         }
     }
 }

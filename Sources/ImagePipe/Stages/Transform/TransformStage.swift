@@ -16,10 +16,7 @@ struct TransformStage: StageKind {
         var outputs: [TransformBody.Output] = []
         if let path = spec.output {
             let template = c.template(path, scope: scope, stage: stage.name)
-            if let template, template.isConstant {
-                c.diagnostics.error("output path '\(path.value)' has no fields, so every item would write the same file", at: path.location,
-                                    hint: "add the item's key, like out/{{ key }}.webp")
-            }
+            if let template { OutputTemplateCheck.check(template, at: path, stage: stage.name, c) }
             outputs.append(TransformBody.Output(name: nil, recipe: TransformRecipe(spec.operations, outputPath: path.value), path: template))
             checkOutput(spec.operations, path: path, stage: stage, c)
         }
@@ -29,11 +26,10 @@ struct TransformStage: StageKind {
             let operations = spec.operations.overridden(by: output.operations)
             guard let path = output.path else { continue }
             let template = c.template(path, scope: outputScope, stage: stage.name)
-            if let template, template.isConstant {
-                c.diagnostics.error("the path of output '\(output.name.value)' has no fields, so every item would write the same file",
-                                    at: path.location, hint: "add the item's key, like \(output.name.value)/{{ key }}.\(operations.format?.rawValue ?? "webp")")
-            } else if let earlier = spec.outputs.first(where: { $0.path?.value == path.value && $0.name.value != output.name.value }),
-                      !path.value.contains("output") {
+            if let template { OutputTemplateCheck.check(template, at: path, stage: stage.name, c) }
+            // The same text writes the same file for both, unless it names the output.
+            let namesOutput = template?.expressions.contains { $0.path[0] == "output" } ?? false
+            if !namesOutput, let earlier = spec.outputs.first(where: { $0.path?.value == path.value && $0.name.value != output.name.value }) {
                 c.diagnostics.error("outputs '\(earlier.name.value)' and '\(output.name.value)' have the same path, so each would overwrite the other",
                                     at: path.location, hint: "give each output its own folder, or add {{ output }} to the path")
             }
