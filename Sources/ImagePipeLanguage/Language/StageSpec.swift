@@ -20,10 +20,15 @@ public struct StageSpec: Sendable {
     /// The mapping under the kind key, for locations of its keys.
     public var body: ConfigObject
 
-    /// Keys every stage kind accepts.
     /// `from:` was written as a list (even of one stage): the stage is a join, taking each item
     /// once with every unit of the stages listed.
     public var fromIsList = false
+
+    /// Whether the stage joins: several inputs, or a list in `from:` naming a stage (a list of
+    /// one source is that source). `fromIsStage`: whether `from` names a stage.
+    public func isJoin(fromIsStage: Bool) -> Bool { inputs.count > 1 || (fromIsList && fromIsStage) }
+
+    /// Keys every stage kind accepts.
     public static let commonFields = [
         FieldSpec("from", .references(.stageOrSource), required: true, doc: "The source or stage whose items this stage receives; or a list of stages of one source (`from: [hero, lifestyle]`), which joins them: the stage takes each item once all of them are done with it, and sees each one's outputs (a list for a stage with variants or a matrix: `{{ lifestyle.path }}`; one output of a transform's `outputs:` by name: `{{ web.og.path }}`). A list of one stage (`from: [web]`) gathers that stage's units per item the same way."),
         FieldSpec("concurrency", .integer(min: 1, max: 10_000), doc: "The most items of this stage in flight at once (default: `defaults.concurrency`)."),

@@ -103,7 +103,7 @@ package struct ConnectionSetup {
     package var run: String
 
     package init(stage: String, transport: HTTPTransport, environment: [String: String], secrets: SecretSet,
-                 provider: (any ImageProvider)?, pipeline: String = "", run: String = "") {
+                 provider: (any ImageProvider)?, pipeline: String, run: String) {
         self.pipeline = pipeline
         self.run = run
         self.stage = stage

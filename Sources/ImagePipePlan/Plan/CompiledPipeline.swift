@@ -44,8 +44,8 @@ public struct CompiledStage: Sendable {
     public var inputName: String
     /// Every input; more than one makes the stage a join.
     public var inputs: [String] { spec.inputs.map(\.value) }
-    /// A list in `from:` of stages (a list of one source is that source, as before).
-    public var isJoin: Bool { spec.inputs.count > 1 || (spec.fromIsList && inputName != rootSource) }
+    /// Its input is a stage unless it is the root source itself.
+    public var isJoin: Bool { spec.isJoin(fromIsStage: inputName != rootSource) }
     public var rootSource: String
     /// Upstream stages, nearest first.
     public var ancestors: [String]

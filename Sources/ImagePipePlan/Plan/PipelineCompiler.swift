@@ -78,8 +78,7 @@ public struct PipelineCompiler {
             return (current, chain)
         }
         for stage in spec.stages {
-            // A list in `from:` joins stages (a list of one source is just that source).
-            if stage.inputs.count > 1 || (stage.fromIsList && sourcesByName[stage.from.value] == nil) {
+            if stage.isJoin(fromIsStage: stagesByName[stage.from.value] != nil) {
                 // A join: stages of one source, each named once.
                 var found: [(input: Located<String>, source: String, chain: [String])] = []
                 var names = Set<String>()
@@ -129,7 +128,7 @@ public struct PipelineCompiler {
             let fields = fieldsBySource[root] ?? nil
             var scope = TemplateScope(fields: Set((fields ?? []) + ["key", "variant"]), recordFields: fields ?? [],
                                       recordFieldsKnown: fields != nil, nestedFields: isJSON(source), origin: "source '\(root)'")
-            scope.isJoin = stage.inputs.count > 1 || (stage.fromIsList && stagesByName[stage.from.value] != nil)
+            scope.isJoin = stage.isJoin(fromIsStage: stagesByName[stage.from.value] != nil)
             for ancestor in ancestors {
                 guard let upstream = stagesByName[ancestor] else { continue }
                 scope.upstream[ancestor] = .init(fields: upstream.kind.outputFields, open: upstream.kind.openOutputFields,
@@ -275,7 +274,6 @@ public struct PipelineCompiler {
         }
     }
 
-
     /// The named outputs a stage's units carry: its own (a transform's `outputs:`), else those of
     /// the stage it takes its items from.
     private func namedOutputs(of stage: StageSpec, stages: [String: StageSpec]) -> [String] {
@@ -283,7 +281,7 @@ public struct PipelineCompiler {
         var seen = Set<String>()
         while let here = current, seen.insert(here.name).inserted {
             if !here.config.namedOutputs.isEmpty { return here.config.namedOutputs }
-            if here.inputs.count > 1 || (here.fromIsList && stages[here.from.value] != nil) { return [] }
+            if here.isJoin(fromIsStage: stages[here.from.value] != nil) { return [] }
             current = stages[here.from.value]
         }
         return []
