@@ -16,7 +16,7 @@ enum ImageTransformer {
     /// `provenance`: an XMP packet for formats whose metadata libvips writes itself (AVIF); the
     /// others get it from `XMPEmbedding` after encoding.
     static func apply(_ recipe: TransformRecipe, to input: [UInt8], provenance: String? = nil) throws(Libvips.Failure) -> Result {
-        guard let inputFormat = ImageFormatSniffer.format(of: Array(input.prefix(12))).map(format(of:)) else {
+        guard let inputFormat = ImageFormatSniffer.format(of: Array(input.prefix(12))) else {
             throw Libvips.Failure(description: "the input is not a PNG, JPEG, WebP or AVIF image")
         }
         let format = recipe.format ?? inputFormat
@@ -77,15 +77,6 @@ enum ImageTransformer {
         case .entropy: return Int32(VIPS_INTERESTING_ENTROPY.rawValue)
         case .low: return Int32(VIPS_INTERESTING_LOW.rawValue)
         case .high: return Int32(VIPS_INTERESTING_HIGH.rawValue)
-        }
-    }
-
-    private static func format(of format: ImageInfo.Format) -> TransformSpec.Format {
-        switch format {
-        case .png: return .png
-        case .jpeg: return .jpeg
-        case .webp: return .webp
-        case .avif: return .avif
         }
     }
 

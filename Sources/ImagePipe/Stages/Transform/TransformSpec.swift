@@ -4,18 +4,8 @@ public struct TransformSpec: StageConfig {
     public enum Fit: String, Sendable, CaseIterable { case cover, contain, inside, fill }
     /// Where `fit: cover` crops: the middle, or what libvips finds most interesting.
     public enum Position: String, Sendable, CaseIterable { case centre, center, attention, entropy, low, high }
-    public enum Format: String, Sendable, CaseIterable {
-        case webp, jpeg, png, avif
-        static func from(extension path: String) -> Format? {
-            switch path.split(separator: ".").last.map({ $0.lowercased() }) {
-            case "webp": return .webp
-            case "jpg", "jpeg": return .jpeg
-            case "png": return .png
-            case "avif": return .avif
-            default: return nil
-            }
-        }
-    }
+    /// The formats a transform writes: every format imagepipe reads.
+    public typealias Format = ImageInfo.Format
 
     public struct Resize: Sendable, Equatable {
         public var width: Int?
