@@ -78,14 +78,8 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         var model = ""
         if head.method == .POST, path.hasSuffix("/api/v3/images/generations") {
             // Seedream (ModelArk's paths end like OpenAI's, under /api/v3).
-            var seedream = SeedreamWire()
-            if let json = try? JSONParser.parse(body) {
-                if case .string(let format)? = json["response_format"] { seedream.responseFormat = format }
-                if case .string(let prompt)? = json["prompt"] { seedream.prompt = prompt }
-            }
             let base = "http://\(configuration.host):\(context.channel.localAddress?.port ?? configuration.port)"
-            seedream.publish = { [files] bytes in base + files.put(bytes) }
-            wire = seedream
+            wire = SeedreamWire(body: body, publish: { [files] bytes in base + files.put(bytes) })
         } else if head.method == .POST, path.hasSuffix("/images/generations") || path.hasSuffix("/images/edits") {
             wire = OpenAIWire()
         } else if head.method == .POST, path.hasPrefix("/v1beta/models/"), path.hasSuffix(":generateContent") {

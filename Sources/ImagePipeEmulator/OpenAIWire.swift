@@ -20,8 +20,7 @@ struct OpenAIWire: WireFormat {
     }
 
     func keyAccepted(headers: [(String, String)], expected: String?) -> Bool {
-        guard let expected else { return true }
-        return Self.header(headers, "Authorization") == "Bearer \(expected)"
+        Self.bearerAccepted(headers, expected: expected)
     }
 
     func answer(_ decision: EmulatorDecision, image: () -> [UInt8], model: String) -> EmulatorAnswer {

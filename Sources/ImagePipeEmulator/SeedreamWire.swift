@@ -8,24 +8,33 @@ import ImagePipe
 struct SeedreamWire: WireFormat {
     static let outputRefusedMarker = "[[output-refused]]"
 
-    /// The request's `response_format`, its prompt, and where a URL answer's image is kept.
-    var responseFormat = "url"
-    var prompt = ""
-    var publish: ([UInt8]) -> String = { _ in "" }
+    /// The request as read once: its prompt, size, whether it brings an image, and its
+    /// `response_format`; nil when it is not JSON with a prompt.
+    let request: (prompt: String, size: ImageSize?, hasImage: Bool)?
+    let responseFormat: String
+    /// Keeps an image and returns the URL it is served at (`response_format: url`).
+    let publish: ([UInt8]) -> String
 
-    func parse(body: [UInt8], contentType: String?) -> (prompt: String, size: ImageSize?, hasImage: Bool)? {
-        guard let json = try? JSONParser.parse(body), case .string(let prompt)? = json["prompt"] else { return nil }
+    init(body: [UInt8], publish: @escaping ([UInt8]) -> String) {
+        self.publish = publish
+        guard let json = try? JSONParser.parse(body), case .string(let prompt)? = json["prompt"] else {
+            request = nil
+            responseFormat = "url"
+            return
+        }
         var size: ImageSize?
         if case .string(let s)? = json["size"] { size = ImageSize(parsing: s) }
         var hasImage = false
         if case .string? = json["image"] { hasImage = true }
         if case .array(let images)? = json["image"] { hasImage = !images.isEmpty }
-        return (prompt, size, hasImage)
+        request = (prompt, size, hasImage)
+        if case .string(let format)? = json["response_format"] { responseFormat = format } else { responseFormat = "url" }
     }
 
+    func parse(body: [UInt8], contentType: String?) -> (prompt: String, size: ImageSize?, hasImage: Bool)? { request }
+
     func keyAccepted(headers: [(String, String)], expected: String?) -> Bool {
-        guard let expected else { return true }
-        return Self.header(headers, "Authorization") == "Bearer \(expected)"
+        Self.bearerAccepted(headers, expected: expected)
     }
 
     func answer(_ decision: EmulatorDecision, image: () -> [UInt8], model: String) -> EmulatorAnswer {
@@ -33,7 +42,7 @@ struct SeedreamWire: WireFormat {
         case .image, .garbage:
             let item: JSONValue
             var generated = 1
-            if prompt.contains(Self.outputRefusedMarker) {
+            if request?.prompt.contains(Self.outputRefusedMarker) == true {
                 item = .object([("error", .object([("code", .string("OutputImageSensitiveContentDetected")),
                                                    ("message", .string("The request failed because the output image may contain sensitive information."))]))])
                 generated = 0

@@ -32,4 +32,10 @@ extension WireFormat {
     static func header(_ headers: [(String, String)], _ name: String) -> String? {
         HeaderList.value(name, in: headers)
     }
+
+    /// `Authorization: Bearer KEY`, as OpenAI and ModelArk take it; any key when none is expected.
+    static func bearerAccepted(_ headers: [(String, String)], expected: String?) -> Bool {
+        guard let expected else { return true }
+        return header(headers, "Authorization") == "Bearer \(expected)"
+    }
 }
