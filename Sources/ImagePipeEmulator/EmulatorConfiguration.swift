@@ -37,5 +37,11 @@ public struct EmulatorConfiguration: Sendable {
     /// When set, requests without this key get the API's authentication error.
     public var apiKey: String?
 
+    /// Seconds a job of the queue APIs (fal, Replicate) waits from its submit until it is done.
+    public var queueTime = 0.5
+    /// Shares of status requests of the queue APIs answered 500, or never answered (0…1).
+    public var pollErrorRate = 0.0
+    public var pollHangRate = 0.0
+
     public init() {}
 }

@@ -8,15 +8,15 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let configuration: EmulatorConfiguration
-    private let stats: EmulatorStats
-    private let images: EmulatorImages
+    let configuration: EmulatorConfiguration
+    let stats: EmulatorStats
+    let images: EmulatorImages
     private let quota: EmulatorQuota?
-    private let files: EmulatorFiles
+    let files: EmulatorFiles
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// A generation request counted in flight and not yet answered (hanging or waiting).
-    private var pending = false
+    var pending = false
 
     init(configuration: EmulatorConfiguration, stats: EmulatorStats, images: EmulatorImages, quota: EmulatorQuota?, files: EmulatorFiles) {
         self.configuration = configuration
@@ -74,6 +74,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             answer.body = bytes
             return send(context: context, head: head, answer, counted: false)
         }
+        if routeQueue(context: context, head: head, path: path, headers: headers, body: body) { return }
         let wire: WireFormat
         var model = ""
         if head.method == .POST, path.hasSuffix("/api/v3/images/generations") {
@@ -158,7 +159,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         send(context: context, head: head, EmulatorAnswer(status: 200, json: .object([("ok", .bool(true)), ("id", .int(seen * 1000 + path.count))])), counted: false)
     }
 
-    private func send(context: ChannelHandlerContext, head: HTTPRequestHead, _ answer: EmulatorAnswer, counted: Bool) {
+    func send(context: ChannelHandlerContext, head: HTTPRequestHead, _ answer: EmulatorAnswer, counted: Bool) {
         if counted {
             guard pending else { return }  // the client went away meanwhile
             pending = false

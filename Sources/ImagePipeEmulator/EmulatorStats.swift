@@ -14,6 +14,8 @@ public final class EmulatorStats: @unchecked Sendable {
     private var statuses: [Int: Int] = [:]
     private var captures: [CapturedRequest] = []
     private var capturesByPath: [String: Int] = [:]
+    /// The remote queue (fal, Replicate): its jobs and their counts.
+    let jobs = EmulatorJobs()
 
     public init() {}
 
@@ -99,11 +101,14 @@ public final class EmulatorStats: @unchecked Sendable {
         /// Seconds since the emulator started, in arrival order.
         public var arrivals: [Double]
         public var statuses: [Int: Int]
+        /// Submits, the most jobs waiting at once, status requests and cancels of the queue APIs.
+        public var queue: EmulatorJobs.Counts
     }
 
     public var snapshot: Snapshot {
         lock.withLock {
-            Snapshot(requests: requests, inFlight: inFlight, peakInFlight: peakInFlight, byPrompt: byPrompt, arrivals: arrivals, statuses: statuses)
+            Snapshot(requests: requests, inFlight: inFlight, peakInFlight: peakInFlight, byPrompt: byPrompt, arrivals: arrivals, statuses: statuses,
+                     queue: jobs.counts)
         }
     }
 
@@ -114,6 +119,8 @@ public final class EmulatorStats: @unchecked Sendable {
             ("by_prompt", .object(s.byPrompt.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
             ("statuses", .object(s.statuses.sorted { $0.key < $1.key }.map { (String($0.key), .int($0.value)) })),
             ("arrivals", .array(s.arrivals.map { .double($0) })),
+            ("queue", .object([("submitted", .int(s.queue.submitted)), ("peak_queued", .int(s.queue.peakQueued)), ("polls", .int(s.queue.polls)), ("results", .int(s.queue.results)),
+                               ("poll_failures", .int(s.queue.pollFailures)), ("cancels", .int(s.queue.cancels))])),
             ("captured", .array(captured.map { c in
                 .object([("method", .string(c.method)), ("path", .string(c.path)),
                          ("headers", .object(c.headers.map { ($0.0, .string($0.1)) })), ("body", .string(c.body))])

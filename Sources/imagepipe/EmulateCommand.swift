@@ -39,6 +39,15 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "Share of requests answered 429 at random (load shedding, no quota used up), 0 to 1.")
     var throttleRate = 0.0
 
+    @Option(help: "How long a job of the queue APIs (fal, Replicate) waits from its submit until it is done.")
+    var queueTime = "500ms"
+
+    @Option(help: "Share of status requests of the queue APIs answered with 500, 0 to 1.")
+    var pollErrorRate = 0.0
+
+    @Option(help: "Share of status requests of the queue APIs never answered, 0 to 1.")
+    var pollHangRate = 0.0
+
     @Option(help: ArgumentHelp("A quota as the providers enforce it, e.g. 40/s or 2400/min: a token bucket, stated on every answer (OpenAI's x-ratelimit-* headers; Gemini's QuotaFailure on a 429).", valueName: "RATE"))
     var quota: String?
 
@@ -61,8 +70,9 @@ struct EmulateCommand: AsyncParsableCommand {
     var threads = 1
 
     func validate() throws {
-        guard (0...1).contains(errorRate), (0...1).contains(hangRate), (0...1).contains(throttleRate) else {
-            throw ValidationError("--error-rate, --hang-rate and --throttle-rate are between 0 and 1")
+        guard (0...1).contains(errorRate), (0...1).contains(hangRate), (0...1).contains(throttleRate), (0...1).contains(pollErrorRate),
+              (0...1).contains(pollHangRate) else {
+            throw ValidationError("--error-rate, --hang-rate, --throttle-rate, --poll-error-rate and --poll-hang-rate are between 0 and 1")
         }
         if let quota, Self.perSecond(quota) == nil { throw ValidationError("--quota: write a rate like 40/s or 2400/min") }
         if let quotaBurst, quotaBurst < 1 { throw ValidationError("--quota-burst must be 1 or more") }
@@ -94,6 +104,9 @@ struct EmulateCommand: AsyncParsableCommand {
         configuration.hangRate = hangRate
         configuration.rateLimitRPM = rateLimitRpm
         configuration.throttleRate = throttleRate
+        configuration.queueTime = DurationParser.seconds(queueTime) ?? 0.5
+        configuration.pollErrorRate = pollErrorRate
+        configuration.pollHangRate = pollHangRate
         configuration.quota = quota.flatMap(Self.perSecond).map { EmulatorConfiguration.Quota(requestsPerSecond: $0, burst: quotaBurst) }
         configuration.blockMarker = blockMarker
         configuration.imageSize = imageSize == "requested" ? nil : ImageSize(parsing: imageSize)

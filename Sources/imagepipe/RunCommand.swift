@@ -62,6 +62,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Re-hash every cached file instead of trusting its recorded size.")
     var verify = false
 
+    @Flag(name: .customLong("cancel-remote"), help: "On Ctrl-C, cancel jobs waiting at queued providers (fal, Replicate) instead of leaving them for the next run to collect; they may be paid either way.")
+    var cancelRemote = false
+
     @Option(help: ArgumentHelp("Write a JUnit XML report here when the run ends: one test case per (stage, item), for CI.", valueName: "file"))
     var junit: String?
 
@@ -85,6 +88,7 @@ struct RunCommand: AsyncParsableCommand {
         options.condition = try WhereArgument.parse(condition)
         options.conditionText = condition ?? ""
         options.verify = verify
+        options.cancelRemote = cancelRemote
         options.shard = try ShardArgument.parse(shard)
         let secrets = SecretSet()
         let session: RunSession

@@ -3,7 +3,7 @@ extension ComponentRegistry {
     /// line here.
     static let builtIn = ComponentRegistry(
         stageKinds: [GenerateStage(), EditStage(), TransformStage(), S3UploadStage(), HTTPStage()],
-        providerKinds: [Placeholder(), OpenAI(), Gemini(), Seedream(), Command()]
+        providerKinds: [Placeholder(), OpenAI(), Gemini(), Seedream(), Fal(), Replicate(), Command()]
     )
 }
 

@@ -16,6 +16,53 @@ extension RunEngine {
         "not started: the budget of $" + String(format: "%.2f", budget.limit ?? 0) + " was reached (budget.max_usd)"
     }
 
+    enum Admission {
+        /// Reserved from the budget and counted as started.
+        case admitted
+        /// The budget had no room yet; a reservation came back since: ask again.
+        case again
+        case notStarted
+        /// Cut off by the budget, said so in `outcome`.
+        case cutOff
+    }
+
+    /// Whether a unit ready for its first attempt may start: not after a stop, and only with its
+    /// price reserved from the budget. Calls `release` (what the caller holds: a slot) on every
+    /// answer but `admitted`; waiting for room is done holding nothing.
+    func admit(_ runtime: StageRuntime, price: Double, outcome: inout ItemOutcome, release: () -> Void) async -> Admission {
+        // Waiting for a slot is not being in flight; a stop while waiting means never started.
+        if control.isHalted {
+            release()
+            return .notStarted
+        }
+        if control.stopReason == .budget, price > 0 {
+            // Cut off by the budget: said so in the manifest, never a failure of the call.
+            release()
+            outcome.status = .cancelled
+            outcome.failureClass = .cancelled
+            outcome.message = budgetMessage
+            return .cutOff
+        }
+        switch budget.reserve(price) {
+        case .reserved:
+            runtime.stats.started()
+            return .admitted
+        case .waitFor(let generation):
+            // Calls in flight may give their reservations back (a call that fails for good is
+            // not billed): wait for that without holding a slot, then try again.
+            release()
+            await budget.settled(after: generation)
+            return .again
+        case .refused:
+            control.stop(.budget)
+            release()
+            outcome.status = .cancelled
+            outcome.failureClass = .cancelled
+            outcome.message = budgetMessage
+            return .cutOff
+        }
+    }
+
     /// Runs `call` until it succeeds, fails for good, or the run stops, under the stage's slots
     /// and the gate's limits, retrying as the stage's policy says; fills in the attempts,
     /// latency and failure of `outcome`. On success, `keep` runs while the slot is still held
@@ -37,7 +84,7 @@ extension RunEngine {
         }
         while true {
             attempt += 1
-            var failure: CallFailure
+            let failure: CallFailure
             do {
                 try await runtime.slots.acquire()
             } catch {
@@ -49,38 +96,14 @@ extension RunEngine {
                 return .failed
             }
             if attempt == 1 {
-                // Waiting for a slot is not being in flight; a stop while waiting means never started.
-                if control.isHalted {
-                    runtime.slots.release()
-                    return .notStarted
-                }
-                if control.stopReason == .budget, price > 0 {
-                    // Cut off by the budget: said so in the manifest, never a failure of the call.
-                    runtime.slots.release()
-                    outcome.status = .cancelled
-                    outcome.failureClass = .cancelled
-                    outcome.message = budgetMessage
-                    return .cutOff
-                }
-                switch budget.reserve(price) {
-                case .reserved:
-                    reserved = true
-                case .waitFor(let generation):
-                    // Calls in flight may give their reservations back (a call that fails for
-                    // good is not billed): wait for that without holding a slot, then try again.
-                    runtime.slots.release()
-                    await budget.settled(after: generation)
+                switch await admit(runtime, price: price, outcome: &outcome, release: runtime.slots.release) {
+                case .admitted: reserved = true
+                case .again:
                     attempt = 0
                     continue
-                case .refused:
-                    control.stop(.budget)
-                    runtime.slots.release()
-                    outcome.status = .cancelled
-                    outcome.failureClass = .cancelled
-                    outcome.message = budgetMessage
-                    return .cutOff
+                case .notStarted: return .notStarted
+                case .cutOff: return .cutOff
                 }
-                runtime.stats.started()
             }
             if let refusal = gate.givenUp {
                 // The provider was given up (refused key, nothing listening): not sent, not an attempt.
@@ -137,32 +160,39 @@ extension RunEngine {
             runtime.slots.release()
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
-            if failure.unreachable {
-                // Nothing answered: most often the address in the pipeline is wrong.
-                failure.message += runtime.stage.provider != nil ? "; is base_url right?" : "; is the stage's url right?"
-            }
-            if failure.failureClass != .cancelled { gate.record(failure) }
-            if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
-            outcome.failureClass = failure.failureClass
-            outcome.message = secrets.redact(failure.message)
-            if failure.failureClass == .cancelled {
+            guard await retries(after: failure, attempt: attempt, runtime, outcome: &outcome) else {
                 giveBack()
-                outcome.status = .cancelled
-                outcome.message = "cancelled while in flight (the run was interrupted)"
-                return .failed
-            }
-            guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else {
-                giveBack()
-                return .failed
-            }
-            let wait = runtime.retry.seconds(after: failure, attempt: attempt)
-            do {
-                try await control.sleep(until: control.clock.now + .seconds(wait))
-            } catch {
-                giveBack()
-                outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
                 return .failed
             }
         }
+    }
+
+    /// After a failed attempt: records it in `outcome` and the gate, and waits out the backoff
+    /// when the stage's policy retries it. False when the unit has failed for good, or was cancelled.
+    func retries(after failed: CallFailure, attempt: Int, _ runtime: StageRuntime, outcome: inout ItemOutcome) async -> Bool {
+        var failure = failed
+        if failure.unreachable {
+            // Nothing answered: most often the address in the pipeline is wrong.
+            failure.message += runtime.stage.provider != nil ? "; is base_url right?" : "; is the stage's url right?"
+        }
+        let gate = runtime.gate
+        if failure.failureClass != .cancelled { gate.record(failure) }
+        if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
+        outcome.failureClass = failure.failureClass
+        outcome.message = secrets.redact(failure.message)
+        if failure.failureClass == .cancelled {
+            outcome.status = .cancelled
+            outcome.message = "cancelled while in flight (the run was interrupted)"
+            return false
+        }
+        guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return false }
+        let wait = runtime.retry.seconds(after: failure, attempt: attempt)
+        do {
+            try await control.sleep(until: control.clock.now + .seconds(wait))
+        } catch {
+            outcome.message = (outcome.message ?? "") + " (not retried: the run is stopping)"
+            return false
+        }
+        return true
     }
 }

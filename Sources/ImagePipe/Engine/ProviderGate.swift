@@ -15,6 +15,8 @@ public final class ProviderGate: @unchecked Sendable {
     let limiter: RateLimiter
     /// The provider's learned pace; nil with `adaptive: false` and for integration stages.
     let adaptive: AdaptiveRate?
+    /// Set for a provider that works through a queue (fal, Replicate): where its jobs wait.
+    let queue: JobQueue?
     private let lock = NSLock()
     private var authFailuresInARow = 0
     private var unreachableInARow = 0
@@ -28,6 +30,7 @@ public final class ProviderGate: @unchecked Sendable {
         slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
         limiter = RateLimiter(limit: provider.rateLimit, clock: clock)
         adaptive = provider.adaptive ? AdaptiveRate(limiter: limiter) : nil
+        queue = provider.component.isQueued ? JobQueue(settings: QueueSettings(provider), clock: clock) : nil
     }
 
     /// For an integration stage (a store, a CMS): no limits of its own beyond the stage's, but a
@@ -37,6 +40,7 @@ public final class ProviderGate: @unchecked Sendable {
         slots = nil
         limiter = RateLimiter(limit: nil, clock: clock)
         adaptive = nil
+        queue = nil
     }
 
     /// How the provider's answers went and the pace it was held to.

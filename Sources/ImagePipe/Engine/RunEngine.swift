@@ -102,7 +102,9 @@ public final class RunEngine: Sendable {
         let largest = pipeline.stages.map(\.concurrency).max() ?? 1
         let providerLimits = pipeline.spec.providers.map { $0.concurrency ?? 0 }.max() ?? 0
         transport = HTTPTransport(connectionsPerHost: max(largest, providerLimits))
-        admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest))
+        // Jobs waiting at a queued provider hold no slot: room for as many items as may wait there.
+        let waitingRemotely = pipeline.spec.providers.filter(\.component.isQueued).map { QueueSettings($0).maxQueued }.max() ?? 0
+        admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest, largest + waitingRemotely))
         do {
             currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
             runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
@@ -338,13 +340,12 @@ public final class RunEngine: Sendable {
         var refused: ItemOutcome?
         var result: CallResult<UnitOutputs>
         while true {
-            result = await attempts(runtime, price: current.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
-                try await current.call()
-            }, keep: { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
-                try await current.vet(product, into: &outcome)
+            let unitNow = current
+            let keep = { (product: U.Product, outcome: inout ItemOutcome) async throws(CallFailure) -> UnitOutputs in
+                try await unitNow.vet(product, into: &outcome)
                 let outputs: UnitOutputs
                 do throws(CallFailure) {
-                    outputs = try current.commit(product, into: &outcome)
+                    outputs = try unitNow.commit(product, into: &outcome)
                 } catch {
                     guard let fault = error.localFault else { throw error }
                     // Every later write would fail the same way: stop new work, keep this answer.
@@ -358,9 +359,17 @@ public final class RunEngine: Sendable {
                 if earlierCost > 0 { outcome.costUSD = (outcome.costUSD ?? 0) + earlierCost }
                 outcome.attempts += earlierAttempts
                 line = await self.record(outcome, item: item, fingerprint: fingerprint, url: outputs.ledgerURL)
-                if current.writes != nil { self.breaker.wrote() }
+                if unitNow.writes != nil { self.breaker.wrote() }
                 return outputs
-            })
+            }
+            if let remote = current.remoteCall(), let queue = runtime.gate.queue {
+                let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
+                result = await remoteAttempts(runtime, price: current.price, outcome: &outcome, remote: remote, queue: queue, place: place, keep: keep)
+            } else {
+                result = await attempts(runtime, price: current.price, outcome: &outcome, call: { () async throws(CallFailure) -> U.Product in
+                    try await unitNow.call()
+                }, keep: keep)
+            }
             guard case .failed = result, outcome.failureClass == .check_failed, unwritten == nil,
                   let next = prepared.regeneration(regenerations + 1) else { break }
             // `on_check_failure: regenerate`: made again, the refused image's check in the history.

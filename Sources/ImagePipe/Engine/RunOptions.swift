@@ -22,6 +22,9 @@ public struct RunOptions: Sendable {
     public var shard: Shard?
     /// Re-hash every cached file instead of trusting its recorded size.
     public var verify = false
+    /// On an interrupt, cancel jobs waiting at queued providers instead of leaving them for the
+    /// next run to collect (`--cancel-remote`).
+    public var cancelRemote = false
 
     public init() {}
 

@@ -132,11 +132,24 @@ public final class Ledger: @unchecked Sendable {
 
     // MARK: - Items
 
-    /// Writes a batch of entries in one transaction.
-    func write(_ entries: [LedgerEntry], runID: Int64) throws {
+    /// Writes a batch of entries and job changes in one transaction, in order. A success ends
+    /// the item's job: a later run has nothing to re-attach to.
+    func write(_ writes: [LedgerWrite], runID: Int64) throws {
         try pool.write { db in
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO item (\(LedgerEntry.columns), run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            for entry in entries { try statement.execute(arguments: entry.arguments(runID: runID)) }
+            let submitted = try db.cachedStatement(sql: "INSERT OR REPLACE INTO remote_job (stage, item, fingerprint, key, provider, job, submitted_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            let ended = try db.cachedStatement(sql: "DELETE FROM remote_job WHERE stage = ? AND item = ? AND fingerprint = ?")
+            for write in writes {
+                switch write {
+                case .entry(let entry):
+                    try statement.execute(arguments: entry.arguments(runID: runID))
+                    if entry.status == "succeeded" { try ended.execute(arguments: [entry.stage, entry.item, entry.fingerprint]) }
+                case .jobSubmitted(let job):
+                    try submitted.execute(arguments: [job.stage, job.item, job.fingerprint, job.key, job.provider, job.job.json, Date().timeIntervalSince1970, runID])
+                case .jobEnded(let stage, let item, let fingerprint):
+                    try ended.execute(arguments: [stage, item, fingerprint])
+                }
+            }
         }
     }
 
@@ -158,6 +171,13 @@ public final class Ledger: @unchecked Sendable {
                     snapshot.add(stage: row[0], item: row[1], fingerprint: row[2], RecordedSuccess(
                         path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9],
                         url: row[10], response: row[11]))
+                }
+                if try db.tableExists("remote_job") {
+                    let jobs = try Row.fetchCursor(db, sql: "SELECT stage, item, fingerprint, job FROM remote_job")
+                    while let row = try jobs.next() {
+                        guard let job = RemoteJob(json: row[3]) else { continue }
+                        snapshot.addJob(stage: row[0], item: row[1], fingerprint: row[2], job)
+                    }
                 }
                 return snapshot
             }

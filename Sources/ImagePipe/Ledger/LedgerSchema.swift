@@ -87,6 +87,23 @@ enum LedgerSchema {
                 );
                 """)
         }
+        migrator.registerMigration(remoteJobs) { db in
+            // Jobs a queued provider accepted and that have not ended: written before the run
+            // waits on them, so that a later run re-attaches instead of paying for a new submit.
+            try db.execute(sql: """
+                CREATE TABLE remote_job (
+                    stage TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    provider TEXT NOT NULL,
+                    job TEXT NOT NULL,
+                    submitted_at DOUBLE NOT NULL,
+                    run_id INTEGER NOT NULL,
+                    PRIMARY KEY (stage, item, fingerprint)
+                );
+                """)
+        }
         return migrator
     }
 
@@ -94,4 +111,5 @@ enum LedgerSchema {
     static let manifestLines = "v2: manifest lines"
     static let owner = "v3: owner"
     static let providerTraffic = "v4: provider traffic"
+    static let remoteJobs = "v5: remote jobs"
 }

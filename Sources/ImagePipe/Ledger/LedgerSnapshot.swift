@@ -31,4 +31,17 @@ public struct LedgerSnapshot: CompletedWork {
     public func wasBlocked(stage: String, item: String, fingerprint: String) -> Bool {
         !blocked.isEmpty && blocked.contains(Self.key(stage, item, fingerprint))
     }
+
+    /// Jobs submitted to a queued provider and not ended when their run stopped.
+    private var jobs: [String: RemoteJob] = [:]
+
+    mutating func addJob(stage: String, item: String, fingerprint: String, _ job: RemoteJob) {
+        jobs[Self.key(stage, item, fingerprint)] = job
+    }
+
+    public func job(stage: String, item: String, fingerprint: String) -> RemoteJob? {
+        jobs.isEmpty ? nil : jobs[Self.key(stage, item, fingerprint)]
+    }
+
+    public var jobCount: Int { jobs.count }
 }

@@ -7,7 +7,7 @@ final class LedgerWriter: @unchecked Sendable {
     private let ledger: Ledger
     private let runID: Int64
     private let lock = NSLock()
-    private var pending: [(LedgerEntry, CheckedContinuation<Void, Never>)] = []
+    private var pending: [(LedgerWrite, CheckedContinuation<Void, Never>)] = []
     private var writing = false
     private let queue = DispatchQueue(label: "imagepipe.ledger")
     private var failure: String?
@@ -22,7 +22,14 @@ final class LedgerWriter: @unchecked Sendable {
         self.runID = runID
     }
 
-    func record(_ entry: LedgerEntry) async {
+    func record(_ entry: LedgerEntry) async { await write(.entry(entry)) }
+
+    /// Returns once the job is committed: a crash after this re-attaches to it.
+    func submitted(_ job: LedgerWrite.Job) async { await write(.jobSubmitted(job)) }
+
+    func jobEnded(stage: String, item: String, fingerprint: String) async { await write(.jobEnded(stage: stage, item: item, fingerprint: fingerprint)) }
+
+    private func write(_ entry: LedgerWrite) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let start: Bool = lock.withLock {
                 pending.append((entry, continuation))
@@ -36,7 +43,7 @@ final class LedgerWriter: @unchecked Sendable {
 
     private func drain() {
         while true {
-            let batch: [(LedgerEntry, CheckedContinuation<Void, Never>)] = lock.withLock {
+            let batch: [(LedgerWrite, CheckedContinuation<Void, Never>)] = lock.withLock {
                 let taken = pending
                 pending.removeAll(keepingCapacity: true)
                 if taken.isEmpty { writing = false }

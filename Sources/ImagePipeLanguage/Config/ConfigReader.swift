@@ -352,8 +352,9 @@ public final class ConfigReader {
             case "false", "False", "FALSE": return make(.boolean(false), text)
             default: return mismatch("'\(raw)'")
             }
-        case .duration:
+        case .duration, .durationOrZero:
             guard let seconds = DurationParser.seconds(raw) else { return mismatch("'\(raw)'") }
+            if case .durationOrZero = type, seconds == 0 { return make(.duration(0), text) }
             guard seconds > 0 else {
                 diagnostics.error("'\(name)' must be longer than zero, got '\(raw)'", at: here)
                 return nil
@@ -434,7 +435,7 @@ public final class ConfigReader {
 
     package static func hint(for type: FieldType, got: String) -> String? {
         switch type {
-        case .duration:
+        case .duration, .durationOrZero:
             let digits = got.trimmingCharacters(in: CharacterSet(charactersIn: "'"))
             if Double(digits) != nil { return "add a unit: \(digits)s" }
             return nil

@@ -13,6 +13,8 @@ public indirect enum FieldType: Sendable {
     case boolean
     /// `250ms`, `1s`, `2.5m`, `1h`.
     case duration
+    /// A duration that may be `0s` (a wait that can be turned off).
+    case durationOrZero
     /// `WIDTHxHEIGHT`, e.g. `1024x1024`.
     case size
     /// `"W:H"`, e.g. `"16:9"`.
@@ -59,6 +61,7 @@ public indirect enum FieldType: Sendable {
             return exclusive ? "a number greater than \(JSONValue.format(min))" : "a number of at least \(JSONValue.format(min))"
         case .boolean: return "true or false"
         case .duration: return "a duration like 250ms, 1s, 2m or 1h"
+        case .durationOrZero: return "a duration like 0s, 250ms, 1s or 2m"
         case .size: return "a size WIDTHxHEIGHT like 1024x1024"
         case .aspectRatio: return "an aspect ratio \"W:H\" like \"16:9\""
         case .url: return "an http(s) URL"

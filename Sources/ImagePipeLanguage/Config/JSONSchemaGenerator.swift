@@ -97,7 +97,7 @@ public enum JSONSchemaGenerator {
             return orInterpolated(s)
         case .boolean:
             return orInterpolated([("type", .string("boolean"))])
-        case .duration:
+        case .duration, .durationOrZero:
             return .object([("type", .string("string")), ("pattern", .string("^(?:(?:[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h))+|\\$\\{.*)$"))])
         case .size:
             return .object([("type", .string("string")), ("pattern", .string("^(?:[0-9]+x[0-9]+|\\$\\{.*)$"))])

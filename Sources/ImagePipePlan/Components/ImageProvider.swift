@@ -21,6 +21,8 @@ public struct ImageRequest: Sendable {
     /// Where the image will be stored (absolute); the `command` provider is told to write here.
     public var outputPath: String
     public var timeout: Double
+    /// A stage's `params:`: input fields sent as given, over what the provider would send.
+    public var params: JSONValue?
 
     public init(stage: String, key: String, variant: Int, model: String, prompt: String, negativePrompt: String? = nil, size: ImageSize? = nil,
                 aspectRatio: AspectRatio? = nil, resolution: String? = nil, seed: Int? = nil, quality: String? = nil, background: String? = nil,
@@ -71,4 +73,18 @@ public struct ProviderImage: Sendable {
 /// A generation backend at the boundary: one call, one image, or a classified failure.
 public protocol ImageProvider: Sendable {
     func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage
+}
+
+extension ImageRequest {
+    /// A JSON body's fields with the stage's `params:` laid over them: a param replaces the field
+    /// of its name, or is added after the rest.
+    public func overlaid(_ fields: [(String, JSONValue)]) -> [(String, JSONValue)] {
+        guard case .object(let extra)? = params, !extra.isEmpty else { return fields }
+        let given = Dictionary(extra, uniquingKeysWith: { _, last in last })
+        var out = fields.map { pair in (pair.0, given[pair.0] ?? pair.1) }
+        let known = Set(fields.map(\.0))
+        var added = Set<String>()
+        for (key, value) in extra where !known.contains(key) && added.insert(key).inserted { out.append((key, given[key] ?? value)) }
+        return out
+    }
 }

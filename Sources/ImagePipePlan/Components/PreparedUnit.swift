@@ -36,11 +36,14 @@ package protocol PreparedUnit: Sendable {
     /// Keeps what the call gave (writes the file) and says what goes downstream; a failure here
     /// is local (a full disk), not the provider's.
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs
+    /// The call split into a submit and a wait, when the provider works through a queue.
+    func remoteCall() -> RemoteCall<Product>?
 }
 
 extension PreparedUnit {
     package func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure) {}
     package func regeneration(_ n: Int) -> Self? { nil }
+    package func remoteCall() -> RemoteCall<Product>? { nil }
 
     package func stands(_ entry: RecordedSuccess, _ probe: CacheProbe) -> Bool {
         var outcome = ItemOutcome(stage: "", key: "", status: .cached)

@@ -13,6 +13,9 @@ package protocol ProviderKind: ProviderKindDeclaration {
     /// Checks the provider's own settings (a command's templates) as `validate` does.
     func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler)
     func make(_ spec: ProviderSpec, transport: HTTPTransport, workingDirectory: String) -> any ImageProvider
+    /// Whether its calls go through a queue (its `make` returns a `QueuedImageProvider` and it
+    /// declares `QueueSettings.fields`).
+    var isQueued: Bool { get }
 }
 
 extension ProviderKind {
@@ -25,6 +28,7 @@ extension ProviderKind {
     package func price(model: String, size: ImageSize?, resolution: String?) -> PriceTable.Price? { nil }
     package func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
     package func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}
+    package var isQueued: Bool { false }
 
     /// `base_url` and `api_key`, for providers spoken to over HTTP.
     package static var httpFields: [FieldSpec] {

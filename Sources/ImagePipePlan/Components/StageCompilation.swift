@@ -16,6 +16,18 @@ package struct StageCompilation {
         compiler.compileTemplate(text, scope: scope, stage: stage)
     }
 
+    /// A JSON value whose strings are templates (an `http` stage's `json:`, an image stage's `params:`).
+    package func jsonTemplate(_ node: ConfigNode, scope: TemplateScope, stage: String) -> JSONTemplate {
+        switch node.value {
+        case .string:
+            guard let located = node.located, let template = template(located, scope: scope, stage: stage) else { return .value(.null) }
+            return template.isConstant ? .value(.string(template.source)) : .template(template)
+        case .list(let items): return .array(items.map { jsonTemplate($0, scope: scope, stage: stage) })
+        case .map(let pairs): return .object(pairs.map { ($0.key.value, jsonTemplate($0.value, scope: scope, stage: stage)) })
+        default: return .value(node.json)
+        }
+    }
+
     package func reportUnknown(_ what: String, _ name: Located<String>, among candidates: some Sequence<String>) {
         compiler.reportUnknown(what, name, among: candidates)
     }

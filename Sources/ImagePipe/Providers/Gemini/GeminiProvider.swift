@@ -26,7 +26,7 @@ struct GeminiProvider: ImageProvider {
         if let seed = request.seed { generation.append(("seed", .int(seed))) }
         let body = JSONValue.object([
             ("contents", .array([.object([("role", .string("user")), ("parts", .array(parts))])])),
-            ("generationConfig", .object(generation)),
+            ("generationConfig", .object(request.overlaid(generation))),
         ])
         var headers = [("Content-Type", "application/json")]
         if let apiKey { headers.append(("x-goog-api-key", apiKey)) }

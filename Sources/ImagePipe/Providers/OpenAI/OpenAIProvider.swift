@@ -27,7 +27,7 @@ struct OpenAIProvider: ImageProvider {
             body += options(request).map { ($0.0, .string($0.1)) }
             headers.append(("Content-Type", "application/json"))
             reply = try await transport.send(.POST, baseURL + "/images/generations", headers: headers,
-                                             body: Array(JSONValue.object(body).serialized(pretty: false).utf8), timeout: request.timeout)
+                                             body: Array(JSONValue.object(request.overlaid(body)).serialized(pretty: false).utf8), timeout: request.timeout)
         }
         guard reply.status == 200 else { throw Self.failure(reply) }
         guard case .array(let data)? = reply.json?["data"], let first = data.first else {

@@ -23,14 +23,13 @@ struct SeedreamProvider: ImageProvider {
         }
         if let seed = request.seed { body.append(("seed", .int(seed))) }
         if let input = request.inputImage {
-            let format = (try? ImageInspector.inspect(input))?.format ?? .png
-            body.append(("image", .string("data:image/\(format.rawValue);base64," + Data(input).base64EncodedString())))
+            body.append(("image", .string(DataURI.encode(input))))
         }
         if let format = request.outputFormat, ["png", "jpeg"].contains(format) { body.append(("output_format", .string(format))) }
         body.append(("watermark", .bool(watermark)))
         body.append(("response_format", .string(responseFormat)))
         let reply = try await transport.send(.POST, baseURL + "/images/generations", headers: headers,
-                                             body: Array(JSONValue.object(body).serialized(pretty: false).utf8), timeout: request.timeout)
+                                             body: Array(JSONValue.object(request.overlaid(body)).serialized(pretty: false).utf8), timeout: request.timeout)
         guard (200..<300).contains(reply.status) else { throw Self.failure(reply) }
         guard case .array(let data)? = reply.json?["data"], let first = data.first else {
             throw CallFailure(.invalid_output, "the answer has no data[] with an image")

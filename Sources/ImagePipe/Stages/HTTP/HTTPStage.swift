@@ -24,18 +24,7 @@ struct HTTPStage: StageKind {
                 out.query.append((name.value, template))
             }
         }
-        if let json = http.json { out.json = compileJSON(json, scope: scope, stage: stage.name, c) }
+        if let json = http.json { out.json = c.jsonTemplate(json, scope: scope, stage: stage.name) }
         return out
-    }
-
-    private func compileJSON(_ node: ConfigNode, scope: TemplateScope, stage: String, _ c: StageCompilation) -> JSONTemplate {
-        switch node.value {
-        case .string:
-            guard let located = node.located, let template = c.template(located, scope: scope, stage: stage) else { return .value(.null) }
-            return template.isConstant ? .value(.string(template.source)) : .template(template)
-        case .list(let items): return .array(items.map { compileJSON($0, scope: scope, stage: stage, c) })
-        case .map(let pairs): return .object(pairs.map { ($0.key.value, compileJSON($0.value, scope: scope, stage: stage, c)) })
-        default: return .value(node.json)
-        }
     }
 }

@@ -26,7 +26,7 @@ struct ImageFingerprint: Sendable {
         ])
     }
 
-    func hash(prompt: String, negativePrompt: String?, variant: Int, matrix: [(field: String, value: String)], inputSHA256: String?) -> String {
+    func hash(prompt: String, negativePrompt: String?, variant: Int, matrix: [(field: String, value: String)], inputSHA256: String?, params: JSONValue? = nil) -> String {
         var hasher = head
         Fingerprint.add(prompt, to: &hasher)
         Fingerprint.add(negativePrompt ?? "\u{0}", to: &hasher)
@@ -34,6 +34,8 @@ struct ImageFingerprint: Sendable {
         Fingerprint.add(String(variant), to: &hasher)
         Fingerprint.add(matrix.isEmpty ? "" : matrix.map { "\($0.field)=\($0.value)" }.joined(separator: "\u{1F}"), to: &hasher)
         Fingerprint.add(inputSHA256 ?? "", to: &hasher)
+        // Only when set, so that fingerprints recorded before `params:` existed stay valid.
+        if let params { Fingerprint.add("params=" + params.serialized(pretty: false), to: &hasher) }
         return Hex.string(hasher.finalize())
     }
 }

@@ -9,6 +9,7 @@ struct ImageStageBody: StageBody {
     var model: String?
     var prompt: Template?
     var negativePrompt: Template?
+    var params: JSONTemplate?
     var output: Template?
     /// `edit` fed from a source: the field holding the input image's path.
     var image: Template?
@@ -62,6 +63,15 @@ struct ImageStageBody: StageBody {
         let stage = environment.stage
         let prompt = try unit.render(self.prompt, stage: stage, what: "prompt") ?? ""
         let negative = try unit.render(negativePrompt, stage: stage, what: "negative_prompt")
+        var renderedParams: JSONValue?
+        if let params {
+            do throws(TemplateRenderer.MissingField) {
+                renderedParams = try params.render(fields: unit)
+            } catch {
+                throw UnitProblem("item '\(unit.key)' has no field '\(error.path)', needed by the params of stage '\(stage)'",
+                                  hint: "add the field, or use {{ \(error.path) | default(\"x\") }}")
+            }
+        }
         let relative = try OutputPath.resolve(try unit.render(output, stage: stage, what: "output path") ?? "", stage: stage, key: unit.key)
         var input = PreparedImage.Input.none
         if isEdit {
@@ -76,7 +86,7 @@ struct ImageStageBody: StageBody {
                 input = .upstream(path: unit.outputs.last?.itemValue(StageOutput.fileField), sha256: unit.outputs.last?.itemValue("sha256"))
             }
         }
-        return PreparedImage(shared: shared!, key: unit.key, variant: unit.variant, matrix: unit.matrix, prompt: prompt, negativePrompt: negative, relativePath: relative, input: input,
+        return PreparedImage(shared: shared!, key: unit.key, variant: unit.variant, matrix: unit.matrix, prompt: prompt, negativePrompt: negative, params: renderedParams, relativePath: relative, input: input,
                              environment: environment)
     }
 }

@@ -39,6 +39,7 @@ enum ImageStageCompiler {
             out.prompt = c.template(prompt, scope: scope, stage: stage.name)
         }
         if let negative = image.negativePrompt { out.negativePrompt = c.template(negative, scope: scope, stage: stage.name) }
+        if let params = image.params { out.params = c.jsonTemplate(params, scope: scope, stage: stage.name) }
         if let output = image.output {
             out.output = c.template(output, scope: scope, stage: stage.name)
             if let template = out.output { OutputTemplateCheck.check(template, at: output, stage: stage.name, variants: out.variants, matrix: out.matrix, c) }

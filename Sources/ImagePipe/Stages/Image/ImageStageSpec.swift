@@ -20,6 +20,8 @@ public struct ImageStageSpec: StageConfig {
     public var imageKeyLocation: SourceLocation?
     /// Checks, what a failed one does, provenance.
     public var keeping: ImageKeeping
+    /// Extra input fields for the provider, passed through as given (their strings are templates).
+    public var params: ConfigNode?
 
     public static let resolutions = ["1K", "2K", "4K"]
 
@@ -39,6 +41,7 @@ public struct ImageStageSpec: StageConfig {
             FieldSpec("output_format", .choice(["png", "jpeg", "webp"]), doc: "The file format to ask for, for providers that take it (OpenAI's gpt-image models). The written file keeps what the provider sends."),
             FieldSpec("variants", .integer(min: 1, max: 100), default: .int(1), doc: "Images per item; templates see `{{ variant }}` (1, 2, …)."),
             FieldSpec("matrix", .map(.list(.scalar, minCount: 1), keyPattern: PipelineSpec.namePattern), doc: "Fans each item out over every combination of these values; each key becomes a field."),
+            FieldSpec("params", .map(.json), doc: "Extra input fields sent to the provider as given, after (and over) what imagepipe sends: a model's own options on fal or Replicate (`num_inference_steps`, `enable_safety_checker`), or Seedream's `response_format`. On Gemini they go into `generationConfig`; OpenAI's multipart edits ignore them. Strings are templates. Part of each image's fingerprint."),
             FieldSpec("output", .template, required: true, doc: "The image's path, a template relative to `output_dir`. It must stay inside `output_dir` and be unique per item."),
         ] + ImageKeeping.fields(regenerates: true)
         if edit {
@@ -72,6 +75,7 @@ public struct ImageStageSpec: StageConfig {
         }
         output = o.string("output")
         keeping = ImageKeeping(o)
+        params = o.node("params")
         if o.spec === Self.editDeclaration {
             image = o.string("image")
             imageKeyLocation = o.has("image") ? o.keyLocation("image") : nil

@@ -22,6 +22,8 @@ struct PreparedImage: PreparedUnit {
     let matrix: [(field: String, value: String)]
     let prompt: String
     let negativePrompt: String?
+    /// `params:` rendered for this unit.
+    let params: JSONValue?
     let relativePath: String
     let input: Input
     let environment: UnitEnvironment
@@ -64,7 +66,8 @@ struct PreparedImage: PreparedUnit {
         case .upstream(_, let sha256): inputSHA256 = sha256
         }
         if shared.isEdit, inputSHA256 == nil { return nil }
-        return shared.fingerprint.hash(prompt: prompt, negativePrompt: negativePrompt, variant: variant, matrix: matrix, inputSHA256: inputSHA256)
+        return shared.fingerprint.hash(prompt: prompt, negativePrompt: negativePrompt, variant: variant, matrix: matrix, inputSHA256: inputSHA256,
+                                       params: params)
     }
 
     func describe(_ outcome: inout ItemOutcome) {
@@ -95,11 +98,27 @@ struct PreparedImage: PreparedUnit {
         guard let provider = connection?.provider else {
             throw CallFailure(.local_error, "stage '\(environment.stage)' has no provider")
         }
+        return try finish(try await provider.generate(try request()))
+    }
+
+    func remoteCall() -> RemoteCall<Product>? {
+        guard let provider = connection?.provider as? any QueuedImageProvider else { return nil }
+        let unit = self
+        return RemoteCall(provider: provider, submit: { () async throws(CallFailure) -> RemoteSubmission in
+            try await provider.submit(try unit.request())
+        }, finish: { (image: ProviderImage) throws(CallFailure) -> Product in
+            try unit.finish(image)
+        })
+    }
+
+    /// What the provider is asked for, the input image read in for an edit.
+    private func request() throws(CallFailure) -> ImageRequest {
         let spec = shared.spec
         var request = ImageRequest(stage: environment.stage, key: key, variant: variant, model: shared.model ?? "", prompt: prompt,
                                    negativePrompt: negativePrompt, size: spec.size, aspectRatio: spec.aspectRatio, resolution: spec.resolution,
                                    seed: seed, quality: spec.quality, background: spec.background, outputFormat: spec.outputFormat,
                                    inputImage: nil, inputImagePath: nil, outputPath: outputPath, timeout: environment.timeout)
+        request.params = params
         switch input {
         case .none: break
         case .file(_, let path): request.inputImagePath = path
@@ -111,7 +130,11 @@ struct PreparedImage: PreparedUnit {
             }
             request.inputImage = Array(data)
         }
-        let image = try await provider.generate(request)
+        return request
+    }
+
+    /// The provider's image as it will be kept: inspected, its provenance written in.
+    private func finish(_ image: ProviderImage) throws(CallFailure) -> Product {
         let info: ImageInfo
         do throws(ImageInspector.Problem) {
             info = try ImageInspector.inspect(image.bytes)

@@ -1,0 +1,251 @@
+import Foundation
+
+/// Where a unit's remote job is kept in the ledger.
+struct JobPlace: Sendable {
+    var stage: String
+    var item: String
+    var fingerprint: String
+    var key: String
+    var provider: String
+}
+
+extension RunEngine {
+    /// How waiting on a job ended.
+    enum JobEnd {
+        case image(ProviderImage)
+        /// The job failed, expired or timed out; a new submit may help.
+        case failed(CallFailure)
+        /// The run stopped while the job waited.
+        case stopped
+    }
+
+    /// `attempts` for a provider that works through a queue. Each attempt takes a place among
+    /// `max_queued`, then a stage slot for the submit only (under the provider's concurrency and
+    /// rate limit); the job is in the ledger before the wait begins, and the wait holds no slot.
+    /// A failed status request is asked again, never submitted again; a job that failed or timed
+    /// out is submitted again under the retry policy. A job an earlier run left waiting is
+    /// re-attached to instead of submitted. The budget is reserved before the submit (or the
+    /// re-attach) and spent when the image comes.
+    func remoteAttempts<P, R>(_ runtime: StageRuntime, price: Double, outcome: inout ItemOutcome, remote: RemoteCall<P>, queue: JobQueue,
+                              place: JobPlace, keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
+        let gate = runtime.gate
+        var attempt = 0
+        var reserved = false
+        var left = cache.job(stage: place.stage, item: place.item, fingerprint: place.fingerprint)
+        func giveBack() {
+            if reserved { budget.settle(price, spent: false) }
+            reserved = false
+        }
+        while true {
+            attempt += 1
+            do {
+                try await queue.waiting.acquire()
+            } catch {
+                giveBack()
+                if attempt == 1 { return .notStarted }
+                outcome.status = .cancelled
+                outcome.failureClass = .cancelled
+                outcome.message = "cancelled before attempt \(attempt)"
+                return .failed
+            }
+            var queued = true
+            func leaveQueue() {
+                if queued { queue.waiting.release() }
+                queued = false
+            }
+            let step: RemoteSubmission
+            var started = ContinuousClock.now
+            var reattached = false
+            if attempt == 1, let job = left {
+                // Submitted by an earlier run that stopped: wait for that job, pay nothing new.
+                switch await admit(runtime, price: price, outcome: &outcome, release: leaveQueue) {
+                case .admitted: reserved = true
+                case .again:
+                    attempt = 0
+                    continue
+                case .notStarted: return .notStarted
+                case .cutOff: return .cutOff
+                }
+                left = nil
+                reattached = true
+                step = .queued(job)
+            } else {
+                do {
+                    try await runtime.slots.acquire()
+                } catch {
+                    leaveQueue()
+                    giveBack()
+                    if attempt == 1 { return .notStarted }
+                    outcome.status = .cancelled
+                    outcome.failureClass = .cancelled
+                    outcome.message = "cancelled before attempt \(attempt)"
+                    return .failed
+                }
+                func releaseBoth() {
+                    runtime.slots.release()
+                    leaveQueue()
+                }
+                if attempt == 1 {
+                    switch await admit(runtime, price: price, outcome: &outcome, release: releaseBoth) {
+                    case .admitted: reserved = true
+                    case .again:
+                        attempt = 0
+                        continue
+                    case .notStarted: return .notStarted
+                    case .cutOff: return .cutOff
+                    }
+                }
+                if let refusal = gate.givenUp {
+                    releaseBoth()
+                    giveBack()
+                    if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
+                    outcome.attempts = attempt - 1
+                    outcome.failureClass = refusal.failureClass
+                    outcome.message = secrets.redact(refusal.message)
+                    return .failed
+                }
+                do {
+                    step = try await gate.call(control: control) { () async throws -> RemoteSubmission in
+                        started = ContinuousClock.now
+                        return try await remote.submit()
+                    }
+                    gate.record(nil)
+                    runtime.slots.release()
+                } catch {
+                    releaseBoth()
+                    if error is RunControl.Stopped {
+                        giveBack()
+                        if attempt == 1 {
+                            runtime.stats.withdrawn()
+                            return .notStarted
+                        }
+                        outcome.status = .cancelled
+                        outcome.failureClass = .cancelled
+                        outcome.message = "the run stopped before attempt \(attempt)"
+                        outcome.attempts = attempt - 1
+                        return .failed
+                    }
+                    outcome.attempts = attempt
+                    outcome.latencyMS = Self.milliseconds(since: started)
+                    let failure = error as? CallFailure ?? CallFailure(.cancelled, "cancelled")
+                    guard await retries(after: failure, attempt: attempt, runtime, outcome: &outcome) else {
+                        giveBack()
+                        return .failed
+                    }
+                    continue
+                }
+            }
+            let image: ProviderImage
+            switch step {
+            case .finished(let answered):
+                leaveQueue()
+                image = answered
+            case .queued(let job):
+                if !reattached {
+                    await writer?.submitted(LedgerWrite.Job(stage: place.stage, item: place.item, fingerprint: place.fingerprint, key: place.key,
+                                                            provider: place.provider, job: job))
+                }
+                queue.jobStarted(reattached: reattached)
+                let end = await waitFor(job, remote.provider, queue: queue, timeout: runtime.environment.timeout)
+                queue.jobEnded()
+                leaveQueue()
+                switch end {
+                case .image(let answered):
+                    image = answered
+                case .stopped:
+                    giveBack()
+                    outcome.attempts = attempt
+                    outcome.status = .cancelled
+                    outcome.failureClass = .cancelled
+                    if options.cancelRemote {
+                        await remote.provider.cancel(job, timeout: min(runtime.environment.timeout, 10))
+                        await writer?.jobEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint)
+                        outcome.message = "the run stopped while job \(job.id) waited at the provider; it was cancelled there (--cancel-remote)"
+                    } else {
+                        outcome.message = "the run stopped while job \(job.id) waited at the provider; the next run collects it without submitting again"
+                    }
+                    return .failed
+                case .failed(let failure):
+                    await writer?.jobEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint)
+                    outcome.attempts = attempt
+                    outcome.latencyMS = Self.milliseconds(since: started)
+                    guard await retries(after: failure, attempt: attempt, runtime, outcome: &outcome) else {
+                        giveBack()
+                        return .failed
+                    }
+                    continue
+                }
+            }
+            outcome.attempts = attempt
+            outcome.latencyMS = Self.milliseconds(since: started)
+            let product: P
+            do throws(CallFailure) {
+                product = try remote.finish(image)
+            } catch {
+                guard await retries(after: error, attempt: attempt, runtime, outcome: &outcome) else {
+                    giveBack()
+                    return .failed
+                }
+                continue
+            }
+            // The result is the success; earlier attempts' failures are its history.
+            if let failureClass = outcome.failureClass { outcome.retries.append((failureClass, outcome.message ?? "")) }
+            outcome.failureClass = nil
+            outcome.message = nil
+            if reserved { budget.settle(price, spent: true) }
+            reserved = false
+            do {
+                return .success(try await keep(product, &outcome))
+            } catch {
+                outcome.status = .failed
+                outcome.failureClass = error.failureClass
+                outcome.message = secrets.redact(error.message)
+                return .failed
+            }
+        }
+    }
+
+    /// Asks after `job` every `poll_interval` (at the provider's poll pace) until it ends, the
+    /// run stops, or `job_timeout` passes (then it is cancelled). A status request that fails is
+    /// asked again at the next interval: the job is paid for and still there.
+    func waitFor(_ job: RemoteJob, _ provider: any QueuedImageProvider, queue: JobQueue, timeout: Double) async -> JobEnd {
+        let clock = control.clock
+        let settings = queue.settings
+        let deadline = clock.now + .seconds(settings.jobTimeout)
+        var next = clock.now + .seconds(settings.pollInterval)
+        var lastProblem: CallFailure?
+        while true {
+            do {
+                try await control.sleep(until: min(next, deadline))
+                if clock.now >= deadline {
+                    await provider.cancel(job, timeout: min(timeout, 10))
+                    var why = "job \(job.id) did not finish within job_timeout (\(DurationText.format(settings.jobTimeout))) and was cancelled"
+                    if let lastProblem { why += "; the last status request failed: \(lastProblem.message)" }
+                    return .failed(CallFailure(.timeout, why))
+                }
+                try await queue.polls.acquire { try await self.control.sleep(until: $0) }
+            } catch {
+                return .stopped
+            }
+            let state: RemoteJobState
+            do throws(CallFailure) {
+                state = try await provider.poll(job, timeout: timeout)
+                queue.polls.finished()
+                queue.polled(failed: false)
+            } catch {
+                queue.polls.finished()
+                queue.polled(failed: true)
+                if error.failureClass == .auth { return .failed(error) }
+                if error.failureClass == .rate_limited { queue.polls.pause(for: error.retryAfter ?? settings.pollInterval) }
+                lastProblem = error
+                next = clock.now + .seconds(settings.pollInterval)
+                continue
+            }
+            switch state {
+            case .queued, .running: next = clock.now + .seconds(settings.pollInterval)
+            case .finished(let image): return .image(image)
+            case .failed(let failure): return .failed(failure)
+            }
+        }
+    }
+}

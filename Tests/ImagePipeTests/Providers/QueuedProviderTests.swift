@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+@testable import ImagePipeCore
+@testable import ImagePipePlan
+import ImagePipeEmulator
+
+/// `kind: fal` and `kind: replicate` against the emulator's queues over loopback: jobs wait
+/// remotely without slots, status requests that fail are asked again (never submitted again), a
+/// job that fails is submitted again under the retry policy, and a killed run's jobs are
+/// collected by the next run without a new submit.
+@Suite struct QueuedProviderTests {
+    static func yaml(kind: String = "fal", model: String = "fal-ai/bytedance/seedream/v4/text-to-image", provider: String = "",
+                     concurrency: Int = 8, stage: String = "") -> String {
+        let base = kind == "fal" ? "{{BASE}}/fal" : "{{BASE}}/v1"
+        return """
+        version: 1
+        name: queued-test
+        defaults: { timeout: 5s }
+        providers:
+          q: { kind: \(kind), base_url: "\(base)", api_key: queue-test-key, poll_interval: 200ms\(provider) }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: q
+              model: \(model)
+              prompt: "{{ name }}"
+              size: 64x64
+              output: "hero/{{ sku }}.png"
+              concurrency: \(concurrency)
+              retry: { attempts: 3, initial: 10ms, jitter: none }
+              \(stage)
+        """
+    }
+
+    static func emulator(queueTime: Double) -> EmulatorConfiguration {
+        var configuration = EmulatorConfiguration()
+        configuration.apiKey = "queue-test-key"
+        configuration.queueTime = queueTime
+        configuration.labels = false
+        return configuration
+    }
+
+    /// 300 items, 8 submits at a time, 3 s in the queue each: every job waits remotely at once,
+    /// the emulator never sees more than 8 submits in flight, and status requests keep their pace.
+    @Test func threeHundredJobsWaitAtOnceWhileEightAreSubmitted() async throws {
+        let began = ContinuousClock.now
+        let run = try await RunHarness.run(Self.yaml(provider: ", poll_rate_limit: { requests_per_second: 100, burst: 10 }"),
+                                           files: ["products.csv": RunHarness.products(300)], emulator: Self.emulator(queueTime: 3))
+        let elapsed = (ContinuousClock.now - began).inSeconds
+        let seen = try #require(run.emulator)
+        #expect(run.stage("hero").succeeded == 300)
+        #expect(seen.queue.submitted == 300 && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(seen.peakInFlight <= 8, "submits in flight: \(seen.peakInFlight)")
+        // Submitting 300 takes well under the 3 s a job waits, so nearly all wait at once.
+        #expect(seen.queue.peakQueued >= 250, "peak queued \(seen.queue.peakQueued)")
+        #expect(Double(seen.queue.polls) <= elapsed * 100 + 10 + 1, "\(seen.queue.polls) polls in \(elapsed) s")
+        for line in run.lines(stage: "hero") { #expect(line["cost_usd"] as? Double == 0.03) }
+        let bytes = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/hero/P150.png").path))
+        #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
+    }
+
+    /// Half the status requests answer 500 and some never answer: each job is still submitted
+    /// once, and every image arrives.
+    @Test(arguments: ["fal", "replicate"])
+    func failingStatusRequestsAreAskedAgainNeverSubmittedAgain(kind: String) async throws {
+        var configuration = Self.emulator(queueTime: 0.6)
+        configuration.pollErrorRate = 0.5
+        configuration.pollHangRate = 0.1
+        let model = kind == "fal" ? "fal-ai/bytedance/seedream/v4/text-to-image" : "bytedance/seedream-4"
+        let run = try await RunHarness.run(Self.yaml(kind: kind, model: model, provider: ", sync_wait: 0s", stage: "timeout: 1s"),
+                                           files: ["products.csv": RunHarness.products(20)], emulator: configuration)
+        let seen = try #require(run.emulator)
+        #expect(run.stage("hero").succeeded == 20, "\(run.lines(stage: "hero").compactMap { $0["message"] })")
+        #expect(seen.queue.submitted == 20 && seen.byPrompt.values.allSatisfy { $0 == 1 }, "\(seen.byPrompt)")
+        #expect(seen.queue.pollFailures > 0)
+        #expect(run.lines(stage: "hero").allSatisfy { $0["attempts"] as? Int == 1 })
+    }
+
+    /// A job that fails at the provider is a failed attempt: submitted again while the policy allows.
+    @Test(arguments: ["fal", "replicate"])
+    func aJobThatFailsIsSubmittedAgainUnderTheRetryPolicy(kind: String) async throws {
+        let model = kind == "fal" ? "fal-ai/nano-banana-2" : "google/nano-banana-2"
+        let csv = "sku,name\nA1,[[job-fail:1]] Red mug\nB2,[[job-fail:9]] Blue mug\nC3,[[block]] Green mug\n"
+        let run = try await RunHarness.run(Self.yaml(kind: kind, model: model, provider: ", sync_wait: 0s"), files: ["products.csv": csv],
+                                           emulator: Self.emulator(queueTime: 0.3))
+        let lines = Dictionary(run.lines(stage: "hero").map { ($0["key"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(lines["A1"]?["status"] as? String == "succeeded" && lines["A1"]?["attempts"] as? Int == 2, "\(String(describing: lines["A1"]))")
+        let history = lines["A1"]?["retries"] as? [[String: Any]] ?? []
+        #expect(history.first?["class"] as? String == "server_error", "\(history)")
+        #expect(lines["B2"]?["failure_class"] as? String == "server_error" && lines["B2"]?["attempts"] as? Int == 3)
+        #expect((lines["B2"]?["message"] as? String ?? "").contains(kind == "fal" ? "failed at fal" : "failed at Replicate"), "\(String(describing: lines["B2"]))")
+        #expect(lines["C3"]?["failure_class"] as? String == "content_policy" && lines["C3"]?["attempts"] as? Int == 1)
+        let seen = try #require(run.emulator)
+        #expect(seen.byPrompt["[[job-fail:1]] Red mug"] == 2 && seen.byPrompt["[[job-fail:9]] Blue mug"] == 3)
+    }
+
+    /// `Prefer: wait` lets a quick prediction answer in the submit itself: no status request at all.
+    @Test func replicateAnswersInTheSubmitWhenTheJobIsQuick() async throws {
+        let run = try await RunHarness.run(Self.yaml(kind: "replicate", model: "google/nano-banana-2", provider: ", sync_wait: 2s"),
+                                           files: ["products.csv": RunHarness.products(6)], emulator: Self.emulator(queueTime: 0.2))
+        let seen = try #require(run.emulator)
+        #expect(run.stage("hero").succeeded == 6)
+        #expect(seen.queue.polls == 0 && seen.queue.submitted == 6)
+        #expect(run.lines(stage: "hero").allSatisfy { $0["cost_usd"] as? Double == 0.067 })
+    }
+
+    /// An interrupt with `--cancel-remote` cancels the jobs waiting at the provider.
+    @Test func anInterruptCancelsWaitingJobsWhenAsked() async throws {
+        let emulator = Emulator(configuration: Self.emulator(queueTime: 30), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        var options = RunOptions()
+        options.cancelRemote = true
+        let control = RunControl()
+        let stopper = Task {
+            await Wait.until("ten jobs are submitted") { emulator.stats.snapshot.queue.submitted == 10 }
+            try? await Task.sleep(for: .milliseconds(300))
+            control.stop(.interrupted)
+        }
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(10)], server: emulator, ledger: true,
+                                           options: options, control: control)
+        await stopper.value
+        #expect(emulator.stats.snapshot.queue.cancels == 10)
+        #expect(run.lines(stage: "hero").allSatisfy { ($0["message"] as? String ?? "").contains("cancelled there (--cancel-remote)") })
+    }
+
+    /// `params:` reach the provider's input over what imagepipe sends.
+    @Test func paramsAreSentOverTheDefaults() async throws {
+        let emulator = Emulator(configuration: Self.emulator(queueTime: 0.1), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        // The stand-in CMS route keeps the submit whole (its answer has no request id: one failed attempt).
+        let yaml = Self.yaml(stage: "params: { seed: 7, enable_safety_checker: false, style: \"{{ name }} look\" }")
+            .replacingOccurrences(of: "{{BASE}}/fal", with: "{{BASE}}/capture/fal").replacingOccurrences(of: "attempts: 3", with: "attempts: 1")
+        _ = try await RunHarness.run(yaml, files: ["products.csv": "sku,name\nA1,Red mug\n"], server: emulator)
+        let body = try #require(emulator.stats.captured.first?.body)
+        let json = try #require(try? JSONParser.parse(Array(body.utf8)))
+        #expect(json["seed"] == .int(7) && json["enable_safety_checker"] == .bool(false) && json["style"] == .string("Red mug look"), "\(body)")
+        #expect(json["prompt"] == .string("Red mug") && json["image_size"]?["width"] == .int(64))
+    }
+}
