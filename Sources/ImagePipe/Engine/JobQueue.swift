@@ -3,7 +3,7 @@ import Foundation
 /// A queued provider's waiting room, shared by every stage that uses the provider: how many jobs
 /// may wait remotely at once (`max_queued`), the pace of status requests (`poll_rate_limit`),
 /// and counts for the run's summary.
-final class JobQueue: @unchecked Sendable {
+public final class JobQueue: @unchecked Sendable {
     let settings: QueueSettings
     /// One permit per job submitted and not finished; taken before the submit, so that a job
     /// submitted always has room to be waited on.
@@ -22,18 +22,36 @@ final class JobQueue: @unchecked Sendable {
         polls = RateLimiter(limit: settings.pollRateLimit, clock: clock)
     }
 
-    struct Counts: Sendable, Equatable {
-        var peakQueued: Int
-        var polls: Int
-        var pollsFailed: Int
-        var reattached: Int
+    /// What waited remotely during a run, for the summary.
+    public struct Counts: Sendable, Equatable {
+        public var provider = ""
+        /// Jobs submitted (or re-attached to) that waited at the provider.
+        public var jobs = 0
+        public var peakQueued: Int
+        public var polls: Int
+        public var pollsFailed: Int
+        public var reattached: Int
+
+        /// The summary's line: `fal: 300 jobs waited remotely (peak 300 at once), …`.
+        public var summary: String {
+            var text = "\(provider): \(jobs) job\(jobs == 1 ? "" : "s") waited remotely (peak \(peakQueued) at once)"
+            if reattached > 0 { text += ", \(reattached) re-attached from an earlier run without a new submit" }
+            text += ", \(polls) status request\(polls == 1 ? "" : "s")"
+            if pollsFailed > 0 { text += " (\(pollsFailed) failed and were asked again)" }
+            return text
+        }
     }
 
-    var counts: Counts { lock.withLock { Counts(peakQueued: queuedPeak, polls: pollsSent, pollsFailed: pollsFailed, reattached: reattached) } }
+    private var jobs = 0
+
+    func counts(provider: String) -> Counts {
+        lock.withLock { Counts(provider: provider, jobs: jobs, peakQueued: queuedPeak, polls: pollsSent, pollsFailed: pollsFailed, reattached: reattached) }
+    }
 
     func jobStarted(reattached isReattached: Bool) {
         lock.withLock {
             queuedNow += 1
+            jobs += 1
             queuedPeak = max(queuedPeak, queuedNow)
             if isReattached { reattached += 1 }
         }

@@ -22,6 +22,8 @@ public final class RunEngine: Sendable {
         public var paidNotWritten = 0
         /// Each provider's answers: throttled ones and the pace it settled at.
         public var providers: [ProviderTraffic] = []
+        /// Queued providers' jobs: how many waited remotely, re-attached, and were asked after.
+        public var queues: [JobQueue.Counts] = []
 
         public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
         public var allSucceeded: Bool {
@@ -203,7 +205,8 @@ public final class RunEngine: Sendable {
         return Result(stages: stages.map(\.stats.snapshot), stopReason: control.stopReason, spentUSD: budget.spent,
                       duration: elapsed.inSeconds, manifestPath: currentManifestPath, runManifestPath: manifest.path,
                       fault: control.fault, imagesWritten: breaker.written, paidNotWritten: breaker.lost,
-                      providers: providerGates.map(\.traffic).filter { $0.answered > 0 })
+                      providers: providerGates.map(\.traffic).filter { $0.answered > 0 },
+                      queues: providerGates.compactMap { gate in gate.queue.map { $0.counts(provider: gate.name) } }.filter { $0.jobs > 0 })
     }
 
     /// `manifest.jsonl` from the ledger: every (stage, item) as it last ended. Without a ledger,

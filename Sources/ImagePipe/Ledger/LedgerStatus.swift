@@ -21,6 +21,8 @@ public struct LedgerStatus: Sendable {
         public var expected: Int?
         /// Items the last run found finished already.
         public var cached = 0
+        /// Jobs submitted to a queued provider that have not ended: the next run collects them.
+        public var submitted = 0
 
         public var failedCount: Int { failed.values.reduce(0, +) }
         public var pending: Int? { expected.map { max(0, $0 - succeeded - failedCount) } }
@@ -87,6 +89,12 @@ extension Ledger {
                     default: break  // skipped or cancelled: still pending
                     }
                     stages[name] = stage
+                }
+                if try db.tableExists("remote_job") {
+                    for row in try Row.fetchAll(db, sql: "SELECT stage, COUNT(*) FROM remote_job GROUP BY stage") {
+                        let name: String = row[0]
+                        stages[name, default: LedgerStatus.Stage(name: name)].submitted = row[1]
+                    }
                 }
                 let history = try Row.fetchAll(db, sql: """
                     SELECT r.id, r.started_at, r.ended_at, r.exit_code, r.stop_reason, r.cost_usd,

@@ -46,6 +46,11 @@ public struct LedgerStatusPrinter {
             rows.append([s.name, String(s.succeeded), failed, s.pending.map(String.init) ?? "?", String(s.cached)])
         }
         out += TextTable(rows: rows).text
+        let submitted = status.stages.filter { $0.submitted > 0 }
+        if !submitted.isEmpty {
+            let list = submitted.map { "\($0.name) \($0.submitted)" }.joined(separator: ", ")
+            out += "submitted: \(submitted.reduce(0) { $0 + $1.submitted }) jobs still waiting at their provider (\(list)); imagepipe run \(file) collects them without submitting again.\n"
+        }
         if listRuns { out += "\n" + runsTable(status.history) }
         if listFailures {
             if status.failures.isEmpty { out += "\nNo failed items.\n" }
@@ -96,7 +101,7 @@ public struct LedgerStatusPrinter {
         value.append(("stages", .array(status.stages.map { s in
             .object([("name", .string(s.name)), ("succeeded", .int(s.succeeded)),
                      ("failed", .object(s.failed.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-                     ("pending", s.pending.map(JSONValue.int) ?? .null), ("cached", .int(s.cached))])
+                     ("pending", s.pending.map(JSONValue.int) ?? .null), ("cached", .int(s.cached)), ("submitted", .int(s.submitted))])
         })))
         if listRuns {
             value.append(("runs", .array(status.history.map { h in

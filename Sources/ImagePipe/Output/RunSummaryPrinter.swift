@@ -26,6 +26,7 @@ public enum RunSummaryPrinter {
         for traffic in result.providers where traffic.throttled > 0 || (traffic.pace != nil && traffic.learnedFrom != "rate_limit") {
             out += "provider \(traffic.summary)\n"
         }
+        for queue in result.queues { out += "provider \(queue.summary)\n" }
         switch result.stopReason {
         case .budget?:
             out += "stopped: the budget was reached, so \(result.notStarted) items were not started. Raise budget.max_usd and run again.\n"
