@@ -63,6 +63,7 @@ public final class Emulator: @unchecked Sendable {
 
     public func stop() async {
         try? await channel?.close()
+        await stats.webhooks.shutdown()
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 
@@ -74,13 +75,5 @@ public final class Emulator: @unchecked Sendable {
 
 extension Emulator {
     /// Why `start()` could not listen, in words with what to do (not NIO's call signature).
-    public static func listenFailure(_ error: Error) -> String {
-        switch (error as? IOError)?.errnoCode {
-        case EADDRINUSE?: return "the port is in use by another program; pick another with --port, or --port 0 for any free one"
-        case EACCES?: return "ports below 1024 need privileges; pick one above 1024, or --port 0 for any free one"
-        case EADDRNOTAVAIL?: return "127.0.0.1 is not available on this machine"
-        case let code?: return String(cString: strerror(code))
-        case nil: return "\(error)"
-        }
-    }
+    public static func listenFailure(_ error: Error) -> String { ListenFailure.describe(error, option: "--port") }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ImagePipe
 
 /// How the emulator behaves: its latency, its failures and its limits.
@@ -42,6 +43,12 @@ public struct EmulatorConfiguration: Sendable {
     /// Shares of status requests of the queue APIs answered 500, or never answered (0…1).
     public var pollErrorRate = 0.0
     public var pollHangRate = 0.0
+
+    /// Shares of webhook deliveries never sent, or sent twice (0…1).
+    public var webhookLoss = 0.0
+    public var webhookDuplicates = 0.0
+    /// The secret Replicate-style deliveries are signed with (Standard Webhooks).
+    public var webhookSecret = "whsec_" + Data("imagepipe-emulator-webhook-secret".utf8).base64EncodedString()
 
     public init() {}
 }

@@ -7,6 +7,14 @@ extension EmulatorHandler {
     /// fal's and Replicate's queue routes; false when the request is for neither.
     func routeQueue(context: ChannelHandlerContext, head: HTTPRequestHead, path: String, headers: [(String, String)], body: [UInt8]) -> Bool {
         let base = "http://\(configuration.host):\(context.channel.localAddress?.port ?? configuration.port)"
+        if head.method == .GET, path == "/fal/.well-known/jwks.json" {
+            send(context: context, head: head, EmulatorAnswer(status: 200, json: EmulatorWebhooks.jwks), counted: false)
+            return true
+        }
+        if head.method == .GET, path == "/v1/webhooks/default/secret" {
+            send(context: context, head: head, EmulatorAnswer(status: 200, json: .object([("key", .string(configuration.webhookSecret))])), counted: false)
+            return true
+        }
         if path.hasPrefix("/fal/") {
             let wire = FalQueueWire()
             let rest = String(path.dropFirst("/fal/".count))
@@ -81,10 +89,55 @@ extension EmulatorHandler {
             let asked = prefer.split(separator: "=").dropFirst().first.flatMap { Double($0) } ?? 60
             delay += min(asked, configuration.queueTime)
         }
+        if let url = webhook(head: head, json: json, wire: wire) {
+            scheduleDelivery(of: job, to: url, wire: wire, base: base)
+        }
         _ = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {
             guard let now = self.stats.jobs.state(of: job.id) else { return }
             self.send(context: context, head: head, wire.submitted(now.job, state: now.state, base: base, image: self.publisher(for: now.job, base: base)),
                       counted: true)
+        }
+    }
+
+    /// Where the submit asked for its webhook: fal's `fal_webhook` query parameter, Replicate's `webhook` field.
+    private func webhook(head: HTTPRequestHead, json: JSONValue, wire: QueueWire) -> String? {
+        if wire is ReplicateQueueWire {
+            if case .string(let url)? = json["webhook"] { return url }
+            return nil
+        }
+        guard let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") where pair.hasPrefix("fal_webhook=") {
+            return String(pair.dropFirst("fal_webhook=".count)).removingPercentEncoding
+        }
+        return nil
+    }
+
+    /// The job's delivery when it ends, signed as its API signs it.
+    private func scheduleDelivery(of job: EmulatorJobs.Job, to url: String, wire: QueueWire, base: String) {
+        let publish = publisher(for: job, base: base)
+        let jobs = stats.jobs
+        let delay = configuration.queueTime + 0.05
+        if wire is ReplicateQueueWire {
+            let signer = StandardWebhookSigner(secret: configuration.webhookSecret)
+            stats.webhooks.deliver(to: url, after: delay, configuration: configuration, headers: { body in
+                [("Content-Type", "application/json")] + signer.headers(id: "msg_" + job.id, timestamp: Int(Date().timeIntervalSince1970), body: body)
+            }, body: {
+                let state = jobs.state(of: job.id)?.state ?? .done
+                return ReplicateQueueWire().status(job, state: state, base: base, image: publish).body
+            })
+        } else {
+            stats.webhooks.deliver(to: url, after: delay, configuration: configuration, headers: { body in
+                EmulatorWebhooks.falHeaders(requestID: job.id, body: body, timestamp: Int(Date().timeIntervalSince1970))
+            }, body: {
+                var fields: [(String, JSONValue)] = [("request_id", .string(job.id)), ("gateway_request_id", .string(job.id))]
+                if job.fails {
+                    fields += [("status", .string("ERROR")), ("error", .string("Internal server error while running the model")), ("payload", .null)]
+                } else {
+                    let result = FalQueueWire().result(job, state: .done, image: publish)
+                    fields += [("status", .string("OK")), ("payload", (try? JSONParser.parse(result.body)) ?? .null)]
+                }
+                return Array(JSONValue.object(fields).serialized(pretty: false).utf8)
+            })
         }
     }
 

@@ -68,6 +68,9 @@ public final class EmulatorJobs: @unchecked Sendable {
         }
     }
 
+    /// The ids of every job submitted, for tests that deliver to a run themselves.
+    public var ids: [String] { lock.withLock { Array(jobs.keys) } }
+
     /// Cancels a job not yet done; false when it was done (or unknown).
     func cancel(_ id: String) -> Bool {
         lock.withLock {

@@ -15,7 +15,9 @@ public final class EmulatorStats: @unchecked Sendable {
     private var captures: [CapturedRequest] = []
     private var capturesByPath: [String: Int] = [:]
     /// The remote queue (fal, Replicate): its jobs and their counts.
-    let jobs = EmulatorJobs()
+    public let jobs = EmulatorJobs()
+    /// Webhook deliveries of the queues.
+    public let webhooks = EmulatorWebhooks()
 
     public init() {}
 

@@ -48,6 +48,12 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "Share of status requests of the queue APIs never answered, 0 to 1.")
     var pollHangRate = 0.0
 
+    @Option(help: "Share of the queues' webhook deliveries never sent, 0 to 1.")
+    var webhookLoss = 0.0
+
+    @Option(help: "Share of the queues' webhook deliveries sent twice, 0 to 1.")
+    var webhookDuplicates = 0.0
+
     @Option(help: ArgumentHelp("A quota as the providers enforce it, e.g. 40/s or 2400/min: a token bucket, stated on every answer (OpenAI's x-ratelimit-* headers; Gemini's QuotaFailure on a 429).", valueName: "RATE"))
     var quota: String?
 
@@ -71,8 +77,8 @@ struct EmulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...1).contains(errorRate), (0...1).contains(hangRate), (0...1).contains(throttleRate), (0...1).contains(pollErrorRate),
-              (0...1).contains(pollHangRate) else {
-            throw ValidationError("--error-rate, --hang-rate, --throttle-rate, --poll-error-rate and --poll-hang-rate are between 0 and 1")
+              (0...1).contains(pollHangRate), (0...1).contains(webhookLoss), (0...1).contains(webhookDuplicates) else {
+            throw ValidationError("--error-rate, --hang-rate, --throttle-rate, --poll-error-rate, --poll-hang-rate, --webhook-loss and --webhook-duplicates are between 0 and 1")
         }
         if let quota, Self.perSecond(quota) == nil { throw ValidationError("--quota: write a rate like 40/s or 2400/min") }
         if let quotaBurst, quotaBurst < 1 { throw ValidationError("--quota-burst must be 1 or more") }
@@ -107,6 +113,8 @@ struct EmulateCommand: AsyncParsableCommand {
         configuration.queueTime = DurationParser.seconds(queueTime) ?? 0.5
         configuration.pollErrorRate = pollErrorRate
         configuration.pollHangRate = pollHangRate
+        configuration.webhookLoss = webhookLoss
+        configuration.webhookDuplicates = webhookDuplicates
         configuration.quota = quota.flatMap(Self.perSecond).map { EmulatorConfiguration.Quota(requestsPerSecond: $0, burst: quotaBurst) }
         configuration.blockMarker = blockMarker
         configuration.imageSize = imageSize == "requested" ? nil : ImageSize(parsing: imageSize)

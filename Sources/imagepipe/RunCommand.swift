@@ -65,6 +65,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("cancel-remote"), help: "On Ctrl-C, cancel jobs waiting at queued providers (fal, Replicate) instead of leaving them for the next run to collect; they may be paid either way.")
     var cancelRemote = false
 
+    @Option(help: ArgumentHelp("Receive queued providers' webhooks (fal, Replicate) on this address while the run lasts; jobs are then polled only as a fallback.", valueName: "HOST:PORT"))
+    var listen: String?
+
+    @Option(name: .customLong("public-url"), help: ArgumentHelp("The address providers reach --listen at (a tunnel or load balancer); default http://HOST:PORT.", valueName: "URL"))
+    var publicURL: String?
+
     @Option(help: ArgumentHelp("Write a JUnit XML report here when the run ends: one test case per (stage, item), for CI.", valueName: "file"))
     var junit: String?
 
@@ -74,6 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         if let limit { guard limit > 0 else { throw ValidationError("--limit must be 1 or more") } }
         _ = try WhereArgument.parse(condition)
         _ = try ShardArgument.parse(shard)
+        _ = try ListenArgument.parse(listen: listen, publicURL: publicURL)
     }
 
     func run() async throws {
@@ -89,6 +96,7 @@ struct RunCommand: AsyncParsableCommand {
         options.conditionText = condition ?? ""
         options.verify = verify
         options.cancelRemote = cancelRemote
+        options.listen = try ListenArgument.parse(listen: listen, publicURL: publicURL)
         options.shard = try ShardArgument.parse(shard)
         let secrets = SecretSet()
         let session: RunSession

@@ -9,6 +9,15 @@ public final class JobQueue: @unchecked Sendable {
     /// submitted always has room to be waited on.
     let waiting: AsyncSemaphore
     let polls: RateLimiter
+    /// Where the provider delivers finished jobs (`run --listen`); nil when jobs are only polled.
+    let callbackURL: String?
+    /// Jobs this run waits on (or waited on), by id: a delivery for another is refused.
+    private var owned = Set<String>()
+    /// Jobs whose delivery came and whose waiter has not looked yet.
+    private var delivered = Set<String>()
+    private var seenDeliveries = Set<String>()
+    private var deliveries = 0
+    private var refused = 0
     private let lock = NSLock()
     private var queuedNow = 0
     private var queuedPeak = 0
@@ -16,8 +25,9 @@ public final class JobQueue: @unchecked Sendable {
     private var pollsFailed = 0
     private var reattached = 0
 
-    init(settings: QueueSettings, clock: any RunClock) {
+    init(settings: QueueSettings, clock: any RunClock, callbackURL: String? = nil) {
         self.settings = settings
+        self.callbackURL = callbackURL
         waiting = AsyncSemaphore(permits: settings.maxQueued)
         polls = RateLimiter(limit: settings.pollRateLimit, clock: clock)
     }
@@ -31,6 +41,10 @@ public final class JobQueue: @unchecked Sendable {
         public var polls: Int
         public var pollsFailed: Int
         public var reattached: Int
+        /// Webhook deliveries that ended a wait.
+        public var deliveries = 0
+        /// Deliveries refused: forged, replayed, unsigned, or for a job not of this run.
+        public var refusedDeliveries = 0
 
         /// The summary's line: `fal: 300 jobs waited remotely (peak 300 at once), …`.
         public var summary: String {
@@ -38,6 +52,8 @@ public final class JobQueue: @unchecked Sendable {
             if reattached > 0 { text += ", \(reattached) re-attached from an earlier run without a new submit" }
             text += ", \(polls) status request\(polls == 1 ? "" : "s")"
             if pollsFailed > 0 { text += " (\(pollsFailed) failed and were asked again)" }
+            if deliveries > 0 { text += ", \(deliveries) webhook deliver\(deliveries == 1 ? "y" : "ies")" }
+            if refusedDeliveries > 0 { text += ", \(refusedDeliveries) refused" }
             return text
         }
     }
@@ -45,11 +61,16 @@ public final class JobQueue: @unchecked Sendable {
     private var jobs = 0
 
     func counts(provider: String) -> Counts {
-        lock.withLock { Counts(provider: provider, jobs: jobs, peakQueued: queuedPeak, polls: pollsSent, pollsFailed: pollsFailed, reattached: reattached) }
+        lock.withLock { Counts(provider: provider, jobs: jobs, peakQueued: queuedPeak, polls: pollsSent, pollsFailed: pollsFailed, reattached: reattached,
+                          deliveries: deliveries, refusedDeliveries: refused) }
     }
 
-    func jobStarted(reattached isReattached: Bool) {
+    /// Seconds between status requests for one job: a fallback only when deliveries come.
+    var pollInterval: Double { callbackURL == nil ? settings.pollInterval : settings.fallbackPollInterval }
+
+    func jobStarted(_ id: String, reattached isReattached: Bool) {
         lock.withLock {
+            owned.insert(id)
             queuedNow += 1
             jobs += 1
             queuedPeak = max(queuedPeak, queuedNow)
@@ -58,6 +79,40 @@ public final class JobQueue: @unchecked Sendable {
     }
 
     func jobEnded() { lock.withLock { queuedNow -= 1 } }
+
+    enum Receipt: Equatable {
+        /// The job's waiter asks after it at once.
+        case accepted
+        /// The same delivery again (the provider retries until it gets a 2xx): nothing more to do.
+        case duplicate
+        /// No job of this run has that id.
+        case unknownJob
+    }
+
+    /// A verified delivery: wakes the job's waiter, which asks the provider for the result (a
+    /// delivery only says when to look, so a forged one that passed could make nothing up).
+    func deliver(_ delivery: WebhookDelivery) -> Receipt {
+        lock.withLock {
+            guard owned.contains(delivery.jobID) else { return .unknownJob }
+            guard seenDeliveries.insert(delivery.deliveryID).inserted else { return .duplicate }
+            delivered.insert(delivery.jobID)
+            deliveries += 1
+            return .accepted
+        }
+    }
+
+    /// A delivery refused (a bad signature, an old timestamp, a job not of this run).
+    func refusedDelivery() { lock.withLock { refused += 1 } }
+
+    /// Waits until `deadline`, or less when a delivery for `job` comes.
+    func nap(until deadline: ContinuousClock.Instant, job: String, control: RunControl) async throws {
+        let clock = control.clock
+        while clock.now < deadline {
+            if lock.withLock({ delivered.remove(job) != nil }) { return }
+            try await control.sleep(until: callbackURL == nil ? deadline : min(deadline, clock.now + .milliseconds(50)))
+        }
+        _ = lock.withLock { delivered.remove(job) }
+    }
 
     func polled(failed: Bool) {
         lock.withLock {

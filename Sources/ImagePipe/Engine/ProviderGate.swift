@@ -25,12 +25,13 @@ public final class ProviderGate: @unchecked Sendable {
     private var ended = 0
     private var throttled = 0
 
-    public init(provider: ProviderSpec, clock: any RunClock = SystemClock()) {
+    /// `callbackURL`: where a queued provider delivers its jobs (`run --listen`).
+    public init(provider: ProviderSpec, clock: any RunClock = SystemClock(), callbackURL: String? = nil) {
         name = provider.name
         slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
         limiter = RateLimiter(limit: provider.rateLimit, clock: clock)
         adaptive = provider.adaptive ? AdaptiveRate(limiter: limiter) : nil
-        queue = provider.component.isQueued ? JobQueue(settings: QueueSettings(provider), clock: clock) : nil
+        queue = provider.component.isQueued ? JobQueue(settings: QueueSettings(provider), clock: clock, callbackURL: callbackURL) : nil
     }
 
     /// For an integration stage (a store, a CMS): no limits of its own beyond the stage's, but a

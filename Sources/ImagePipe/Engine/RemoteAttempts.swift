@@ -107,7 +107,7 @@ extension RunEngine {
                 do {
                     step = try await gate.call(control: control) { () async throws -> RemoteSubmission in
                         started = ContinuousClock.now
-                        return try await remote.submit()
+                        return try await remote.submit(queue.callbackURL)
                     }
                     gate.record(nil)
                     runtime.slots.release()
@@ -145,7 +145,7 @@ extension RunEngine {
                     await writer?.submitted(LedgerWrite.Job(stage: place.stage, item: place.item, fingerprint: place.fingerprint, key: place.key,
                                                             provider: place.provider, job: job))
                 }
-                queue.jobStarted(reattached: reattached)
+                queue.jobStarted(job.id, reattached: reattached)
                 let end = await waitFor(job, remote.provider, queue: queue, timeout: runtime.environment.timeout)
                 queue.jobEnded()
                 leaveQueue()
@@ -212,11 +212,12 @@ extension RunEngine {
         let clock = control.clock
         let settings = queue.settings
         let deadline = clock.now + .seconds(settings.jobTimeout)
-        var next = clock.now + .seconds(settings.pollInterval)
+        let interval = queue.pollInterval
+        var next = clock.now + .seconds(interval)
         var lastProblem: CallFailure?
         while true {
             do {
-                try await control.sleep(until: min(next, deadline))
+                try await queue.nap(until: min(next, deadline), job: job.id, control: control)
                 if clock.now >= deadline {
                     await provider.cancel(job, timeout: min(timeout, 10))
                     var why = "job \(job.id) did not finish within job_timeout (\(DurationText.format(settings.jobTimeout))) and was cancelled"
@@ -236,13 +237,13 @@ extension RunEngine {
                 queue.polls.finished()
                 queue.polled(failed: true)
                 if error.failureClass == .auth { return .failed(error) }
-                if error.failureClass == .rate_limited { queue.polls.pause(for: error.retryAfter ?? settings.pollInterval) }
+                if error.failureClass == .rate_limited { queue.polls.pause(for: error.retryAfter ?? interval) }
                 lastProblem = error
-                next = clock.now + .seconds(settings.pollInterval)
+                next = clock.now + .seconds(interval)
                 continue
             }
             switch state {
-            case .queued, .running: next = clock.now + .seconds(settings.pollInterval)
+            case .queued, .running: next = clock.now + .seconds(interval)
             case .finished(let image): return .image(image)
             case .failed(let failure): return .failed(failure)
             }

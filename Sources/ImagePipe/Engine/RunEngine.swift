@@ -63,6 +63,10 @@ public final class RunEngine: Sendable {
     /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
     private let consumers = RunEventConsumers()
 
+    /// The webhook receiver of `run --listen`, and the port it is bound to.
+    let receiver: WebhookReceiver?
+    public let listeningPort: Int?
+
     public struct SetupFailure: Error, CustomStringConvertible {
         public var description: String
     }
@@ -112,6 +116,7 @@ public final class RunEngine: Sendable {
             runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
             manifest = try ManifestWriter(path: pipeline.outputDirectory + "/runs/\(runName).jsonl", secrets: secrets)
         } catch {
+            transport.shutdownNow()
             throw SetupFailure(description: error.description)
         }
         let manifestPlace = RelativePath.join(pipeline.displayOutputDirectory, "runs/\(runName).jsonl")
@@ -126,11 +131,23 @@ public final class RunEngine: Sendable {
         var gates: [String: ProviderGate] = [:]
         var providers: [String: ImageProvider] = [:]
         for spec in pipeline.spec.providers {
-            let gate = ProviderGate(provider: spec, clock: control.clock)
+            let callback = options.listen.flatMap { spec.component.isQueued ? WebhookReceiver.callbackURL(publicURL: $0.publicURL, provider: spec.name) : nil }
+            let gate = ProviderGate(provider: spec, clock: control.clock, callbackURL: callback)
             gates[spec.name] = gate
             providers[spec.name] = spec.component.make(spec, transport: gate.watching(transport), workingDirectory: pipeline.files.directory)
         }
         providerGates = pipeline.spec.providers.compactMap { gates[$0.name] }
+        if let listen = options.listen {
+            do {
+                (receiver, listeningPort) = try Self.listen(listen, providers: pipeline.spec.providers, gates: gates, transport: transport, environment: environment)
+            } catch {
+                transport.shutdownNow()
+                throw error
+            }
+        } else {
+            receiver = nil
+            listeningPort = nil
+        }
         let planned = Dictionary(plan.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let feedingJoins = pipeline.stagesFeedingJoins
         // Built from the leaves up, so that each stage is made with its children.
@@ -142,6 +159,8 @@ public final class RunEngine: Sendable {
             do {
                 connection = try stage.body.connect(setup)
             } catch {
+                transport.shutdownNow()
+                receiver?.stopNow()
                 throw SetupFailure(description: error.description)
             }
             let unitEnvironment = UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment,
@@ -198,6 +217,7 @@ public final class RunEngine: Sendable {
             }
         }
         await breaker.writeKeptAnswers()
+        await receiver?.stop()
         manifest.flush()
         await transport.shutdown()
         await writeCurrentManifest()
@@ -559,6 +579,32 @@ public final class RunEngine: Sendable {
                 await emit(.recorded(entry))
             }
             await emit(.propagated(skipped))
+        }
+    }
+}
+
+extension RunEngine {
+    /// Binds the webhook receiver before anything is submitted, with a verifier per queued provider.
+    static func listen(_ listen: RunOptions.Listen, providers: [ProviderSpec], gates: [String: ProviderGate], transport: HTTPTransport,
+                       environment: [String: String]) throws(SetupFailure) -> (WebhookReceiver, Int) {
+        var routes: [String: WebhookReceiver.Route] = [:]
+        for spec in providers {
+            guard let queue = gates[spec.name]?.queue else { continue }
+            do throws(WebhookRefusal) {
+                guard let verifier = try spec.component.webhookVerifier(spec, transport: transport, environment: environment) else { continue }
+                routes[spec.name] = WebhookReceiver.Route(queue: queue, verifier: verifier)
+            } catch {
+                throw SetupFailure(description: error.reason)
+            }
+        }
+        guard !routes.isEmpty else {
+            throw SetupFailure(description: "--listen receives webhooks of queued providers (fal, replicate), and this pipeline has none")
+        }
+        let receiver = WebhookReceiver(routes: routes)
+        do {
+            return (receiver, try receiver.bind(host: listen.host, port: listen.port))
+        } catch {
+            throw SetupFailure(description: "cannot listen on \(listen.host):\(listen.port) for webhooks: \(ListenFailure.describe(error, host: listen.host, option: "--listen HOST:PORT"))")
         }
     }
 }

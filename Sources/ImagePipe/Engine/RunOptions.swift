@@ -25,6 +25,22 @@ public struct RunOptions: Sendable {
     /// On an interrupt, cancel jobs waiting at queued providers instead of leaving them for the
     /// next run to collect (`--cancel-remote`).
     public var cancelRemote = false
+    /// `--listen HOST:PORT --public-url URL`: receive queued providers' webhooks while the run lasts.
+    public var listen: Listen?
+
+    public struct Listen: Sendable {
+        public var host: String
+        /// 0 picks a free port (tests).
+        public var port: Int
+        /// What providers are told to call: the address at which this machine's HOST:PORT is reached.
+        public var publicURL: String
+
+        public init(host: String, port: Int, publicURL: String) {
+            self.host = host
+            self.port = port
+            self.publicURL = publicURL
+        }
+    }
 
     public init() {}
 

@@ -64,6 +64,13 @@ public final class HTTPTransport: Sendable {
         try? await client.shutdown()
     }
 
+    /// For a setup that fails before any request (not from an event loop): the client must be
+    /// shut down before it goes away.
+    public func shutdownNow() {
+        guard ownsClient else { return }
+        try? client.syncShutdown()
+    }
+
     /// Sends one request and collects the whole answer on the event loop, so that a call costs
     /// one hop back to the caller's task (the streaming API pays one per body chunk).
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,

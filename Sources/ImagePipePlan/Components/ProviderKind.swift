@@ -16,6 +16,9 @@ package protocol ProviderKind: ProviderKindDeclaration {
     /// Whether its calls go through a queue (its `make` returns a `QueuedImageProvider` and it
     /// declares `QueueSettings.fields`).
     var isQueued: Bool { get }
+    /// How deliveries to `run --listen` are checked; nil when the kind sends none. Throws when a
+    /// setting it needs is missing (Replicate's webhook secret).
+    func webhookVerifier(_ spec: ProviderSpec, transport: HTTPTransport, environment: [String: String]) throws(WebhookRefusal) -> (any WebhookVerifier)?
 }
 
 extension ProviderKind {
@@ -29,6 +32,7 @@ extension ProviderKind {
     package func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
     package func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}
     package var isQueued: Bool { false }
+    package func webhookVerifier(_ spec: ProviderSpec, transport: HTTPTransport, environment: [String: String]) throws(WebhookRefusal) -> (any WebhookVerifier)? { nil }
 
     /// `base_url` and `api_key`, for providers spoken to over HTTP.
     package static var httpFields: [FieldSpec] {

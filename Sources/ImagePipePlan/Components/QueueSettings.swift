@@ -12,6 +12,8 @@ public struct QueueSettings: Sendable {
     public var pollRateLimit: RateLimit
     /// Seconds a submit asks the provider to hold its answer for a job that finishes quickly.
     public var syncWait: Double
+    /// Seconds between two status requests for one job while webhooks are received (`run --listen`).
+    public var fallbackPollInterval: Double
     /// Seconds a job may take from submit to result before it is cancelled and counted as timed out.
     public var jobTimeout: Double
 
@@ -22,6 +24,8 @@ public struct QueueSettings: Sendable {
         FieldSpec("max_queued", .integer(min: 1, max: 1_000_000), default: .int(defaultMaxQueued),
                   doc: "The most jobs submitted and not yet finished at once. Waiting jobs hold no `concurrency` slot: `concurrency` limits submits in flight, this caps what waits remotely."),
         FieldSpec("poll_interval", .duration, default: .string("2s"), doc: "Time between two status requests for one job."),
+        FieldSpec("fallback_poll_interval", .duration, default: .string("30s"),
+                  doc: "With `run --listen`, deliveries end the wait and status requests are only a fallback for a lost webhook: one per job this often."),
         FieldSpec("poll_rate_limit", .object(RateLimit.declaration),
                   doc: "The most status requests per minute or second across all of this provider's jobs (default 10 per second, bursts of 10), so that 1,000 waiting jobs do not hammer the API. Submits keep `rate_limit`."),
         FieldSpec("sync_wait", .durationOrZero, default: .string("1s"),
@@ -34,6 +38,7 @@ public struct QueueSettings: Sendable {
         let settings = spec.settings
         maxQueued = settings.int("max_queued") ?? Self.defaultMaxQueued
         pollInterval = settings.duration("poll_interval") ?? 2
+        fallbackPollInterval = settings.duration("fallback_poll_interval") ?? 30
         pollRateLimit = RateLimit(settings.object("poll_rate_limit")) ?? Self.defaultPollRate
         syncWait = settings.duration("sync_wait") ?? 1
         jobTimeout = settings.duration("job_timeout") ?? 3600

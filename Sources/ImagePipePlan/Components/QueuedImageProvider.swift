@@ -55,7 +55,8 @@ public enum RemoteJobState: Sendable {
 /// concurrency slot, asks again when a status request fails (never submits again for that), and
 /// re-attaches to the job after a crash.
 public protocol QueuedImageProvider: ImageProvider {
-    func submit(_ request: ImageRequest) async throws(CallFailure) -> RemoteSubmission
+    /// `webhook`: where the provider is to deliver the finished job (`run --listen`), or nil to be polled.
+    func submit(_ request: ImageRequest, webhook: String?) async throws(CallFailure) -> RemoteSubmission
     /// One status request; a thrown failure is the request's (a 500, a timeout), not the job's.
     func poll(_ job: RemoteJob, timeout: Double) async throws(CallFailure) -> RemoteJobState
     /// Asks the provider to drop the job; best effort.
@@ -65,7 +66,7 @@ public protocol QueuedImageProvider: ImageProvider {
 extension QueuedImageProvider {
     /// Outside the engine (a one-off call): submit, then ask every second until it ends.
     public func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage {
-        switch try await submit(request) {
+        switch try await submit(request, webhook: nil) {
         case .finished(let image): return image
         case .queued(let job):
             while true {

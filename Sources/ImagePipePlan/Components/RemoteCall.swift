@@ -6,11 +6,11 @@ import ImagePipeCore
 package struct RemoteCall<Product: Sendable>: Sendable {
     package let provider: any QueuedImageProvider
     /// The paid submit.
-    package let submit: @Sendable () async throws(CallFailure) -> RemoteSubmission
+    package let submit: @Sendable (_ webhook: String?) async throws(CallFailure) -> RemoteSubmission
     /// What the unit keeps of the job's image (written in provenance, inspected).
     package let finish: @Sendable (ProviderImage) throws(CallFailure) -> Product
 
-    package init(provider: any QueuedImageProvider, submit: @escaping @Sendable () async throws(CallFailure) -> RemoteSubmission,
+    package init(provider: any QueuedImageProvider, submit: @escaping @Sendable (_ webhook: String?) async throws(CallFailure) -> RemoteSubmission,
                  finish: @escaping @Sendable (ProviderImage) throws(CallFailure) -> Product) {
         self.provider = provider
         self.submit = submit

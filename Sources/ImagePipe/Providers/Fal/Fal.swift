@@ -2,7 +2,12 @@
 struct Fal: ProviderKind {
     let name = "fal"
     let summary = "fal.ai's queue: `POST {base_url}/{model}` answers with a request id; imagepipe waits for it without a slot and downloads `images[0].url`."
-    var fields: [FieldSpec] { Self.httpFields + QueueSettings.fields }
+    var fields: [FieldSpec] {
+        Self.httpFields + QueueSettings.fields + [
+            FieldSpec("jwks_url", .url, default: .string(FalWebhookVerifier.defaultJWKSURL),
+                      doc: "Where fal's webhook signing keys are published (a JWKS of Ed25519 keys, fetched once a day). With `run --listen`, every delivery's signature is checked against each of them."),
+        ]
+    }
     let defaultBaseURL: String? = "https://queue.fal.run"
     let apiKeyVariable: String? = "FAL_KEY"
     var isQueued: Bool { true }
@@ -28,6 +33,10 @@ struct Fal: ProviderKind {
             return nil
         }
         return PriceTable.Price(usd: usd, source: Self.pricesSource)
+    }
+
+    func webhookVerifier(_ spec: ProviderSpec, transport: HTTPTransport, environment: [String: String]) throws(WebhookRefusal) -> (any WebhookVerifier)? {
+        FalWebhookVerifier(jwksURL: spec.settings.string("jwks_url")?.value ?? FalWebhookVerifier.defaultJWKSURL, transport: transport)
     }
 
     func make(_ spec: ProviderSpec, transport: HTTPTransport, workingDirectory: String) -> any ImageProvider {

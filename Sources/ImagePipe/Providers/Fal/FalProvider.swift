@@ -16,7 +16,7 @@ struct FalProvider: QueuedImageProvider {
         return headers
     }
 
-    func submit(_ request: ImageRequest) async throws(CallFailure) -> RemoteSubmission {
+    func submit(_ request: ImageRequest, webhook: String?) async throws(CallFailure) -> RemoteSubmission {
         var input: [(String, JSONValue)] = [("prompt", .string(request.prompt))]
         if let negative = request.negativePrompt { input.append(("negative_prompt", .string(negative))) }
         if let size = request.size {
@@ -29,7 +29,9 @@ struct FalProvider: QueuedImageProvider {
         if let format = request.outputFormat { input.append(("output_format", .string(format))) }
         if let image = request.inputImage { input.append(("image_urls", .array([.string(DataURI.encode(image))]))) }
         let body = Array(JSONValue.object(request.overlaid(input)).serialized(pretty: false).utf8)
-        let reply = try await transport.send(.POST, baseURL + "/" + request.model, headers: headers, body: body, timeout: request.timeout)
+        var url = baseURL + "/" + request.model
+        if let webhook { url += "?fal_webhook=" + URLValueEncoding.component(webhook) }
+        let reply = try await transport.send(.POST, url, headers: headers, body: body, timeout: request.timeout)
         guard (200..<300).contains(reply.status) else { throw Self.failure(reply, doing: "the submit") }
         guard let json = reply.json, case .string(let id)? = json["request_id"] else {
             throw CallFailure(.invalid_output, "the submit's answer has no request_id")

@@ -18,7 +18,7 @@ struct ReplicateProvider: QueuedImageProvider {
         return headers
     }
 
-    func submit(_ request: ImageRequest) async throws(CallFailure) -> RemoteSubmission {
+    func submit(_ request: ImageRequest, webhook: String?) async throws(CallFailure) -> RemoteSubmission {
         var input: [(String, JSONValue)] = [("prompt", .string(request.prompt))]
         if let negative = request.negativePrompt { input.append(("negative_prompt", .string(negative))) }
         if let size = request.size {
@@ -31,6 +31,10 @@ struct ReplicateProvider: QueuedImageProvider {
         if let format = request.outputFormat { input.append(("output_format", .string(format))) }
         if let image = request.inputImage { input.append(("image_input", .array([.string(DataURI.encode(image))]))) }
         var body: [(String, JSONValue)] = [("input", .object(request.overlaid(input)))]
+        if let webhook {
+            body.append(("webhook", .string(webhook)))
+            body.append(("webhook_events_filter", .array([.string("completed")])))
+        }
         let url: String
         let parts = request.model.split(separator: ":", maxSplits: 1)
         if parts.count == 2 {

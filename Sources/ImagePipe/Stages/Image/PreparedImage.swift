@@ -104,8 +104,8 @@ struct PreparedImage: PreparedUnit {
     func remoteCall() -> RemoteCall<Product>? {
         guard let provider = connection?.provider as? any QueuedImageProvider else { return nil }
         let unit = self
-        return RemoteCall(provider: provider, submit: { () async throws(CallFailure) -> RemoteSubmission in
-            try await provider.submit(try unit.request())
+        return RemoteCall(provider: provider, submit: { (webhook: String?) async throws(CallFailure) -> RemoteSubmission in
+            try await provider.submit(try unit.request(), webhook: webhook)
         }, finish: { (image: ProviderImage) throws(CallFailure) -> Product in
             try unit.finish(image)
         })
