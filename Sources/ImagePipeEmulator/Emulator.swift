@@ -75,5 +75,5 @@ public final class Emulator: @unchecked Sendable {
 
 extension Emulator {
     /// Why `start()` could not listen, in words with what to do (not NIO's call signature).
-    public static func listenFailure(_ error: Error) -> String { ListenFailure.describe(error, option: "--port") }
+    public static func listenFailure(_ error: Error) -> String { ListenFailure.describe(error, option: "--port", anyPort: "--port 0") }
 }

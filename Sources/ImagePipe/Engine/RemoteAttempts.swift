@@ -146,7 +146,7 @@ extension RunEngine {
                                                             provider: place.provider, job: job))
                 }
                 queue.jobStarted(job.id, reattached: reattached)
-                let end = await waitFor(job, remote.provider, queue: queue, timeout: runtime.environment.timeout)
+                let end = await waitFor(job, remote.provider, queue: queue, retry: runtime.retry, timeout: runtime.environment.timeout)
                 queue.jobEnded()
                 leaveQueue()
                 switch end {
@@ -208,7 +208,7 @@ extension RunEngine {
     /// Asks after `job` every `poll_interval` (at the provider's poll pace) until it ends, the
     /// run stops, or `job_timeout` passes (then it is cancelled). A status request that fails is
     /// asked again at the next interval: the job is paid for and still there.
-    func waitFor(_ job: RemoteJob, _ provider: any QueuedImageProvider, queue: JobQueue, timeout: Double) async -> JobEnd {
+    func waitFor(_ job: RemoteJob, _ provider: any QueuedImageProvider, queue: JobQueue, retry: RetryDelay, timeout: Double) async -> JobEnd {
         let clock = control.clock
         let settings = queue.settings
         let deadline = clock.now + .seconds(settings.jobTimeout)
@@ -236,7 +236,12 @@ extension RunEngine {
             } catch {
                 queue.polls.finished()
                 queue.polled(failed: true)
-                if error.failureClass == .auth { return .failed(error) }
+                if error.status == 404 || error.status == 410 {
+                    // Expired, or removed at the provider: only a new submit can make the image.
+                    return .failed(CallFailure(.server_error, "the provider no longer knows job \(job.id) (HTTP \(error.status!)): it expired or was removed"))
+                }
+                // What the stage's policy would not retry (a refused key) ends the wait; the rest is asked again.
+                guard let condition = error.failureClass.retryCondition, retry.policy.on.contains(condition) else { return .failed(error) }
                 if error.failureClass == .rate_limited { queue.polls.pause(for: error.retryAfter ?? interval) }
                 lastProblem = error
                 next = clock.now + .seconds(interval)

@@ -604,7 +604,7 @@ extension RunEngine {
         do {
             return (receiver, try receiver.bind(host: listen.host, port: listen.port))
         } catch {
-            throw SetupFailure(description: "cannot listen on \(listen.host):\(listen.port) for webhooks: \(ListenFailure.describe(error, host: listen.host, option: "--listen HOST:PORT"))")
+            throw SetupFailure(description: "cannot listen on \(listen.host):\(listen.port) for webhooks: \(ListenFailure.describe(error, host: listen.host, option: "--listen HOST:PORT", anyPort: "port 0"))")
         }
     }
 }

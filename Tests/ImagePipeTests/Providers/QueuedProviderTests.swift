@@ -130,6 +130,66 @@ import ImagePipeEmulator
         #expect(run.lines(stage: "hero").allSatisfy { ($0["message"] as? String ?? "").contains("cancelled there (--cancel-remote)") })
     }
 
+    /// A job the provider no longer knows (the next run meets another queue) is submitted again.
+    @Test func aJobTheProviderForgotIsSubmittedAgain() async throws {
+        let first = Emulator(configuration: Self.emulator(queueTime: 30), threads: 1)
+        try await first.start()
+        let control = RunControl()
+        let stopper = Task {
+            await Wait.until("three jobs are submitted") { first.stats.snapshot.queue.submitted == 3 }
+            try? await Task.sleep(for: .milliseconds(300))
+            control.stop(.interrupted)
+        }
+        let dir = Fixtures.temporaryDirectory()
+        let yaml = Self.yaml().replacingOccurrences(of: "{{BASE}}", with: "${QUEUE_BASE}")
+        var environment = Fixtures.environment
+        environment["QUEUE_BASE"] = first.baseURL
+        let stopped = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(3)], directory: dir, ledger: true,
+                                               control: control, environment: environment)
+        await stopper.value
+        await first.stop()
+        #expect(stopped.lines(stage: "hero").allSatisfy { ($0["message"] as? String ?? "").contains("the next run collects it") })
+        let second = Emulator(configuration: Self.emulator(queueTime: 0.2), threads: 1)
+        try await second.start()
+        defer { Task { await second.stop() } }
+        environment["QUEUE_BASE"] = second.baseURL
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(3)], directory: dir, ledger: true, environment: environment)
+        #expect(run.stage("hero").succeeded == 3, "\(run.lines(stage: "hero"))")
+        #expect(second.stats.snapshot.queue.submitted == 3)
+        let history = run.lines(stage: "hero").first?["retries"] as? [[String: Any]] ?? []
+        #expect((history.first?["message"] as? String ?? "").contains("no longer knows job"), "\(history)")
+    }
+
+    /// A job that outlives `job_timeout` is cancelled at the provider and counted as timed out.
+    @Test func aJobPastItsTimeoutIsCancelledThere() async throws {
+        let run = try await RunHarness.run(Self.yaml(provider: ", job_timeout: 1s", stage: "").replacingOccurrences(of: "attempts: 3", with: "attempts: 1"),
+                                           files: ["products.csv": RunHarness.products(3)], emulator: Self.emulator(queueTime: 30))
+        #expect(run.lines(stage: "hero").allSatisfy { $0["failure_class"] as? String == "timeout" })
+        #expect((run.lines(stage: "hero").first?["message"] as? String ?? "").contains("did not finish within job_timeout (1s) and was cancelled"))
+        #expect(run.emulator?.queue.cancels == 3)
+    }
+
+    /// A queued provider's images go downstream like any: an edit on the same queue, then a transform.
+    @Test func imagesFromTheQueueFlowDownstream() async throws {
+        let yaml = Self.yaml() + """
+
+              lifestyle:
+                edit:
+                  from: hero
+                  provider: q
+                  model: fal-ai/nano-banana-pro/edit
+                  prompt: "on a table"
+                  output: "lifestyle/{{ sku }}.png"
+              thumb:
+                transform: { from: lifestyle, resize: { width: 32, height: 32 }, output: "thumb/{{ sku }}.webp" }
+            """
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(4)], emulator: Self.emulator(queueTime: 0.2))
+        #expect(run.stage("hero").succeeded == 4 && run.stage("lifestyle").succeeded == 4 && run.stage("thumb").succeeded == 4)
+        #expect(run.emulator?.queue.submitted == 8)
+        let thumb = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/thumb/P2.webp").path))
+        #expect((try? ImageInspector.inspect(Array(thumb)))?.format == .webp)
+    }
+
     /// `params:` reach the provider's input over what imagepipe sends.
     @Test func paramsAreSentOverTheDefaults() async throws {
         let emulator = Emulator(configuration: Self.emulator(queueTime: 0.1), threads: 1)

@@ -21,7 +21,7 @@ import ImagePipeEmulator
     }
 
     /// A run waiting on `items` jobs with `--listen` on a free port; `during` runs once every job is submitted.
-    static func run(kind: String, configuration: EmulatorConfiguration, fallback: String = "30s",
+    static func run(kind: String, configuration: EmulatorConfiguration, fallback: String = "30s", control: RunControl = RunControl(),
                     during: @escaping @Sendable (Emulator, String) async throws -> Void = { _, _ in }) async throws -> (RunHarness.Outcome, Emulator) {
         let emulator = Emulator(configuration: configuration, threads: 1)
         try await emulator.start()
@@ -34,7 +34,7 @@ import ImagePipeEmulator
             try await during(emulator, receiver)
         }
         let run = try await RunHarness.run(yaml(kind: kind, fallback: fallback), files: ["products.csv": RunHarness.products(items)], server: emulator,
-                                           options: options)
+                                           options: options, control: control)
         try await meddler.value
         return (run, emulator)
     }
@@ -45,11 +45,13 @@ import ImagePipeEmulator
         return try await transport.send(.POST, url, headers: headers, body: body, timeout: 5).status
     }
 
+    /// Forged deliveries while the jobs wait (30 s, longer than the test): each refused, and no
+    /// job woken; then the run is interrupted.
     @Test(arguments: ["fal", "replicate"])
-    func deliveriesEndTheWaitAndForgedOnesChangeNothing(kind: String) async throws {
-        var configuration = QueuedProviderTests.emulator(queueTime: 2)
-        configuration.webhookDuplicates = 1
-        let (run, emulator) = try await Self.run(kind: kind, configuration: configuration) { emulator, receiver in
+    func forgedReplayedUnsignedAndForeignDeliveriesChangeNothing(kind: String) async throws {
+        let configuration = QueuedProviderTests.emulator(queueTime: 30)
+        let control = RunControl()
+        let (run, emulator) = try await Self.run(kind: kind, configuration: configuration, control: control) { emulator, receiver in
             let job = try #require(emulator.stats.jobs.ids.first)
             let now = Int(Date().timeIntervalSince1970)
             var statuses: [String: Int] = [:]
@@ -83,13 +85,27 @@ import ImagePipeEmulator
             #expect(statuses.filter { $0.key != "not this run's" }.values.allSatisfy { $0 == 401 }, "\(statuses)")
             #expect(statuses["not this run's"] == 404)
             // Nothing was woken: no status request has gone out (the fallback is 30 s away).
-            try await Task.sleep(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(500))
             #expect(emulator.stats.snapshot.queue.polls == 0)
+            control.stop(.interrupted)
         }
+        defer { Task { await emulator.stop() } }
+        let queue = try #require(run.result.queues.first)
+        #expect(queue.deliveries == 0 && queue.refusedDeliveries == 6, "\(queue)")
+        #expect(run.stage("hero").succeeded == 0)
+    }
+
+    /// Each job ends when its delivery comes (the fallback poll is 30 s away); every delivery is
+    /// sent twice, and the duplicates change nothing.
+    @Test(arguments: ["fal", "replicate"])
+    func aDeliveryEndsTheWaitAndItsDuplicateIsHarmless(kind: String) async throws {
+        var configuration = QueuedProviderTests.emulator(queueTime: 1)
+        configuration.webhookDuplicates = 1
+        let (run, emulator) = try await Self.run(kind: kind, configuration: configuration)
         defer { Task { await emulator.stop() } }
         #expect(run.stage("hero").succeeded == Self.items)
         let queue = try #require(run.result.queues.first)
-        #expect(queue.deliveries == Self.items && queue.refusedDeliveries == 6, "\(queue)")
+        #expect(queue.deliveries == Self.items && queue.refusedDeliveries == 0, "\(queue)")
         // One status request per job, each woken by its delivery; the duplicates changed nothing.
         #expect(emulator.stats.snapshot.queue.polls == Self.items)
         #expect(emulator.stats.webhooks.counts.answers == [200: 2 * Self.items])
