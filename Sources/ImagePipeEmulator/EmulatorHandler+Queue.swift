@@ -23,9 +23,9 @@ extension EmulatorHandler {
                 let id = parts[3]
                 switch (head.method, parts.count > 4 ? parts[4] : "") {
                 case (.GET, "status"):
-                    poll(context: context, head: head, id: id, wire: wire, result: false) { wire.status($0, state: $1, base: base, image: $2) }
+                    poll(context: context, head: head, headers: headers, id: id, wire: wire, result: false) { wire.status($0, state: $1, base: base, image: $2) }
                 case (.GET, ""):
-                    poll(context: context, head: head, id: id, wire: wire, result: true) { job, state, image in wire.result(job, state: state, image: image) }
+                    poll(context: context, head: head, headers: headers, id: id, wire: wire, result: true) { job, state, image in wire.result(job, state: state, image: image) }
                 case (.PUT, "cancel"):
                     guard stats.jobs.state(of: id) != nil else { send(context: context, head: head, wire.notFound(id), counted: false); break }
                     send(context: context, head: head, wire.cancelled(!stats.jobs.cancel(id)), counted: false)
@@ -53,7 +53,7 @@ extension EmulatorHandler {
             if let json = try? JSONParser.parse(body), case .string(let version)? = json["version"] { model = version }
             submit(context: context, head: head, headers: headers, body: body, wire: wire, model: model, base: base)
         case (.GET, 3):
-            poll(context: context, head: head, id: parts[2], wire: wire, result: false) { wire.status($0, state: $1, base: base, image: $2) }
+            poll(context: context, head: head, headers: headers, id: parts[2], wire: wire, result: false) { wire.status($0, state: $1, base: base, image: $2) }
         case (.POST, 4) where parts[3] == "cancel":
             _ = stats.jobs.cancel(parts[2])
             guard let found = stats.jobs.state(of: parts[2]) else { send(context: context, head: head, wire.notFound(parts[2]), counted: false); break }
@@ -142,7 +142,7 @@ extension EmulatorHandler {
     }
 
     /// A status or result request, failing as often as `pollErrorRate` and `pollHangRate` say.
-    private func poll(context: ChannelHandlerContext, head: HTTPRequestHead, id: String, wire: QueueWire, result: Bool,
+    private func poll(context: ChannelHandlerContext, head: HTTPRequestHead, headers: [(String, String)], id: String, wire: QueueWire, result: Bool,
                       answer: (EmulatorJobs.Job, EmulatorJobs.State, () -> String) -> EmulatorAnswer) {
         let base = "http://\(configuration.host):\(context.channel.localAddress?.port ?? configuration.port)"
         if configuration.pollHangRate > 0, Double.random(in: 0..<1) < configuration.pollHangRate {
@@ -152,6 +152,10 @@ extension EmulatorHandler {
         if configuration.pollErrorRate > 0, Double.random(in: 0..<1) < configuration.pollErrorRate {
             stats.jobs.polled(failed: true, result: result)
             return send(context: context, head: head, wire.serverError(), counted: false)
+        }
+        guard wire.keyAccepted(headers: headers, expected: configuration.apiKey) else {
+            stats.jobs.polled(failed: true, result: result)
+            return send(context: context, head: head, wire.refused(.unauthorized), counted: false)
         }
         guard let found = stats.jobs.state(of: id) else { return send(context: context, head: head, wire.notFound(id), counted: false) }
         stats.jobs.polled(failed: false, result: result)

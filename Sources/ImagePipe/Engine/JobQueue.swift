@@ -16,6 +16,8 @@ public final class JobQueue: @unchecked Sendable {
     /// Jobs whose delivery came and whose waiter has not looked yet.
     private var delivered = Set<String>()
     private var seenDeliveries = Set<String>()
+    /// Jobs of earlier runs this run has re-attached to.
+    private var claimedLeftOvers = Set<String>()
     private var deliveries = 0
     private var refused = 0
     private let lock = NSLock()
@@ -101,6 +103,10 @@ public final class JobQueue: @unchecked Sendable {
         }
     }
 
+    /// True the first time this run asks for a job an earlier run left: later units of the same
+    /// item (a regeneration) submit anew instead of collecting the same image again.
+    func claimLeftOver(_ id: String) -> Bool { lock.withLock { claimedLeftOvers.insert(id).inserted } }
+
     /// A delivery refused (a bad signature, an old timestamp, a job not of this run).
     func refusedDelivery() { lock.withLock { refused += 1 } }
 
@@ -109,7 +115,8 @@ public final class JobQueue: @unchecked Sendable {
         let clock = control.clock
         while clock.now < deadline {
             if lock.withLock({ delivered.remove(job) != nil }) { return }
-            try await control.sleep(until: callbackURL == nil ? deadline : min(deadline, clock.now + .milliseconds(50)))
+            // RunControl.sleep wakes every 250 ms anyway (to see a stop): deliveries are looked for at the same pace.
+            try await control.sleep(until: callbackURL == nil ? deadline : min(deadline, clock.now + .milliseconds(250)))
         }
         _ = lock.withLock { delivered.remove(job) }
     }

@@ -17,6 +17,9 @@ extension RunEngine {
         case failed(CallFailure)
         /// The run stopped while the job waited.
         case stopped
+        /// Asking after the job failed in a way the policy does not retry (a refused key): the item
+        /// fails, the job stays recorded for a later run to collect.
+        case abandoned(CallFailure)
     }
 
     /// `attempts` for a provider that works through a queue. Each attempt takes a place among
@@ -31,7 +34,8 @@ extension RunEngine {
         let gate = runtime.gate
         var attempt = 0
         var reserved = false
-        var left = cache.job(stage: place.stage, item: place.item, fingerprint: place.fingerprint)
+        // A job left by an earlier run, re-attached to once per run (not again for a regeneration).
+        var left = cache.job(stage: place.stage, item: place.item, fingerprint: place.fingerprint).flatMap { queue.claimLeftOver($0.id) ? $0 : nil }
         func giveBack() {
             if reserved { budget.settle(price, spent: false) }
             reserved = false
@@ -141,11 +145,12 @@ extension RunEngine {
                 leaveQueue()
                 image = answered
             case .queued(let job):
+                // Owned before its row is written, so that a delivery arriving at once is not refused.
+                queue.jobStarted(job.id, reattached: reattached)
                 if !reattached {
                     await writer?.submitted(LedgerWrite.Job(stage: place.stage, item: place.item, fingerprint: place.fingerprint, key: place.key,
                                                             provider: place.provider, job: job))
                 }
-                queue.jobStarted(job.id, reattached: reattached)
                 let end = await waitFor(job, remote.provider, queue: queue, retry: runtime.retry, timeout: runtime.environment.timeout)
                 queue.jobEnded()
                 leaveQueue()
@@ -157,13 +162,22 @@ extension RunEngine {
                     outcome.attempts = attempt
                     outcome.status = .cancelled
                     outcome.failureClass = .cancelled
-                    if options.cancelRemote {
-                        await remote.provider.cancel(job, timeout: min(runtime.environment.timeout, 10))
+                    if options.cancelRemote, await remote.provider.cancel(job, timeout: min(runtime.environment.timeout, 10)) {
                         await writer?.jobEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint)
                         outcome.message = "the run stopped while job \(job.id) waited at the provider; it was cancelled there (--cancel-remote)"
+                    } else if options.cancelRemote {
+                        outcome.message = "the run stopped while job \(job.id) waited at the provider; cancelling it there failed, so the next run collects it"
                     } else {
                         outcome.message = "the run stopped while job \(job.id) waited at the provider; the next run collects it without submitting again"
                     }
+                    return .failed
+                case .abandoned(let failure):
+                    giveBack()
+                    outcome.attempts = attempt
+                    outcome.latencyMS = Self.milliseconds(since: started)
+                    outcome.status = .failed
+                    outcome.failureClass = failure.failureClass
+                    outcome.message = secrets.redact(failure.message) + "; job \(job.id) stays recorded, and the next run collects it without submitting again"
                     return .failed
                 case .failed(let failure):
                     await writer?.jobEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint)
@@ -178,10 +192,17 @@ extension RunEngine {
             }
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
+            // Once its image is here, a job is not to be collected again, unless the image could not be
+            // written (then a later run collects it instead of paying again). A success's ledger entry
+            // ends the job in the same transaction as the item.
+            func endJob() async {
+                if case .queued = step { await writer?.jobEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint) }
+            }
             let product: P
             do throws(CallFailure) {
                 product = try remote.finish(image)
             } catch {
+                await endJob()
                 guard await retries(after: error, attempt: attempt, runtime, outcome: &outcome) else {
                     giveBack()
                     return .failed
@@ -197,6 +218,7 @@ extension RunEngine {
             do {
                 return .success(try await keep(product, &outcome))
             } catch {
+                if error.failureClass != .paid_not_written { await endJob() }
                 outcome.status = .failed
                 outcome.failureClass = error.failureClass
                 outcome.message = secrets.redact(error.message)
@@ -219,7 +241,9 @@ extension RunEngine {
             do {
                 try await queue.nap(until: min(next, deadline), job: job.id, control: control)
                 if clock.now >= deadline {
-                    await provider.cancel(job, timeout: min(timeout, 10))
+                    // One last look: a job that finished since the last status request is kept, not cancelled.
+                    if case .finished(let image)? = try? await provider.poll(job, timeout: min(timeout, 30)) { return .image(image) }
+                    _ = await provider.cancel(job, timeout: min(timeout, 10))
                     var why = "job \(job.id) did not finish within job_timeout (\(DurationText.format(settings.jobTimeout))) and was cancelled"
                     if let lastProblem { why += "; the last status request failed: \(lastProblem.message)" }
                     return .failed(CallFailure(.timeout, why))
@@ -240,8 +264,9 @@ extension RunEngine {
                     // Expired, or removed at the provider: only a new submit can make the image.
                     return .failed(CallFailure(.server_error, "the provider no longer knows job \(job.id) (HTTP \(error.status!)): it expired or was removed"))
                 }
-                // What the stage's policy would not retry (a refused key) ends the wait; the rest is asked again.
-                guard let condition = error.failureClass.retryCondition, retry.policy.on.contains(condition) else { return .failed(error) }
+                if error.failureClass == .cancelled { return .stopped }
+                // What the stage's policy would not retry (a refused key) ends the wait, the job kept; the rest is asked again.
+                guard let condition = error.failureClass.retryCondition, retry.policy.on.contains(condition) else { return .abandoned(error) }
                 if error.failureClass == .rate_limited { queue.polls.pause(for: error.retryAfter ?? interval) }
                 lastProblem = error
                 next = clock.now + .seconds(interval)

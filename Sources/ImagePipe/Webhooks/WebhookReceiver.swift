@@ -18,6 +18,10 @@ final class WebhookReceiver: @unchecked Sendable {
 
     private let routes: [String: Route]
     private var channel: Channel?
+    /// Connections open at once at most; more are closed at once (deliveries are short requests).
+    static let maxConnections = 256
+    /// A connection that sends nothing for this long is closed.
+    static let idleTimeout: TimeAmount = .seconds(30)
 
     init(routes: [String: Route]) { self.routes = routes }
 
@@ -32,12 +36,15 @@ final class WebhookReceiver: @unchecked Sendable {
     /// returns the port (0 picks a free one).
     func bind(host: String, port: Int) throws -> Int {
         let routes = self.routes
+        let open = ConnectionCount()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(WebhookHandler(routes: routes))
+                channel.pipeline.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout)).flatMap {
+                    channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                }.flatMap {
+                    channel.pipeline.addHandler(WebhookHandler(routes: routes, open: open))
                 }
             }
         let channel = try bootstrap.bind(host: host, port: port).wait()
@@ -76,18 +83,45 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 }
 
+/// The receiver's open connections.
+private final class ConnectionCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = 0
+    func opened() -> Int { lock.withLock { open += 1; return open } }
+    func closed() { lock.withLock { open -= 1 } }
+}
+
 /// One connection's deliveries.
 private final class WebhookHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let routes: [String: WebhookReceiver.Route]
+    private let open: ConnectionCount
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     /// Bodies larger than this are refused unread: a delivery is a small JSON document.
-    private static let maxBody = 4 << 20
+    private static let maxBody = 1 << 20
 
-    init(routes: [String: WebhookReceiver.Route]) { self.routes = routes }
+    init(routes: [String: WebhookReceiver.Route], open: ConnectionCount) {
+        self.routes = routes
+        self.open = open
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if open.opened() > WebhookReceiver.maxConnections { context.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        open.closed()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { return context.close(promise: nil) }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {

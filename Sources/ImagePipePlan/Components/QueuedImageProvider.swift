@@ -59,8 +59,8 @@ public protocol QueuedImageProvider: ImageProvider {
     func submit(_ request: ImageRequest, webhook: String?) async throws(CallFailure) -> RemoteSubmission
     /// One status request; a thrown failure is the request's (a 500, a timeout), not the job's.
     func poll(_ job: RemoteJob, timeout: Double) async throws(CallFailure) -> RemoteJobState
-    /// Asks the provider to drop the job; best effort.
-    func cancel(_ job: RemoteJob, timeout: Double) async
+    /// Asks the provider to drop the job; true when it said it did (or the job had already ended).
+    func cancel(_ job: RemoteJob, timeout: Double) async -> Bool
 }
 
 extension QueuedImageProvider {

@@ -80,9 +80,10 @@ struct FalProvider: QueuedImageProvider {
         return .finished(try await Self.download(url, transport: transport, timeout: timeout))
     }
 
-    func cancel(_ job: RemoteJob, timeout: Double) async {
-        guard let url = job.cancelURL else { return }
-        _ = try? await transport.send(.PUT, url, headers: headers, timeout: timeout)
+    func cancel(_ job: RemoteJob, timeout: Double) async -> Bool {
+        guard let url = job.cancelURL, let reply = try? await transport.send(.PUT, url, headers: headers, timeout: timeout) else { return false }
+        // 202 CANCELLATION_REQUESTED, or 400 ALREADY_COMPLETED: either way nothing waits there any more.
+        return (200..<300).contains(reply.status) || Self.text(reply.json?["status"]) == "ALREADY_COMPLETED"
     }
 
     /// An image at a URL, or inline as a `data:` URI (fal's `sync_mode`).

@@ -13,6 +13,9 @@ final class FalWebhookVerifier: WebhookVerifier, @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [Curve25519.Signing.PublicKey] = []
     private var fetchedAt: Date?
+    /// When fetching the keys last failed: not tried again for a minute, whatever deliveries come.
+    private var failedAt: Date?
+    static let retryFetchAfter: Double = 60
 
     init(jwksURL: String, transport: HTTPTransport) {
         self.jwksURL = jwksURL
@@ -44,21 +47,23 @@ final class FalWebhookVerifier: WebhookVerifier, @unchecked Sendable {
             return keys
         }
         if let kept { return kept }
-        let reply: HTTPReply
-        do {
-            reply = try await transport.send(.GET, jwksURL, timeout: 10)
-        } catch {
-            throw WebhookRefusal("cannot fetch the keys at \(jwksURL): \(error.message)")
-        }
-        guard reply.status == 200, case .array(let entries)? = reply.json?["keys"] else {
-            throw WebhookRefusal("the keys at \(jwksURL) answered HTTP \(reply.status) without a keys list")
+        let recentlyFailed = lock.withLock { failedAt.map { now.timeIntervalSince($0) < Self.retryFetchAfter } ?? false }
+        // The sender is not trusted yet: it learns only that the keys are missing, not why.
+        guard !recentlyFailed else { throw WebhookRefusal("the signing keys could not be fetched") }
+        let reply = try? await transport.send(.GET, jwksURL, timeout: 10)
+        guard let reply, reply.status == 200, case .array(let entries)? = reply.json?["keys"] else {
+            lock.withLock { failedAt = now }
+            throw WebhookRefusal("the signing keys could not be fetched")
         }
         let fetched = entries.compactMap { entry -> Curve25519.Signing.PublicKey? in
             guard case .string("OKP")? = entry["kty"], case .string("Ed25519")? = entry["crv"], case .string(let x)? = entry["x"],
                   let raw = Self.base64URL(x) else { return nil }
             return try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
         }
-        guard !fetched.isEmpty else { throw WebhookRefusal("the keys at \(jwksURL) hold no Ed25519 key") }
+        guard !fetched.isEmpty else {
+            lock.withLock { failedAt = now }
+            throw WebhookRefusal("the signing keys could not be fetched")
+        }
         lock.withLock {
             keys = fetched
             fetchedAt = now

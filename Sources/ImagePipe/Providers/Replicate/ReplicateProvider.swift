@@ -44,7 +44,9 @@ struct ReplicateProvider: QueuedImageProvider {
             url = baseURL + "/models/" + request.model + "/predictions"
         }
         var headers = headers
-        if syncWait >= 1 { headers.append(("Prefer", "wait=\(Int(syncWait.rounded(.down)))")) }
+        // Replicate takes 1 to 60 seconds; the wait must also end well inside the request's timeout.
+        let wait = Int(min(syncWait, 60, request.timeout - 1).rounded(.down))
+        if wait >= 1 { headers.append(("Prefer", "wait=\(wait)")) }
         let reply = try await transport.send(.POST, url, headers: headers, body: Array(JSONValue.object(body).serialized(pretty: false).utf8),
                                              timeout: request.timeout)
         guard (200..<300).contains(reply.status) else { throw Self.failure(reply, doing: "the submit") }
@@ -53,10 +55,12 @@ struct ReplicateProvider: QueuedImageProvider {
         }
         let get = FalProvider.text(prediction["urls"]?["get"]) ?? baseURL + "/predictions/" + id
         let job = RemoteJob(id: id, statusURL: get, resultURL: get, cancelURL: FalProvider.text(prediction["urls"]?["cancel"]) ?? get + "/cancel")
-        switch try await state(of: prediction, job: job, timeout: request.timeout) {
-        case .finished(let image): return .finished(image)
-        case .failed(let failure): throw failure
-        case .queued, .running: return .queued(job)
+        // A prediction that finished within `Prefer: wait` is paid: if its image cannot be read now,
+        // it is recorded and collected like any job rather than submitted again.
+        switch try? await state(of: prediction, job: job, timeout: request.timeout) {
+        case .finished(let image)?: return .finished(image)
+        case .failed(let failure)?: throw failure
+        default: return .queued(job)
         }
     }
 
@@ -67,9 +71,9 @@ struct ReplicateProvider: QueuedImageProvider {
         return try await state(of: prediction, job: job, timeout: timeout)
     }
 
-    func cancel(_ job: RemoteJob, timeout: Double) async {
-        guard let url = job.cancelURL else { return }
-        _ = try? await transport.send(.POST, url, headers: headers, timeout: timeout)
+    func cancel(_ job: RemoteJob, timeout: Double) async -> Bool {
+        guard let url = job.cancelURL, let reply = try? await transport.send(.POST, url, headers: headers, timeout: timeout) else { return false }
+        return (200..<300).contains(reply.status)
     }
 
     /// Where a prediction stands; a finished one's first output downloaded.
