@@ -13,8 +13,8 @@ public final class JobQueue: @unchecked Sendable {
     let callbackURL: String?
     /// Jobs this run waits on (or waited on), by id: a delivery for another is refused.
     private var owned = Set<String>()
-    /// Jobs whose delivery came and whose waiter has not looked yet.
-    private var delivered = Set<String>()
+    /// Jobs whose delivery came and whose waiter has not looked yet, with the delivery's body.
+    private var delivered: [String: [UInt8]] = [:]
     private var seenDeliveries = Set<String>()
     /// Jobs of earlier runs this run has re-attached to.
     private var claimedLeftOvers = Set<String>()
@@ -91,13 +91,13 @@ public final class JobQueue: @unchecked Sendable {
         case unknownJob
     }
 
-    /// A verified delivery: wakes the job's waiter, which asks the provider for the result (a
-    /// delivery only says when to look, so a forged one that passed could make nothing up).
+    /// A verified delivery: wakes the job's waiter with the delivery's body (the job's result, as
+    /// the provider signed it).
     func deliver(_ delivery: WebhookDelivery) -> Receipt {
         lock.withLock {
             guard owned.contains(delivery.jobID) else { return .unknownJob }
             guard seenDeliveries.insert(delivery.deliveryID).inserted else { return .duplicate }
-            delivered.insert(delivery.jobID)
+            delivered[delivery.jobID] = delivery.body
             deliveries += 1
             return .accepted
         }
@@ -110,15 +110,15 @@ public final class JobQueue: @unchecked Sendable {
     /// A delivery refused (a bad signature, an old timestamp, a job not of this run).
     func refusedDelivery() { lock.withLock { refused += 1 } }
 
-    /// Waits until `deadline`, or less when a delivery for `job` comes.
-    func nap(until deadline: ContinuousClock.Instant, job: String, control: RunControl) async throws {
+    /// Waits until `deadline`, or less when a delivery for `job` comes; returns the delivery's body.
+    func nap(until deadline: ContinuousClock.Instant, job: String, control: RunControl) async throws -> [UInt8]? {
         let clock = control.clock
         while clock.now < deadline {
-            if lock.withLock({ delivered.remove(job) != nil }) { return }
+            if let body = lock.withLock({ delivered.removeValue(forKey: job) }) { return body }
             // RunControl.sleep wakes every 250 ms anyway (to see a stop): deliveries are looked for at the same pace.
             try await control.sleep(until: callbackURL == nil ? deadline : min(deadline, clock.now + .milliseconds(250)))
         }
-        _ = lock.withLock { delivered.remove(job) }
+        return lock.withLock { delivered.removeValue(forKey: job) }
     }
 
     func polled(failed: Bool) {

@@ -239,7 +239,15 @@ extension RunEngine {
         var lastProblem: CallFailure?
         while true {
             do {
-                try await queue.nap(until: min(next, deadline), job: job.id, control: control)
+                if let body = try await queue.nap(until: min(next, deadline), job: job.id, control: control),
+                   let delivered = await provider.state(fromDelivery: body, job: job, timeout: timeout) {
+                    // The signed result: no status request needed.
+                    switch delivered {
+                    case .finished(let image): return .image(image)
+                    case .failed(let failure): return .failed(failure)
+                    case .queued, .running: break
+                    }
+                }
                 if clock.now >= deadline {
                     // One last look: a job that finished since the last status request is kept, not cancelled.
                     if case .finished(let image)? = try? await provider.poll(job, timeout: min(timeout, 30)) { return .image(image) }

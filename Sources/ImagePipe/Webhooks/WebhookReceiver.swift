@@ -6,8 +6,8 @@ import NIOPosix
 /// The server of `run --listen`: providers deliver finished jobs to
 /// `POST {public_url}/imagepipe/webhooks/{provider}`. Every delivery is checked by its provider's
 /// verifier; a forged, replayed or unsigned one gets 401 and changes nothing, one for a job this
-/// run does not own gets 404, and a valid one gets 200 at once and wakes the job's waiter (which
-/// then asks the provider for the result, so a lost delivery only delays an item).
+/// run does not own gets 404, and a valid one gets 200 at once and hands its signed result to the
+/// job's waiter (a lost delivery only delays an item: status requests go on as a fallback).
 final class WebhookReceiver: @unchecked Sendable {
     static let pathPrefix = "/imagepipe/webhooks/"
 

@@ -59,6 +59,9 @@ public protocol QueuedImageProvider: ImageProvider {
     func submit(_ request: ImageRequest, webhook: String?) async throws(CallFailure) -> RemoteSubmission
     /// One status request; a thrown failure is the request's (a 500, a timeout), not the job's.
     func poll(_ job: RemoteJob, timeout: Double) async throws(CallFailure) -> RemoteJobState
+    /// A verified webhook delivery's body read as the job's state, so that its result needs no
+    /// status request; nil when it cannot say (then the job is asked after as usual).
+    func state(fromDelivery body: [UInt8], job: RemoteJob, timeout: Double) async -> RemoteJobState?
     /// Asks the provider to drop the job; true when it said it did (or the job had already ended).
     func cancel(_ job: RemoteJob, timeout: Double) async -> Bool
 }

@@ -13,10 +13,13 @@ package protocol WebhookVerifier: Sendable {
 package struct WebhookDelivery: Sendable, Equatable {
     package var jobID: String
     package var deliveryID: String
+    /// The body as signed: the job's result, which the provider reads with `state(fromDelivery:)`.
+    package var body: [UInt8]
 
-    package init(jobID: String, deliveryID: String) {
+    package init(jobID: String, deliveryID: String, body: [UInt8] = []) {
         self.jobID = jobID
         self.deliveryID = deliveryID
+        self.body = body
     }
 }
 

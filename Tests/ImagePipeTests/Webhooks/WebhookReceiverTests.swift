@@ -106,12 +106,29 @@ import ImagePipeEmulator
         #expect(run.stage("hero").succeeded == Self.items)
         let queue = try #require(run.result.queues.first)
         #expect(queue.deliveries == Self.items && queue.refusedDeliveries == 0, "\(queue)")
-        // One status request per job, each woken by its delivery; the duplicates changed nothing.
-        #expect(emulator.stats.snapshot.queue.polls == Self.items)
+        // Each signed delivery carries its result: no status request at all (the fallback is 30 s
+        // away); the duplicates changed nothing.
+        #expect(emulator.stats.snapshot.queue.polls == 0 && emulator.stats.snapshot.queue.results == 0)
         // The last duplicates may still be on their way when the run ends.
         await Wait.until("every delivery and its duplicate are answered") { emulator.stats.webhooks.counts.answers.values.reduce(0, +) >= 2 * Self.items }
         #expect(emulator.stats.webhooks.counts.answers[200] ?? 0 >= Self.items)
         #expect(emulator.stats.snapshot.queue.submitted == Self.items)
+    }
+
+    /// A delivery that says the job failed is a failed attempt, submitted again under the policy.
+    @Test(arguments: ["fal", "replicate"])
+    func aDeliveredFailureIsSubmittedAgain(kind: String) async throws {
+        let emulator = Emulator(configuration: QueuedProviderTests.emulator(queueTime: 0.5), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let port = try LoopbackSocket.closedPort()
+        var options = RunOptions()
+        options.listen = RunOptions.Listen(host: "127.0.0.1", port: port, publicURL: "http://127.0.0.1:\(port)")
+        let run = try await RunHarness.run(Self.yaml(kind: kind), files: ["products.csv": "sku,name\nA1,[[job-fail:1]] Red mug\n"], server: emulator,
+                                           options: options)
+        let line = try #require(run.lines(stage: "hero").first)
+        #expect(line["status"] as? String == "succeeded" && line["attempts"] as? Int == 2, "\(line)")
+        #expect(emulator.stats.snapshot.queue.submitted == 2 && emulator.stats.snapshot.queue.polls == 0)
     }
 
     @Test func everyDeliveryLostStillFinishesByPolling() async throws {

@@ -80,6 +80,22 @@ struct FalProvider: QueuedImageProvider {
         return .finished(try await Self.download(url, transport: transport, timeout: timeout))
     }
 
+    /// fal's delivery: `{request_id, status: OK|ERROR, payload, error}`, the payload being the
+    /// model's output (its `images[0].url` downloaded).
+    func state(fromDelivery body: [UInt8], job: RemoteJob, timeout: Double) async -> RemoteJobState? {
+        guard let json = try? JSONParser.parse(body), Self.text(json["request_id"]) == job.id else { return nil }
+        switch Self.text(json["status"]) {
+        case "OK":
+            guard case .array(let images)? = json["payload"]?["images"], let url = Self.text(images.first?["url"]) else { return nil }
+            return try? .finished(await Self.download(url, transport: transport, timeout: timeout))
+        case "ERROR":
+            let error = json["error"].flatMap { Self.text($0) } ?? "no reason given"
+            return .failed(Self.jobFailure(message: error, type: Self.text(json["error_type"]) ?? Self.text(json["payload"]?["error_type"])))
+        default:
+            return nil
+        }
+    }
+
     func cancel(_ job: RemoteJob, timeout: Double) async -> Bool {
         guard let url = job.cancelURL, let reply = try? await transport.send(.PUT, url, headers: headers, timeout: timeout) else { return false }
         // 202 CANCELLATION_REQUESTED, or 400 ALREADY_COMPLETED: either way nothing waits there any more.

@@ -37,7 +37,7 @@ final class FalWebhookVerifier: WebhookVerifier, @unchecked Sendable {
         if let json = try? JSONParser.parse(body), case .string(let inBody)? = json["request_id"], inBody != requestID {
             throw WebhookRefusal("the body's request_id is not the signed one")
         }
-        return WebhookDelivery(jobID: requestID, deliveryID: requestID + "/" + timestamp)
+        return WebhookDelivery(jobID: requestID, deliveryID: requestID + "/" + timestamp, body: body)
     }
 
     /// The JWKS's Ed25519 keys, fetched when none are kept or they are a day old.

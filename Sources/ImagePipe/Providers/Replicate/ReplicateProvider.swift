@@ -71,6 +71,12 @@ struct ReplicateProvider: QueuedImageProvider {
         return try await state(of: prediction, job: job, timeout: timeout)
     }
 
+    /// Replicate's delivery is the prediction itself, as a status request would answer.
+    func state(fromDelivery body: [UInt8], job: RemoteJob, timeout: Double) async -> RemoteJobState? {
+        guard let prediction = try? JSONParser.parse(body), FalProvider.text(prediction["id"]) == job.id else { return nil }
+        return try? await state(of: prediction, job: job, timeout: timeout)
+    }
+
     func cancel(_ job: RemoteJob, timeout: Double) async -> Bool {
         guard let url = job.cancelURL, let reply = try? await transport.send(.POST, url, headers: headers, timeout: timeout) else { return false }
         return (200..<300).contains(reply.status)

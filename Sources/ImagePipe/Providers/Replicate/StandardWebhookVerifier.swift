@@ -21,7 +21,7 @@ struct StandardWebhookVerifier: WebhookVerifier {
         guard let json = try? JSONParser.parse(body), case .string(let job)? = json["id"] else {
             throw WebhookRefusal("the body has no prediction id")
         }
-        return WebhookDelivery(jobID: job, deliveryID: id)
+        return WebhookDelivery(jobID: job, deliveryID: id, body: body)
     }
 
     /// Compares in time independent of where the first difference is.
