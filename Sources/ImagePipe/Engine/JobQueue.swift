@@ -110,15 +110,27 @@ public final class JobQueue: @unchecked Sendable {
     /// A delivery refused (a bad signature, an old timestamp, a job not of this run).
     func refusedDelivery() { lock.withLock { refused += 1 } }
 
-    /// Waits until `deadline`, or less when a delivery for `job` comes; returns the delivery's body.
-    func nap(until deadline: ContinuousClock.Instant, job: String, control: RunControl) async throws -> [UInt8]? {
+    /// A delivery came while its job waited for a status request's turn.
+    struct DeliveryArrived: Error {
+        var body: [UInt8]
+    }
+
+    /// Waits until `deadline`, or less when a delivery for `job` comes; returns the delivery's body
+    /// (or, `throwingOnDelivery`, throws it as `DeliveryArrived`).
+    @discardableResult
+    func nap(until deadline: ContinuousClock.Instant, job: String, control: RunControl, throwingOnDelivery: Bool = false) async throws -> [UInt8]? {
         let clock = control.clock
         while clock.now < deadline {
-            if let body = lock.withLock({ delivered.removeValue(forKey: job) }) { return body }
+            if let body = lock.withLock({ delivered.removeValue(forKey: job) }) {
+                if throwingOnDelivery { throw DeliveryArrived(body: body) }
+                return body
+            }
             // RunControl.sleep wakes every 250 ms anyway (to see a stop): deliveries are looked for at the same pace.
             try await control.sleep(until: callbackURL == nil ? deadline : min(deadline, clock.now + .milliseconds(250)))
         }
-        return lock.withLock { delivered.removeValue(forKey: job) }
+        let body = lock.withLock { delivered.removeValue(forKey: job) }
+        if throwingOnDelivery, let body { throw DeliveryArrived(body: body) }
+        return body
     }
 
     func polled(failed: Bool) {

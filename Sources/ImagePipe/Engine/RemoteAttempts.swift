@@ -237,16 +237,18 @@ extension RunEngine {
         let interval = queue.pollInterval
         var next = clock.now + .seconds(interval)
         var lastProblem: CallFailure?
+        /// The signed result a delivery carries, when it says the job ended.
+        func ended(by body: [UInt8]) async -> JobEnd? {
+            switch await provider.state(fromDelivery: body, job: job, timeout: timeout) {
+            case .finished(let image)?: return .image(image)
+            case .failed(let failure)?: return .failed(failure)
+            default: return nil
+            }
+        }
         while true {
             do {
-                if let body = try await queue.nap(until: min(next, deadline), job: job.id, control: control),
-                   let delivered = await provider.state(fromDelivery: body, job: job, timeout: timeout) {
-                    // The signed result: no status request needed.
-                    switch delivered {
-                    case .finished(let image): return .image(image)
-                    case .failed(let failure): return .failed(failure)
-                    case .queued, .running: break
-                    }
+                if let body = try await queue.nap(until: min(next, deadline), job: job.id, control: control), let end = await ended(by: body) {
+                    return end
                 }
                 if clock.now >= deadline {
                     // One last look: a job that finished since the last status request is kept, not cancelled.
@@ -256,7 +258,11 @@ extension RunEngine {
                     if let lastProblem { why += "; the last status request failed: \(lastProblem.message)" }
                     return .failed(CallFailure(.timeout, why))
                 }
-                try await queue.polls.acquire { try await self.control.sleep(until: $0) }
+                // Waiting for a turn among many jobs' status requests, a delivery still ends the wait.
+                try await queue.polls.acquire { try await queue.nap(until: $0, job: job.id, control: self.control, throwingOnDelivery: true) }
+            } catch let arrived as JobQueue.DeliveryArrived {
+                if let end = await ended(by: arrived.body) { return end }
+                continue
             } catch {
                 return .stopped
             }

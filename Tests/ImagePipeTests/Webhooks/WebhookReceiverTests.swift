@@ -131,6 +131,22 @@ import ImagePipeEmulator
         #expect(emulator.stats.snapshot.queue.submitted == 2 && emulator.stats.snapshot.queue.polls == 0)
     }
 
+    /// With status requests queued behind a slow `poll_rate_limit`, a delivery still ends its
+    /// job's wait at once rather than after the job's turn to be asked.
+    @Test func aDeliveryOvertakesTheQueueOfStatusRequests() async throws {
+        let emulator = Emulator(configuration: QueuedProviderTests.emulator(queueTime: 1), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let port = try LoopbackSocket.closedPort()
+        var options = RunOptions()
+        options.listen = RunOptions.Listen(host: "127.0.0.1", port: port, publicURL: "http://127.0.0.1:\(port)")
+        let yaml = Self.yaml(kind: "fal", fallback: "500ms").replacingOccurrences(of: "poll_interval: 200ms", with: "poll_interval: 200ms, poll_rate_limit: { requests_per_second: 1 }")
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(40)], server: emulator, options: options)
+        #expect(run.stage("hero").succeeded == 40)
+        // At one status request a second, 40 jobs would need 40 s of them; the deliveries need none.
+        #expect(emulator.stats.snapshot.queue.polls < 20, "\(emulator.stats.snapshot.queue.polls) status requests")
+    }
+
     @Test func everyDeliveryLostStillFinishesByPolling() async throws {
         var configuration = QueuedProviderTests.emulator(queueTime: 0.5)
         configuration.webhookLoss = 1
