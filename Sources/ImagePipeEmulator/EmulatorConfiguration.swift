@@ -50,5 +50,8 @@ public struct EmulatorConfiguration: Sendable {
     /// The secret Replicate-style deliveries are signed with (Standard Webhooks).
     public var webhookSecret = "whsec_" + Data("imagepipe-emulator-webhook-secret".utf8).base64EncodedString()
 
+    /// Seconds an OpenAI batch takes from its creation to `completed`.
+    public var batchTime = 1.0
+
     public init() {}
 }

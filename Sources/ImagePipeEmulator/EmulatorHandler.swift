@@ -75,6 +75,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
             return send(context: context, head: head, answer, counted: false)
         }
         if routeQueue(context: context, head: head, path: path, headers: headers, body: body) { return }
+        if routeBatch(context: context, head: head, path: path, headers: headers, body: body) { return }
         let wire: WireFormat
         var model = ""
         if head.method == .POST, path.hasSuffix("/api/v3/images/generations") {

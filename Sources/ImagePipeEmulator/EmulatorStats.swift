@@ -18,6 +18,8 @@ public final class EmulatorStats: @unchecked Sendable {
     public let jobs = EmulatorJobs()
     /// Webhook deliveries of the queues.
     public let webhooks = EmulatorWebhooks()
+    /// OpenAI's Batch API: uploads, batches and their lines.
+    public let batches = EmulatorBatches()
 
     public init() {}
 
@@ -105,12 +107,14 @@ public final class EmulatorStats: @unchecked Sendable {
         public var statuses: [Int: Int]
         /// Submits, the most jobs waiting at once, status requests and cancels of the queue APIs.
         public var queue: EmulatorJobs.Counts
+        /// OpenAI Batch API uploads, batch creations and lines.
+        public var batches: EmulatorBatches.Counts
     }
 
     public var snapshot: Snapshot {
         lock.withLock {
             Snapshot(requests: requests, inFlight: inFlight, peakInFlight: peakInFlight, byPrompt: byPrompt, arrivals: arrivals, statuses: statuses,
-                     queue: jobs.counts)
+                     queue: jobs.counts, batches: batches.counts)
         }
     }
 
@@ -123,6 +127,7 @@ public final class EmulatorStats: @unchecked Sendable {
             ("arrivals", .array(s.arrivals.map { .double($0) })),
             ("queue", .object([("submitted", .int(s.queue.submitted)), ("peak_queued", .int(s.queue.peakQueued)), ("polls", .int(s.queue.polls)), ("results", .int(s.queue.results)),
                                ("poll_failures", .int(s.queue.pollFailures)), ("cancels", .int(s.queue.cancels))])),
+            ("batches", .object([("uploads", .int(s.batches.uploads)), ("creations", .int(s.batches.creations)), ("lines", .int(s.batches.lines))])),
             ("captured", .array(captured.map { c in
                 .object([("method", .string(c.method)), ("path", .string(c.path)),
                          ("headers", .object(c.headers.map { ($0.0, .string($0.1)) })), ("body", .string(c.body))])

@@ -65,6 +65,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("cancel-remote"), help: "On Ctrl-C, cancel jobs waiting at queued providers (fal, Replicate) instead of leaving them for the next run to collect; they may be paid either way.")
     var cancelRemote = false
 
+    @Flag(name: .customLong("no-wait"), help: "Send batch-mode stages' batches and leave without waiting for them (exit 3: work pending remotely); a later run collects them.")
+    var noWait = false
+
     @Option(help: ArgumentHelp("Receive queued providers' webhooks (fal, Replicate) on this address while the run lasts; jobs are then polled only as a fallback.", valueName: "HOST:PORT"))
     var listen: String?
 
@@ -96,6 +99,7 @@ struct RunCommand: AsyncParsableCommand {
         options.conditionText = condition ?? ""
         options.verify = verify
         options.cancelRemote = cancelRemote
+        options.noWait = noWait
         options.listen = try ListenArgument.parse(listen: listen, publicURL: publicURL)
         options.shard = try ShardArgument.parse(shard)
         let secrets = SecretSet()

@@ -24,10 +24,16 @@ public final class RunEngine: Sendable {
         public var providers: [ProviderTraffic] = []
         /// Queued providers' jobs: how many waited remotely, re-attached, and were asked after.
         public var queues: [JobQueue.Counts] = []
+        /// Batch-mode stages: batches this run created and the lines they held.
+        public var batches: [(stage: String, batches: Int, lines: Int)] = []
 
         public var notStarted: Int { stages.reduce(0) { $0 + max(0, $1.expected - $1.finished) } }
         public var allSucceeded: Bool {
-            stopReason == nil && stages.allSatisfy { $0.failedCount == 0 && $0.skipped == 0 && $0.cancelled == 0 }
+            stopReason == nil && stages.allSatisfy { $0.failedCount == 0 && $0.skipped == 0 && $0.cancelled == 0 && $0.submitted == 0 }
+        }
+        /// Nothing failed, but some items wait in remote batches.
+        public var onlyPendingRemotely: Bool {
+            stopReason == nil && stages.contains { $0.submitted > 0 } && stages.allSatisfy { $0.failedCount == 0 && $0.skipped == 0 && $0.cancelled == 0 }
         }
     }
 
@@ -62,6 +68,9 @@ public final class RunEngine: Sendable {
     let selection: ItemSelection
     /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
     private let consumers = RunEventConsumers()
+
+    /// Batch-mode stages' collectors, by stage.
+    let batchCollectors = Locked<[String: BatchCollector]>([:])
 
     /// The webhook receiver of `run --listen`, and the port it is bound to.
     let receiver: WebhookReceiver?
@@ -109,7 +118,8 @@ public final class RunEngine: Sendable {
         let providerLimits = pipeline.spec.providers.map { $0.concurrency ?? 0 }.max() ?? 0
         transport = HTTPTransport(connectionsPerHost: max(largest, providerLimits))
         // Jobs waiting at a queued provider hold no slot: room for as many items as may wait there.
-        let waitingRemotely = pipeline.spec.providers.filter(\.component.isQueued).map { QueueSettings($0).maxQueued }.max() ?? 0
+        let waitingRemotely = max(pipeline.spec.providers.filter(\.component.isQueued).map { QueueSettings($0).maxQueued }.max() ?? 0,
+                                  pipeline.stages.map(\.body.waitingRemotely).max() ?? 0)
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest, largest + waitingRemotely))
         do {
             currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
@@ -226,7 +236,8 @@ public final class RunEngine: Sendable {
                       duration: elapsed.inSeconds, manifestPath: currentManifestPath, runManifestPath: manifest.path,
                       fault: control.fault, imagesWritten: breaker.written, paidNotWritten: breaker.lost,
                       providers: providerGates.map(\.traffic).filter { $0.answered > 0 },
-                      queues: providerGates.compactMap { gate in gate.queue.map { $0.counts(provider: gate.name) } }.filter { $0.jobs > 0 })
+                      queues: providerGates.compactMap { gate in gate.queue.map { $0.counts(provider: gate.name) } }.filter { $0.jobs > 0 },
+                      batches: batchCollectors.withLock { $0.values.map { ($0.stage, $0.counts.batches, $0.counts.lines) } }.sorted { $0.stage < $1.stage })
     }
 
     /// `manifest.jsonl` from the ledger: every (stage, item) as it last ended. Without a ledger,
@@ -385,7 +396,11 @@ public final class RunEngine: Sendable {
                 if unitNow.writes != nil { self.breaker.wrote() }
                 return outputs
             }
-            if let remote = current.remoteCall(), let queue = runtime.gate.queue {
+            if let batch = current.batchCall() {
+                let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
+                result = await batchAttempts(runtime, price: current.price, outcome: &outcome, batch: batch,
+                                             collector: collector(for: runtime, batch), place: place, keep: keep)
+            } else if let remote = current.remoteCall(), let queue = runtime.gate.queue {
                 let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
                 result = await remoteAttempts(runtime, price: current.price, outcome: &outcome, remote: remote, queue: queue, place: place, keep: keep)
             } else {
@@ -605,6 +620,22 @@ extension RunEngine {
             return (receiver, try receiver.bind(host: listen.host, port: listen.port))
         } catch {
             throw SetupFailure(description: "cannot listen on \(listen.host):\(listen.port) for webhooks: \(ListenFailure.describe(error, host: listen.host, option: "--listen HOST:PORT", anyPort: "port 0"))")
+        }
+    }
+}
+
+extension RunEngine {
+    /// The stage's batch collector, made when its first unit asks.
+    func collector<P>(for runtime: StageRuntime, _ batch: BatchCall<P>) -> BatchCollector {
+        batchCollectors.withLock { collectors in
+            if let existing = collectors[runtime.name] { return existing }
+            let wait = options.noWait ? 0 : batch.setting.wait
+            let made = BatchCollector(provider: batch.provider, setting: batch.setting, stage: runtime.name, providerName: runtime.gate.name,
+                                      control: control, writer: writer,
+                                      metadata: [("pipeline", pipeline.spec.name), ("stage", runtime.name), ("run", runName)],
+                                      timeout: runtime.environment.timeout, cancelRemote: options.cancelRemote, wait: wait)
+            collectors[runtime.name] = made
+            return made
         }
     }
 }

@@ -25,6 +25,8 @@ public struct RunOptions: Sendable {
     /// On an interrupt, cancel jobs waiting at queued providers instead of leaving them for the
     /// next run to collect (`--cancel-remote`).
     public var cancelRemote = false
+    /// `--no-wait`: send batches and leave (exit 3) instead of waiting for them (`batch.wait: 0s`).
+    public var noWait = false
     /// `--listen HOST:PORT --public-url URL`: receive queued providers' webhooks while the run lasts.
     public var listen: Listen?
 

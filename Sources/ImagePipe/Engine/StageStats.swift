@@ -14,13 +14,15 @@ public final class StageStats: @unchecked Sendable {
         public var skipped = 0
         public var cancelled = 0
         public var cached = 0
+        /// In a remote batch still running when the run left it (collected by a later run).
+        public var submitted = 0
         public var inFlight = 0
         public var costUSD = 0.0
         public var firstStart: ContinuousClock.Instant?
         public var lastEnd: ContinuousClock.Instant?
 
         public var failedCount: Int { failed.values.reduce(0, +) }
-        public var finished: Int { succeeded + failedCount + skipped + cancelled + cached }
+        public var finished: Int { succeeded + failedCount + skipped + cancelled + cached + submitted }
     }
 
     private let lock = NSLock()
@@ -55,6 +57,7 @@ public final class StageStats: @unchecked Sendable {
             case .skipped: s.skipped += 1
             case .cancelled: s.cancelled += 1
             case .cached: s.cached += 1
+            case .submitted: s.submitted += 1
             }
             // A cached row carries what its image cost when made; this run spent nothing on it.
             if outcome.status != .cached { s.costUSD += outcome.costUSD ?? 0 }

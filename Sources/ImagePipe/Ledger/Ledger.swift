@@ -139,15 +139,31 @@ public final class Ledger: @unchecked Sendable {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO item (\(LedgerEntry.columns), run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             let submitted = try db.cachedStatement(sql: "INSERT OR REPLACE INTO remote_job (stage, item, fingerprint, key, provider, job, submitted_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             let ended = try db.cachedStatement(sql: "DELETE FROM remote_job WHERE stage = ? AND item = ? AND fingerprint = ?")
+            let batchItemEnded = try db.cachedStatement(sql: "DELETE FROM remote_batch_item WHERE stage = ? AND item = ? AND fingerprint = ?")
             for write in writes {
                 switch write {
                 case .entry(let entry):
                     try statement.execute(arguments: entry.arguments(runID: runID))
-                    if entry.status == "succeeded" { try ended.execute(arguments: [entry.stage, entry.item, entry.fingerprint]) }
+                    if entry.status == "succeeded" {
+                        try ended.execute(arguments: [entry.stage, entry.item, entry.fingerprint])
+                        try batchItemEnded.execute(arguments: [entry.stage, entry.item, entry.fingerprint])
+                    }
                 case .jobSubmitted(let job):
                     try submitted.execute(arguments: [job.stage, job.item, job.fingerprint, job.key, job.provider, job.job.json, Date().timeIntervalSince1970, runID])
                 case .jobEnded(let stage, let item, let fingerprint):
                     try ended.execute(arguments: [stage, item, fingerprint])
+                case .batchIntent(let chunk, let provider, let stage, let items):
+                    try db.execute(sql: "INSERT OR REPLACE INTO remote_batch (chunk, provider, stage, created_at, run_id) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [chunk, provider, stage, Date().timeIntervalSince1970, runID])
+                    let item = try db.cachedStatement(sql: "INSERT OR REPLACE INTO remote_batch_item (stage, item, fingerprint, key, chunk, custom_id) VALUES (?, ?, ?, ?, ?, ?)")
+                    for i in items { try item.execute(arguments: [i.stage, i.item, i.fingerprint, i.key, chunk, i.customID]) }
+                case .batchCreated(let chunk, let batchID):
+                    try db.execute(sql: "UPDATE remote_batch SET batch_id = ? WHERE chunk = ?", arguments: [batchID, chunk])
+                case .batchItemEnded(let stage, let item, let fingerprint):
+                    try batchItemEnded.execute(arguments: [stage, item, fingerprint])
+                case .batchAbandoned(let chunk):
+                    try db.execute(sql: "DELETE FROM remote_batch_item WHERE chunk = ?", arguments: [chunk])
+                    try db.execute(sql: "DELETE FROM remote_batch WHERE chunk = ?", arguments: [chunk])
                 }
             }
         }
@@ -171,6 +187,15 @@ public final class Ledger: @unchecked Sendable {
                     snapshot.add(stage: row[0], item: row[1], fingerprint: row[2], RecordedSuccess(
                         path: row[3], sha256: row[4], bytes: row[5], width: row[6], height: row[7], attempts: row[8], costUSD: row[9],
                         url: row[10], response: row[11]))
+                }
+                if try db.tableExists("remote_batch_item") {
+                    let items = try Row.fetchCursor(db, sql: """
+                        SELECT i.stage, i.item, i.fingerprint, i.chunk, i.custom_id, b.batch_id FROM remote_batch_item i
+                        JOIN remote_batch b ON b.chunk = i.chunk
+                        """)
+                    while let row = try items.next() {
+                        snapshot.addBatchItem(stage: row[0], item: row[1], fingerprint: row[2], BatchPlace(chunk: row[3], customID: row[4], batchID: row[5]))
+                    }
                 }
                 if try db.tableExists("remote_job") {
                     let jobs = try Row.fetchCursor(db, sql: "SELECT stage, item, fingerprint, job FROM remote_job")

@@ -104,6 +104,31 @@ enum LedgerSchema {
                 );
                 """)
         }
+        migrator.registerMigration(remoteBatches) { db in
+            // Batches sent to a provider's batch API: the intent (a chunk id and its items) is
+            // written before the batch is created, its id once it is, so that a crash in between
+            // never makes a second batch for the same items.
+            try db.execute(sql: """
+                CREATE TABLE remote_batch (
+                    chunk TEXT PRIMARY KEY,
+                    provider TEXT NOT NULL,
+                    stage TEXT NOT NULL,
+                    batch_id TEXT,
+                    created_at DOUBLE NOT NULL,
+                    run_id INTEGER NOT NULL
+                );
+                CREATE TABLE remote_batch_item (
+                    stage TEXT NOT NULL,
+                    item TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    chunk TEXT NOT NULL,
+                    custom_id TEXT NOT NULL,
+                    PRIMARY KEY (stage, item, fingerprint)
+                );
+                CREATE INDEX remote_batch_item_chunk ON remote_batch_item(chunk);
+                """)
+        }
         return migrator
     }
 
@@ -112,4 +137,5 @@ enum LedgerSchema {
     static let owner = "v3: owner"
     static let providerTraffic = "v4: provider traffic"
     static let remoteJobs = "v5: remote jobs"
+    static let remoteBatches = "v6: remote batches"
 }

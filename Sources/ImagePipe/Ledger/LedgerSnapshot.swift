@@ -44,4 +44,25 @@ public struct LedgerSnapshot: CompletedWork {
     }
 
     public var jobCount: Int { jobs.count }
+
+    /// Items sent in a remote batch that had not ended when their run stopped.
+    private var batchItems: [String: BatchPlace] = [:]
+
+    mutating func addBatchItem(stage: String, item: String, fingerprint: String, _ place: BatchPlace) {
+        batchItems[Self.key(stage, item, fingerprint)] = place
+    }
+
+    public func batchItem(stage: String, item: String, fingerprint: String) -> BatchPlace? {
+        batchItems.isEmpty ? nil : batchItems[Self.key(stage, item, fingerprint)]
+    }
+
+    public var batchItemCount: Int { batchItems.count }
+}
+
+/// Where an item's request waits in a remote batch: the chunk it was sent in, its line's custom
+/// id, and the batch's id (nil when the run stopped before the batch's creation was recorded).
+public struct BatchPlace: Sendable, Equatable {
+    public var chunk: String
+    public var customID: String
+    public var batchID: String?
 }

@@ -41,6 +41,17 @@ public struct LedgerStatus: Sendable {
     public var providers: [ProviderTraffic] = []
     public var stages: [Stage]
     public var failures: [FailedItem]
+    /// Remote batches whose items are still waiting (a later run collects them).
+    public var batches: [PendingBatch] = []
+
+    public struct PendingBatch: Sendable {
+        public var stage: String
+        public var provider: String
+        /// Nil when the run stopped between recording the intent and the batch's id.
+        public var batchID: String?
+        public var items: Int
+        public var createdAt: Double
+    }
     /// Every run, oldest first, with its totals (`status --runs`).
     public var history: [RunTotals] = []
 
@@ -113,8 +124,18 @@ extension Ledger {
                 let failures = try Row.fetchAll(db, sql: failedSQL).map {
                     LedgerStatus.FailedItem(stage: $0[0], item: $0[1], failureClass: $0[2] ?? "error", message: $0[3] ?? "", attempts: $0[4])
                 }
+                var batches: [LedgerStatus.PendingBatch] = []
+                if try db.tableExists("remote_batch") {
+                    batches = try Row.fetchAll(db, sql: """
+                        SELECT b.stage, b.provider, b.batch_id, COUNT(i.item), b.created_at FROM remote_batch b
+                        JOIN remote_batch_item i ON i.chunk = b.chunk GROUP BY b.chunk ORDER BY b.created_at
+                        """).map { LedgerStatus.PendingBatch(stage: $0[0], provider: $0[1], batchID: $0[2], items: $0[3], createdAt: $0[4]) }
+                    for batch in batches { stages[batch.stage, default: LedgerStatus.Stage(name: batch.stage)].submitted += batch.items }
+                }
                 let order = stageOrder + stages.keys.filter { !stageOrder.contains($0) }.sorted()
-                return LedgerStatus(lastRun: run, providers: providers, stages: order.compactMap { stages[$0] }, failures: failures, history: history)
+                var status = LedgerStatus(lastRun: run, providers: providers, stages: order.compactMap { stages[$0] }, failures: failures, history: history)
+                status.batches = batches
+                return status
             }
         } catch {
             throw Failure(description: "cannot read the ledger \(path): \(error)")

@@ -3,6 +3,21 @@ enum LedgerWrite: Sendable {
     case entry(LedgerEntry)
     case jobSubmitted(Job)
     case jobEnded(stage: String, item: String, fingerprint: String)
+    /// A batch about to be created under `chunk`, with its items.
+    case batchIntent(chunk: String, provider: String, stage: String, items: [BatchItem])
+    case batchCreated(chunk: String, batchID: String)
+    /// The item's line of a batch ended (failed, to be sent again): nothing to re-attach to.
+    case batchItemEnded(stage: String, item: String, fingerprint: String)
+    /// A batch never created (the create call failed): its intent and items go.
+    case batchAbandoned(chunk: String)
+
+    struct BatchItem: Sendable {
+        var stage: String
+        var item: String
+        var fingerprint: String
+        var key: String
+        var customID: String
+    }
 
     /// A job a queued provider accepted for one unit.
     struct Job: Sendable {

@@ -29,6 +29,9 @@ final class LedgerWriter: @unchecked Sendable {
 
     func jobEnded(stage: String, item: String, fingerprint: String) async { await write(.jobEnded(stage: stage, item: item, fingerprint: fingerprint)) }
 
+    /// Returns once committed: a batch is created only after its intent is in the ledger.
+    func batch(_ change: LedgerWrite) async { await write(change) }
+
     private func write(_ entry: LedgerWrite) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let start: Bool = lock.withLock {

@@ -36,7 +36,7 @@ public final class JUnitReport: @unchecked Sendable {
         switch outcome.status {
         case .succeeded, .cached: result = .passed
         case .failed: result = .failure(type: outcome.failureClass?.rawValue ?? "error", message: outcome.message ?? "")
-        case .skipped, .cancelled: result = .skipped(outcome.message ?? outcome.status.rawValue)
+        case .skipped, .cancelled, .submitted: result = .skipped(outcome.message ?? outcome.status.rawValue)
         }
         let c = Case(stage: outcome.stage, name: name, seconds: Double(outcome.latencyMS ?? 0) / 1000, result: result)
         lock.withLock { cases.append(c) }

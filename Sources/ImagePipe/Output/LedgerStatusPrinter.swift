@@ -46,10 +46,14 @@ public struct LedgerStatusPrinter {
             rows.append([s.name, String(s.succeeded), failed, s.pending.map(String.init) ?? "?", String(s.cached)])
         }
         out += TextTable(rows: rows).text
+        for batch in status.batches {
+            let age = DurationText.format(max(0, Date().timeIntervalSince1970 - batch.createdAt))
+            out += "pending batch \(batch.batchID ?? "(creation not confirmed)") on \(batch.provider): stage \(batch.stage), \(batch.items) items, \(age) old\n"
+        }
         let submitted = status.stages.filter { $0.submitted > 0 }
         if !submitted.isEmpty {
             let list = submitted.map { "\($0.name) \($0.submitted)" }.joined(separator: ", ")
-            out += "submitted: \(submitted.reduce(0) { $0 + $1.submitted }) jobs still waiting at their provider (\(list)); imagepipe run \(file) collects them without submitting again.\n"
+            out += "submitted: \(submitted.reduce(0) { $0 + $1.submitted }) items still waiting at their provider (\(list)); imagepipe run \(file) collects them without submitting again.\n"
         }
         if listRuns { out += "\n" + runsTable(status.history) }
         if listFailures {

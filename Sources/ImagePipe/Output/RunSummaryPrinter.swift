@@ -27,6 +27,13 @@ public enum RunSummaryPrinter {
             out += "provider \(traffic.summary)\n"
         }
         for queue in result.queues { out += "provider \(queue.summary)\n" }
+        for batch in result.batches where batch.batches > 0 {
+            out += "stage \(batch.stage): \(batch.batches) batch\(batch.batches == 1 ? "" : "es") sent (\(batch.lines) requests)\n"
+        }
+        let pending = result.stages.reduce(0) { $0 + $1.submitted }
+        if pending > 0 {
+            out += "pending: \(pending) items wait in remote batches; run again to collect them (imagepipe status lists the batches)\n"
+        }
         switch result.stopReason {
         case .budget?:
             out += "stopped: the budget was reached, so \(result.notStarted) items were not started. Raise budget.max_usd and run again.\n"

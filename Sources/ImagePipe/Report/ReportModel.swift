@@ -127,10 +127,10 @@ public struct ReportModel: Sendable {
             for card in cards { if let change = card.change { summary.changes[change, default: 0] += 1 } }
         }
         let order = Dictionary(stages.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let statusOrder = ["failed": 0, "cancelled": 1, "skipped": 2, "succeeded": 3, "cached": 4]
+        let statusOrder = ["failed": 0, "cancelled": 1, "skipped": 2, "submitted": 3, "succeeded": 4, "cached": 5]
         cards.sort { a, b in
             // A reviewer starts with what failed.
-            let sa = statusOrder[a.status] ?? 5, sb = statusOrder[b.status] ?? 5
+            let sa = statusOrder[a.status] ?? 6, sb = statusOrder[b.status] ?? 6
             if (sa == 0) != (sb == 0) { return sa == 0 }
             let oa = order[a.stage] ?? Int.max, ob = order[b.stage] ?? Int.max
             if oa != ob { return oa < ob }

@@ -178,7 +178,7 @@ enum ReportScript {
           b.addEventListener("click", function () { set("stage", stage); });
           $("stages").appendChild(b);
         });
-        [""].concat(["failed", "skipped", "cancelled", "succeeded", "cached"].filter(function (s) { return perStatus[s]; })).forEach(function (status) {
+        [""].concat(["failed", "skipped", "cancelled", "submitted", "succeeded", "cached"].filter(function (s) { return perStatus[s]; })).forEach(function (status) {
           var b = el("button", { "data-status": status, text: (status || "all") + (status ? " (" + perStatus[status] + ")" : "") });
           b.dataset.status = status;
           b.addEventListener("click", function () { set("status", status); });

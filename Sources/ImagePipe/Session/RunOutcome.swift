@@ -15,6 +15,9 @@ public enum RunOutcome: Sendable, Equatable {
     case refused
     /// The run could not be set up after it was checked (the manifest cannot be written).
     case setupFailed
+    /// Nothing failed, but items wait in remote batches (`--no-wait`, or `batch.wait` passed): a
+    /// later run collects them.
+    case pendingRemotely
 
     public var exitCode: Int32 {
         switch self {
@@ -22,6 +25,7 @@ public enum RunOutcome: Sendable, Equatable {
         case .failed, .budgetReached, .setupFailed: return ExitStatus.itemsFailed
         case .refused: return ExitStatus.invalid
         case .interrupted: return ExitStatus.interrupted
+        case .pendingRemotely: return ExitStatus.pendingRemotely
         case .localFault: return ExitStatus.localFault
         }
     }
@@ -34,6 +38,7 @@ public enum RunOutcome: Sendable, Equatable {
         case .budgetReached: return "budget_reached"
         case .interrupted: return "interrupted"
         case .localFault: return "local_fault"
+        case .pendingRemotely: return "pending_remotely"
         }
     }
 
@@ -42,7 +47,8 @@ public enum RunOutcome: Sendable, Equatable {
         case .interrupted?: self = .interrupted
         case .localFault?: self = .localFault
         case .budget?: self = .budgetReached
-        case nil: self = result.allSucceeded ? .succeeded : .failed
+        case nil:
+            if result.allSucceeded { self = .succeeded } else if result.onlyPendingRemotely { self = .pendingRemotely } else { self = .failed }
         }
     }
 }
@@ -52,6 +58,8 @@ public enum ExitStatus {
     public static let ok: Int32 = 0
     public static let itemsFailed: Int32 = 1
     public static let invalid: Int32 = 2
+    /// Work pending remotely: items wait in a provider's batch; run again to collect them.
+    public static let pendingRemotely: Int32 = 3
     /// The disk or folder the run writes to failed it (full, read-only, I/O errors).
     public static let localFault: Int32 = 4
     public static let interrupted: Int32 = 130

@@ -38,12 +38,15 @@ package protocol PreparedUnit: Sendable {
     func commit(_ product: Product, into outcome: inout ItemOutcome) throws(CallFailure) -> UnitOutputs
     /// The call split into a submit and a wait, when the provider works through a queue.
     func remoteCall() -> RemoteCall<Product>?
+    /// The call as a line of a remote batch, when the stage is in batch mode.
+    func batchCall() -> BatchCall<Product>?
 }
 
 extension PreparedUnit {
     package func vet(_ product: Product, into outcome: inout ItemOutcome) async throws(CallFailure) {}
     package func regeneration(_ n: Int) -> Self? { nil }
     package func remoteCall() -> RemoteCall<Product>? { nil }
+    package func batchCall() -> BatchCall<Product>? { nil }
 
     package func stands(_ entry: RecordedSuccess, _ probe: CacheProbe) -> Bool {
         var outcome = ItemOutcome(stage: "", key: "", status: .cached)

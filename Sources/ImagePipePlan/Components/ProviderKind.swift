@@ -16,6 +16,9 @@ package protocol ProviderKind: ProviderKindDeclaration {
     /// Whether its calls go through a queue (its `make` returns a `QueuedImageProvider` and it
     /// declares `QueueSettings.fields`).
     var isQueued: Bool { get }
+    /// The share of the list price its batch API charges; nil when it has none (or imagepipe
+    /// does not drive it yet). Set, `batch:` may be written on the provider and its stages.
+    var batchPriceFactor: Double? { get }
     /// How deliveries to `run --listen` are checked; nil when the kind sends none. Throws when a
     /// setting it needs is missing (Replicate's webhook secret).
     func webhookVerifier(_ spec: ProviderSpec, transport: HTTPTransport, environment: [String: String]) throws(WebhookRefusal) -> (any WebhookVerifier)?
@@ -32,6 +35,7 @@ extension ProviderKind {
     package func identity(of spec: ProviderSpec) -> String { spec.baseURL ?? "" }
     package func check(_ spec: ProviderSpec, _ compiler: PipelineCompiler) {}
     package var isQueued: Bool { false }
+    package var batchPriceFactor: Double? { nil }
     package func webhookVerifier(_ spec: ProviderSpec, transport: HTTPTransport, environment: [String: String]) throws(WebhookRefusal) -> (any WebhookVerifier)? { nil }
 
     /// `base_url` and `api_key`, for providers spoken to over HTTP.

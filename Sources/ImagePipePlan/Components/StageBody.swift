@@ -18,6 +18,9 @@ package protocol StageBody: Sendable {
     /// The stage's concurrency when it sets none, in place of `defaults.concurrency` (which is
     /// about providers): local CPU work runs one unit per core.
     var defaultConcurrency: Int? { get }
+    /// Units that may wait remotely at once holding no slot (a batch's lines): room the engine
+    /// admits beside the stage's concurrency.
+    var waitingRemotely: Int { get }
     /// How many more times one unit may be made when its result fails the stage's checks
     /// (`on_check_failure: regenerate`): the plan's worst case.
     var regenerations: Int { get }
@@ -46,6 +49,7 @@ extension StageBody {
     package var output: Template? { nil }
     package var isPaid: Bool { false }
     package var defaultConcurrency: Int? { nil }
+    package var waitingRemotely: Int { 0 }
     package var regenerations: Int { 0 }
     package var price: PriceTable.Price? { nil }
     package var bytesPerUnit: Int { 0 }

@@ -6,6 +6,9 @@ public struct ItemOutcome: Sendable {
         case succeeded, failed, skipped, cancelled
         /// Finished by an earlier run with the same fingerprint; nothing was called.
         case cached
+        /// In a remote batch that has not ended (`run --no-wait`, or `batch.wait` passed): a
+        /// later run collects it.
+        case submitted
     }
 
     public var stage: String

@@ -19,7 +19,7 @@ public enum ManifestLineSchema {
         Field(name: "variant", type: "integer", doc: "The variant number, 1 to `variants`.", required: true),
         Field(name: "matrix", type: "object", doc: "The matrix values of this unit, by field."),
         Field(name: "output", type: "string", doc: "A `transform` with several `outputs:`: the output's name (one line per output)."),
-        Field(name: "status", type: "string", doc: "How the (stage, item) ended.", values: ["succeeded", "failed", "skipped", "cancelled", "cached"], required: true),
+        Field(name: "status", type: "string", doc: "How the (stage, item) ended (`submitted`: in a remote batch a later run collects).", values: ["succeeded", "failed", "skipped", "cancelled", "cached", "submitted"], required: true),
         Field(name: "failure_class", type: "string", doc: "Why it failed or was cancelled (only then).", values: FailureClass.allCases.map(\.rawValue)),
         Field(name: "message", type: "string", doc: "What happened, for people (failures, skips and cancellations)."),
         Field(name: "warning", type: "string", doc: "Something about a success worth a look: an image of another size than the stage asked for."),

@@ -262,7 +262,7 @@ import ImagePipeEmulator
         let left = try ledger.successes().jobCount
         #expect(left > 0, "the killed run left no job to re-attach to")
         let status = try await CLIProcess.run(["status", "pipeline.yaml"], in: dir)
-        #expect(status.stdout.contains("submitted: \(left) jobs still waiting at their provider (hero \(left))"), "\(status.stdout)")
+        #expect(status.stdout.contains("submitted: \(left) items still waiting at their provider (hero \(left))"), "\(status.stdout)")
 
         let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")

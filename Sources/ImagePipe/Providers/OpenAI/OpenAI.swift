@@ -2,7 +2,10 @@
 struct OpenAI: ProviderKind {
     let name = "openai"
     let summary = "OpenAI Images API (`/images/generations`, `/images/edits`)."
-    var fields: [FieldSpec] { Self.httpFields }
+    var fields: [FieldSpec] { Self.httpFields + [BatchSetting.field] }
+    /// "50% lower cost" (OpenAI's Batch API FAQ and its announcement for GPT Image models, 2026-02,
+    /// as collected in shared/reference/provider-apis.md §1.8).
+    var batchPriceFactor: Double? { 0.5 }
     let defaultBaseURL: String? = "https://api.openai.com/v1"
     let apiKeyVariable: String? = "OPENAI_API_KEY"
 

@@ -23,17 +23,22 @@ struct OpenAIProvider: ImageProvider {
             headers.append(("Content-Type", form.contentType))
             reply = try await transport.send(.POST, baseURL + "/images/edits", headers: headers, body: form.finish(), timeout: request.timeout)
         } else {
-            var body: [(String, JSONValue)] = [("model", .string(request.model)), ("prompt", .string(request.prompt)), ("n", .int(1))]
-            body += options(request).map { ($0.0, .string($0.1)) }
             headers.append(("Content-Type", "application/json"))
             reply = try await transport.send(.POST, baseURL + "/images/generations", headers: headers,
-                                             body: Array(JSONValue.object(request.overlaid(body)).serialized(pretty: false).utf8), timeout: request.timeout)
+                                             body: Array(generationBody(request).serialized(pretty: false).utf8), timeout: request.timeout)
         }
         guard reply.status == 200 else { throw Self.failure(reply) }
         guard case .array(let data)? = reply.json?["data"], let first = data.first else {
             throw CallFailure(.invalid_output, "the answer has no data[] with an image")
         }
         return try await ImagePayload.image(in: first, transport: transport, timeout: request.timeout)
+    }
+
+    /// `POST /images/generations`'s JSON body, as sent and as a batch line's `body`.
+    func generationBody(_ request: ImageRequest) -> JSONValue {
+        var body: [(String, JSONValue)] = [("model", .string(request.model)), ("prompt", .string(request.prompt)), ("n", .int(1))]
+        body += options(request).map { ($0.0, .string($0.1)) }
+        return .object(request.overlaid(body))
     }
 
     /// The optional parameters this request sets, in the API's names.
@@ -57,14 +62,19 @@ struct OpenAIProvider: ImageProvider {
 
     /// OpenAI's error JSON, `{"error": {"message", "type", "code"}}`, mapped to a class.
     static func failure(_ reply: HTTPReply) -> CallFailure {
-        let error = reply.json?["error"]
-        var message = "HTTP \(reply.status)"
+        failure(status: reply.status, body: reply.json, headers: reply.headers)
+    }
+
+    /// The same for an answer read elsewhere (a batch's result line).
+    static func failure(status: Int, body: JSONValue?, headers: [(String, String)] = []) -> CallFailure {
+        let error = body?["error"]
+        var message = "HTTP \(status)"
         if case .string(let text)? = error?["message"] { message += ": " + text }
         var code = ""
         if case .string(let c)? = error?["code"] { code = c }
         if case .string(let t)? = error?["type"], code.isEmpty { code = t }
         if !code.isEmpty { message += " (\(code))" }
-        var failureClass = FailureClass.of(status: reply.status)
+        var failureClass = FailureClass.of(status: status)
         switch code {
         case "moderation_blocked", "content_policy_violation":
             failureClass = .content_policy
@@ -75,6 +85,6 @@ struct OpenAIProvider: ImageProvider {
         default:
             break
         }
-        return CallFailure(failureClass, message, retryAfter: RetryAfter.seconds(headers: reply.headers), status: reply.status)
+        return CallFailure(failureClass, message, retryAfter: RetryAfter.seconds(headers: headers), status: status)
     }
 }

@@ -10,6 +10,8 @@ struct ImageStageBody: StageBody {
     var prompt: Template?
     var negativePrompt: Template?
     var params: JSONTemplate?
+    /// Set when the stage's requests go through the provider's batch API.
+    var batch: BatchSetting?
     var output: Template?
     /// `edit` fed from a source: the field holding the input image's path.
     var image: Template?
@@ -21,6 +23,8 @@ struct ImageStageBody: StageBody {
     private(set) var shared: ImageStageShared?
 
     var isPaid: Bool { true }
+    /// In batch mode, every line of one batch waits at once.
+    var waitingRemotely: Int { batch.map { $0.maxRequests ?? 50_000 } ?? 0 }
     var regenerations: Int { spec.keeping.onCheckFailure == .regenerate ? spec.keeping.maxRegenerations : 0 }
     var price: PriceTable.Price? { shared?.price }
     /// A quarter of a byte per pixel: well-compressed JPEG or WebP; PNG photos take several times more.
@@ -31,8 +35,11 @@ struct ImageStageBody: StageBody {
 
     /// Called when the stage's settings are complete.
     mutating func finish() {
-        let price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
-        shared = ImageStageShared(spec: spec, isEdit: isEdit, model: model, price: price,
+        var price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
+        if batch != nil, let factor = provider?.component.batchPriceFactor, let list = price {
+            price = PriceTable.Price(usd: list.usd * factor, source: list.source + "; at the batch price (\(Int(factor * 100))% of list)")
+        }
+        shared = ImageStageShared(spec: spec, isEdit: isEdit, model: model, price: price, batch: batch,
                                   fingerprint: ImageFingerprint(kind: kind, provider: provider, model: model, spec: spec))
     }
 
@@ -106,10 +113,12 @@ final class ImageStageShared: Sendable {
     let isEdit: Bool
     let model: String?
     let price: PriceTable.Price?
+    let batch: BatchSetting?
     /// What every unit's fingerprint starts with, hashed once.
     let fingerprint: ImageFingerprint
 
-    init(spec: ImageStageSpec, isEdit: Bool, model: String?, price: PriceTable.Price?, fingerprint: ImageFingerprint) {
+    init(spec: ImageStageSpec, isEdit: Bool, model: String?, price: PriceTable.Price?, batch: BatchSetting?, fingerprint: ImageFingerprint) {
+        self.batch = batch
         self.spec = spec
         self.isEdit = isEdit
         self.model = model

@@ -17,6 +17,17 @@ enum ImageStageCompiler {
         }
         out.model = image.model?.value
         if let provider = out.provider { ModelSettingsCheck.check(image, stage: stage, provider: provider, isEdit: isEdit, c) }
+        if let provider = out.provider {
+            let fromProvider = provider.component.batchPriceFactor != nil ? BatchSetting.read(provider.settings) : nil
+            out.batch = image.batchOff ? nil : image.batch ?? fromProvider
+            if out.batch != nil, provider.component.batchPriceFactor == nil {
+                c.diagnostics.error("provider '\(provider.name)' (kind \(provider.kindName)) has no batch API imagepipe drives", at: image.batchKeyLocation ?? stage.body.location,
+                                    hint: "remove 'batch:', or use an openai provider")
+            } else if out.batch != nil, isEdit {
+                c.diagnostics.error("OpenAI's batch API takes generations; an edit's input image cannot go in a batch", at: image.batchKeyLocation ?? stage.body.location,
+                                    hint: "remove 'batch:' from this stage, or write 'batch: false' to turn the provider's batch mode off for it")
+            }
+        }
         out.variants = image.variants
         for (field, values) in image.matrix {
             if scope.fields.contains(field.value) || ["key", "variant"].contains(field.value) {

@@ -22,6 +22,10 @@ public struct ImageStageSpec: StageConfig {
     public var keeping: ImageKeeping
     /// Extra input fields for the provider, passed through as given (their strings are templates).
     public var params: ConfigNode?
+    /// `batch:` as written on the stage; `batchOff` for `batch: false` (over the provider's).
+    public var batch: BatchSetting?
+    public var batchOff = false
+    public var batchKeyLocation: SourceLocation?
 
     public static let resolutions = ["1K", "2K", "4K"]
 
@@ -43,6 +47,7 @@ public struct ImageStageSpec: StageConfig {
             FieldSpec("matrix", .map(.list(.scalar, minCount: 1), keyPattern: PipelineSpec.namePattern), doc: "Fans each item out over every combination of these values; each key becomes a field."),
             FieldSpec("params", .map(.json), doc: "Extra input fields sent to the provider as given, after (and over) what imagepipe sends: a model's own options on fal or Replicate (`num_inference_steps`, `enable_safety_checker`), or Seedream's `response_format`. On Gemini they go into `generationConfig`; OpenAI's multipart edits ignore them. Strings are templates. Part of each image's fingerprint."),
             FieldSpec("output", .template, required: true, doc: "The image's path, a template relative to `output_dir`. It must stay inside `output_dir` and be unique per item."),
+            BatchSetting.field,
         ] + ImageKeeping.fields(regenerates: true)
         if edit {
             fields.append(FieldSpec("image", .template, doc: "When `from` is a source: the field that holds each item's input image path (relative to the pipeline file)."))
@@ -76,6 +81,9 @@ public struct ImageStageSpec: StageConfig {
         output = o.string("output")
         keeping = ImageKeeping(o)
         params = o.node("params")
+        batch = BatchSetting.read(o)
+        batchOff = BatchSetting.isTurnedOff(o)
+        batchKeyLocation = o.has("batch") ? o.keyLocation("batch") : nil
         if o.spec === Self.editDeclaration {
             image = o.string("image")
             imageKeyLocation = o.has("image") ? o.keyLocation("image") : nil

@@ -111,6 +111,16 @@ struct PreparedImage: PreparedUnit {
         })
     }
 
+    func batchCall() -> BatchCall<Product>? {
+        guard let setting = shared.batch, let provider = connection?.provider as? any BatchImageProvider else { return nil }
+        let unit = self
+        return BatchCall(provider: provider, setting: setting, line: { (customID: String) throws(CallFailure) -> [UInt8] in
+            try provider.batchLine(try unit.request(), customID: customID)
+        }, finish: { (image: ProviderImage) throws(CallFailure) -> Product in
+            try unit.finish(image)
+        })
+    }
+
     /// What the provider is asked for, the input image read in for an edit.
     private func request() throws(CallFailure) -> ImageRequest {
         let spec = shared.spec

@@ -1,0 +1,105 @@
+import Foundation
+
+extension RunEngine {
+    /// `attempts` for a stage in batch mode. The unit's price (the batch price) is reserved, its
+    /// line handed to the stage's `BatchCollector`, and its result awaited without any slot. A line
+    /// that failed goes into a new batch with a new custom id, under the retry policy. A line an
+    /// earlier run sent is waited for, not sent again.
+    func batchAttempts<P, R>(_ runtime: StageRuntime, price: Double, outcome: inout ItemOutcome, batch: BatchCall<P>, collector: BatchCollector,
+                             place: JobPlace, keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
+        var attempt = 0
+        var reserved = false
+        var left = cache.batchItem(stage: place.stage, item: place.item, fingerprint: place.fingerprint).flatMap { collector.claimLeftOver($0.customID) ? $0 : nil }
+        func giveBack() {
+            if reserved { budget.settle(price, spent: false) }
+            reserved = false
+        }
+        while true {
+            attempt += 1
+            if attempt == 1 {
+                switch await admit(runtime, price: price, outcome: &outcome, release: {}) {
+                case .admitted: reserved = true
+                case .again:
+                    attempt = 0
+                    continue
+                case .notStarted: return .notStarted
+                case .cutOff: return .cutOff
+                }
+            }
+            let started = ContinuousClock.now
+            let result: BatchCollector.Outcome
+            if attempt == 1, let earlier = left {
+                left = nil
+                result = await collector.attach(earlier)
+            } else {
+                let line: [UInt8]
+                do throws(CallFailure) {
+                    line = try batch.line(Self.customID(fingerprint: place.fingerprint, attempt: attempt))
+                } catch {
+                    giveBack()
+                    outcome.attempts = attempt - 1
+                    outcome.failureClass = error.failureClass
+                    outcome.message = secrets.redact(error.message)
+                    return .failed
+                }
+                result = await collector.submit(customID: Self.customID(fingerprint: place.fingerprint, attempt: attempt), line: line, place: place)
+            }
+            outcome.attempts = attempt
+            outcome.latencyMS = Self.milliseconds(since: started)
+            switch result {
+            case .pending(let id):
+                giveBack()
+                outcome.status = .submitted
+                outcome.failureClass = nil
+                outcome.message = "waiting in batch \(id) at the provider; run again to collect it (imagepipe status lists pending batches)"
+                return .failed
+            case .stopped(let id):
+                giveBack()
+                outcome.status = .cancelled
+                outcome.failureClass = .cancelled
+                outcome.message = options.cancelRemote ? "the run stopped while batch \(id) ran; it was cancelled there (--cancel-remote)"
+                    : "the run stopped while batch \(id) ran; the next run collects it without sending it again"
+                return .failed
+            case .failed(let failure):
+                await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                guard await retries(after: failure, attempt: attempt, runtime, outcome: &outcome) else {
+                    giveBack()
+                    return .failed
+                }
+            case .image(let image):
+                let product: P
+                do throws(CallFailure) {
+                    product = try batch.finish(image)
+                } catch {
+                    await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                    guard await retries(after: error, attempt: attempt, runtime, outcome: &outcome) else {
+                        giveBack()
+                        return .failed
+                    }
+                    continue
+                }
+                if let failureClass = outcome.failureClass { outcome.retries.append((failureClass, outcome.message ?? "")) }
+                outcome.failureClass = nil
+                outcome.message = nil
+                if reserved { budget.settle(price, spent: true) }
+                reserved = false
+                do {
+                    return .success(try await keep(product, &outcome))
+                } catch {
+                    if error.failureClass != .paid_not_written {
+                        await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                    }
+                    outcome.status = .failed
+                    outcome.failureClass = error.failureClass
+                    outcome.message = secrets.redact(error.message)
+                    return .failed
+                }
+            }
+        }
+    }
+
+    /// A line's custom id: unique in its batch, stable for the item, new for each attempt.
+    static func customID(fingerprint: String, attempt: Int) -> String {
+        "ip-" + fingerprint.prefix(32) + "-" + String(attempt)
+    }
+}

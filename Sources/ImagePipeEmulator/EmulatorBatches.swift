@@ -1,0 +1,115 @@
+import Foundation
+import ImagePipe
+
+/// The emulator's OpenAI Batch API: uploaded files, batches that complete `batchTime` seconds
+/// after their creation, and their output and error files (lines in shuffled order). Each line is
+/// decided like a synchronous request of its prompt (markers included), so `[[fail:500x1]]` fails
+/// a line the first time its prompt is sent. Counts uploads, batch creations and lines.
+public final class EmulatorBatches: @unchecked Sendable {
+    struct Batch {
+        var id: String
+        var inputFile: String
+        var metadata: [(String, JSONValue)]
+        var createdAt: Double
+        var readyAt: Double
+        var total: Int
+        var cancelled = false
+        var outputFile: String?
+        var errorFile: String?
+        var completed = 0
+        var failed = 0
+    }
+
+    private let lock = NSLock()
+    private let start = ContinuousClock.now
+    private var files: [String: [UInt8]] = [:]
+    private var batches: [String: Batch] = [:]
+    private var order: [String] = []
+    private var uploads = 0
+    private var creations = 0
+    private var lines = 0
+    private var next = 0
+
+    private var now: Double { (ContinuousClock.now - start).inSeconds }
+
+    public struct Counts: Sendable {
+        public var uploads: Int
+        public var creations: Int
+        public var lines: Int
+    }
+
+    public var counts: Counts { lock.withLock { Counts(uploads: uploads, creations: creations, lines: lines) } }
+
+    func upload(_ bytes: [UInt8]) -> String {
+        lock.withLock {
+            next += 1
+            uploads += 1
+            let id = "file-emu\(next)"
+            files[id] = bytes
+            return id
+        }
+    }
+
+    func file(_ id: String) -> [UInt8]? { lock.withLock { files[id] } }
+
+    /// A batch over an uploaded file; nil when the file is unknown.
+    func create(inputFile: String, metadata: [(String, JSONValue)], completesIn seconds: Double) -> Batch? {
+        lock.withLock {
+            guard let input = files[inputFile] else { return nil }
+            next += 1
+            creations += 1
+            let count = input.split(separator: UInt8(ascii: "\n")).count
+            lines += count
+            let batch = Batch(id: "batch_emu\(next)", inputFile: inputFile, metadata: metadata, createdAt: now, readyAt: now + seconds, total: count)
+            batches[batch.id] = batch
+            order.append(batch.id)
+            return batch
+        }
+    }
+
+    /// The batch as it stands; `finish` makes its output and error files when it first ends.
+    func batch(_ id: String, finish: (Batch) -> (output: [UInt8], errors: [UInt8], completed: Int, failed: Int)) -> (Batch, String)? {
+        let found: Batch? = lock.withLock { batches[id] }
+        guard var batch = found else { return nil }
+        let t = now
+        let status: String
+        if batch.cancelled {
+            status = "cancelled"
+        } else if t < batch.createdAt + min(0.2, (batch.readyAt - batch.createdAt) / 5) {
+            status = "validating"
+        } else if t < batch.readyAt {
+            status = "in_progress"
+        } else {
+            status = "completed"
+            if batch.outputFile == nil {
+                let made = finish(batch)
+                lock.withLock {
+                    guard batches[id]?.outputFile == nil else { return }
+                    next += 1
+                    let output = "file-emu\(next)"
+                    next += 1
+                    let errors = "file-emu\(next)"
+                    files[output] = made.output
+                    files[errors] = made.errors
+                    batches[id]?.outputFile = output
+                    batches[id]?.errorFile = errors
+                    batches[id]?.completed = made.completed
+                    batches[id]?.failed = made.failed
+                }
+                batch = lock.withLock { batches[id]! }
+            }
+        }
+        return (batch, status)
+    }
+
+    func cancel(_ id: String) -> Bool {
+        lock.withLock {
+            guard batches[id] != nil, batches[id]?.outputFile == nil else { return false }
+            batches[id]?.cancelled = true
+            return true
+        }
+    }
+
+    /// The newest batches first.
+    var newest: [String] { lock.withLock { order.reversed() } }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import ImagePipeCore
+
+/// A batch a provider accepted: its id, and the chunk id imagepipe named it by (sent as the
+/// batch's metadata, so that a batch created just before a crash can be found again).
+public struct RemoteBatch: Sendable, Equatable {
+    public var id: String
+    public var chunk: String
+
+    public init(id: String, chunk: String) {
+        self.id = id
+        self.chunk = chunk
+    }
+}
+
+/// Where a batch stands.
+public enum BatchState: Sendable, Equatable {
+    /// Still working; how many of its requests are done and failed so far.
+    case running(status: String, completed: Int, failed: Int, total: Int)
+    /// Ended (completed, expired or cancelled): its results are ready to read; `reason` says why
+    /// requests without a result line have none.
+    case ended(status: String, reason: String)
+    /// The whole batch was refused (its input did not validate).
+    case failed(String)
+}
+
+/// One request's result in a batch: its image, or why it failed.
+public typealias BatchLineResult = Result<ProviderImage, CallFailure>
+
+/// The most one remote batch may hold.
+public struct BatchLimits: Sendable {
+    public var maxRequests: Int
+    public var maxBytes: Int
+
+    public init(maxRequests: Int, maxBytes: Int) {
+        self.maxRequests = maxRequests
+        self.maxBytes = maxBytes
+    }
+}
+
+/// A provider with a batch API (OpenAI's Batch API): requests written as lines of one input,
+/// submitted together at the batch price, collected when the batch ends and joined back on
+/// their custom ids (never on order).
+public protocol BatchImageProvider: ImageProvider {
+    var batchLimits: BatchLimits { get }
+    /// One request as a line of the batch's input (no newline).
+    func batchLine(_ request: ImageRequest, customID: String) throws(CallFailure) -> [UInt8]
+    /// Uploads the lines (newline-terminated) and creates the batch, named by `chunk`.
+    func createBatch(lines: [UInt8], chunk: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch
+    /// The batch created under `chunk`, if there is one (after a crash between creating and recording it).
+    func findBatch(chunk: String, timeout: Double) async throws(CallFailure) -> RemoteBatch?
+    func batchState(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> BatchState
+    /// Every result line of an ended batch, by custom id.
+    func batchResults(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> [String: BatchLineResult]
+    func cancelBatch(_ batch: RemoteBatch, timeout: Double) async
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+@testable import ImagePipeCore
+@testable import ImagePipePlan
+import ImagePipeEmulator
+
+/// `batch:` on an OpenAI stage against the emulator's Files and Batches API over loopback: one
+/// upload and one batch for the stage's items, half the price, results joined on custom_id in
+/// any order, failed lines sent again in a new batch, and `--no-wait` then a run that collects.
+@Suite struct OpenAIBatchTests {
+    static func yaml(batch: String = "batch: { poll_interval: 200ms }") -> String {
+        """
+        version: 1
+        name: batch-test
+        providers:
+          oa: { kind: openai, base_url: "{{BASE}}/v1", api_key: batch-test-key }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: oa
+              model: gpt-image-1
+              prompt: "{{ name }}"
+              size: 1024x1024
+              output: "hero/{{ sku }}.png"
+              retry: { attempts: 3, initial: 10ms, jitter: none }
+              \(batch)
+        """
+    }
+
+    static func emulator(batchTime: Double = 0.5) -> EmulatorConfiguration {
+        var configuration = EmulatorConfiguration()
+        configuration.apiKey = "batch-test-key"
+        configuration.batchTime = batchTime
+        configuration.labels = false
+        return configuration
+    }
+
+    @Test func aThousandItemsGoInOneBatchAtHalfPrice() async throws {
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(1000)], emulator: Self.emulator())
+        let seen = try #require(run.emulator)
+        #expect(run.stage("hero").succeeded == 1000, "\(run.lines(stage: "hero").prefix(3).map { $0["message"] ?? "" })")
+        #expect(seen.batches.uploads == 1 && seen.batches.creations == 1 && seen.batches.lines == 1000)
+        #expect(seen.byPrompt.count == 1000 && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(run.lines(stage: "hero").allSatisfy { $0["cost_usd"] as? Double == 0.021 })
+        #expect(abs(run.result.spentUSD - 21.0) < 1e-6)
+        let bytes = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/hero/P500.png").path))
+        #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
+    }
+
+    @Test func failedLinesGoIntoANewBatch() async throws {
+        let csv = "sku,name\nA1,Red mug\nB2,[[fail:500x1]] Blue mug\nC3,[[block]] Green mug\nD4,Grey mug\n"
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": csv], emulator: Self.emulator(batchTime: 0.3))
+        let lines = Dictionary(run.lines(stage: "hero").map { ($0["key"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(lines["B2"]?["status"] as? String == "succeeded" && lines["B2"]?["attempts"] as? Int == 2, "\(String(describing: lines["B2"]))")
+        #expect(lines["C3"]?["failure_class"] as? String == "content_policy")
+        #expect(lines["A1"]?["status"] as? String == "succeeded" && lines["D4"]?["status"] as? String == "succeeded")
+        let seen = try #require(run.emulator)
+        #expect(seen.batches.creations == 2 && seen.batches.lines == 5)
+    }
+
+    @Test func batchIsRefusedWhereNoBatchAPIIsDriven() {
+        let placeholder = """
+        version: 1
+        name: batch-refused
+        providers:
+          local: { kind: placeholder }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate: { from: products, provider: local, model: any, prompt: "{{ name }}", output: "hero/{{ sku }}.png", batch: true }
+        """
+        let (checked, _) = Fixtures.validate(placeholder, files: ["products.csv": "sku,name\nA1,Mug\n"])
+        #expect(Fixtures.lines(checked).contains { $0.contains("pipeline.yaml:9:") && $0.contains("has no batch API imagepipe drives") }, "\(Fixtures.lines(checked))")
+        let edit = Self.yaml(batch: "batch: true").replacingOccurrences(of: "{{BASE}}", with: "http://127.0.0.1:9") + """
+
+              lifestyle:
+                edit: { from: hero, provider: oa, model: gpt-image-1, prompt: "on a table", output: "l/{{ sku }}.png", batch: true }
+            """
+        let (checkedEdit, _) = Fixtures.validate(edit, files: ["products.csv": "sku,name\nA1,Mug\n"])
+        #expect(Fixtures.lines(checkedEdit).contains { $0.contains("an edit's input image cannot go in a batch") }, "\(Fixtures.lines(checkedEdit))")
+    }
+
+    @Test func noWaitLeavesWithExit3AndTheNextRunCollects() async throws {
+        let emulator = Emulator(configuration: Self.emulator(batchTime: 1), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let dir = Fixtures.temporaryDirectory()
+        var options = RunOptions()
+        options.noWait = true
+        let first = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(20)], server: emulator, directory: dir, ledger: true,
+                                             options: options)
+        #expect(first.ending == .pendingRemotely && first.ending.exitCode == 3)
+        #expect(first.stage("hero").submitted == 20)
+        let second = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(20)], server: emulator, directory: dir, ledger: true)
+        #expect(second.ending == .succeeded, "\(second.lines(stage: "hero").prefix(2))")
+        #expect(second.stage("hero").succeeded == 20)
+        #expect(emulator.stats.snapshot.batches.creations == 1, "no batch was created twice")
+        #expect(emulator.stats.snapshot.byPrompt.values.allSatisfy { $0 == 1 })
+    }
+}
+
+/// The batch as processes use it: `kill -9` right after the batch is created, and the next run
+/// collects it without creating another.
+@Suite struct OpenAIBatchAfterACrashTests {
+    @Test func aKilledRunsBatchIsCollectedWithoutANewOne() async throws {
+        let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 6), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let yaml = OpenAIBatchTests.yaml().replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(50))
+        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        let ledgerPath = dir.appendingPathComponent(".imagepipe/batch-test.sqlite").path
+        await Wait.until("the batch is created and recorded", timeout: 60) {
+            guard emulator.stats.snapshot.batches.creations == 1,
+                  let status = try? Ledger(path: ledgerPath, readOnly: true).status(stageOrder: ["hero"]) else { return false }
+            return status.batches.first?.batchID != nil
+        }
+        first.signal(SIGKILL)
+        _ = await first.wait()
+        let status = try await CLIProcess.run(["status", "pipeline.yaml"], in: dir)
+        #expect(status.stdout.contains("pending batch batch_emu") && status.stdout.contains("stage hero, 50 items"), "\(status.stdout)")
+        let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        let seen = emulator.stats.snapshot
+        #expect(seen.batches.creations == 1 && seen.batches.lines == 50)
+        #expect(seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(try RunCommandTests.checkImages(in: dir) == 50)
+    }
+}
