@@ -18,9 +18,14 @@ public final class EmulatorBatches: @unchecked Sendable {
         var errorFile: String?
         var completed = 0
         var failed = 0
+        /// Why the input did not validate (a custom_id used twice), as OpenAI fails the whole batch.
+        var invalid: String?
     }
 
     private let lock = NSLock()
+    /// Serialises a batch's first ending, so that its lines are decided (and counted) once.
+    private let finishing = NSLock()
+    private var held = false
     private let start = ContinuousClock.now
     private var files: [String: [UInt8]] = [:]
     private var batches: [String: Batch] = [:]
@@ -40,6 +45,9 @@ public final class EmulatorBatches: @unchecked Sendable {
 
     public var counts: Counts { lock.withLock { Counts(uploads: uploads, creations: creations, lines: lines) } }
 
+    /// While held, no batch completes (a test kills a run while its batch is surely running).
+    public func hold(_ on: Bool) { lock.withLock { held = on } }
+
     func upload(_ bytes: [UInt8]) -> String {
         lock.withLock {
             next += 1
@@ -58,9 +66,16 @@ public final class EmulatorBatches: @unchecked Sendable {
             guard let input = files[inputFile] else { return nil }
             next += 1
             creations += 1
-            let count = input.split(separator: UInt8(ascii: "\n")).count
-            lines += count
-            let batch = Batch(id: "batch_emu\(next)", inputFile: inputFile, metadata: metadata, createdAt: now, readyAt: now + seconds, total: count)
+            let rows = input.split(separator: UInt8(ascii: "\n"))
+            lines += rows.count
+            var seen = Set<String>()
+            var invalid: String?
+            for (n, row) in rows.enumerated() {
+                guard let line = try? JSONParser.parse(Array(row)), case .string(let id)? = line["custom_id"] else { continue }
+                if !seen.insert(id).inserted, invalid == nil { invalid = "Line \(n + 1): duplicate custom_id '\(id)'" }
+            }
+            var batch = Batch(id: "batch_emu\(next)", inputFile: inputFile, metadata: metadata, createdAt: now, readyAt: now + seconds, total: rows.count)
+            batch.invalid = invalid
             batches[batch.id] = batch
             order.append(batch.id)
             return batch
@@ -69,15 +84,19 @@ public final class EmulatorBatches: @unchecked Sendable {
 
     /// The batch as it stands; `finish` makes its output and error files when it first ends.
     func batch(_ id: String, finish: (Batch) -> (output: [UInt8], errors: [UInt8], completed: Int, failed: Int)) -> (Batch, String)? {
-        let found: Batch? = lock.withLock { batches[id] }
+        finishing.lock()
+        defer { finishing.unlock() }
+        let (found, isHeld): (Batch?, Bool) = lock.withLock { (batches[id], held) }
         guard var batch = found else { return nil }
         let t = now
         let status: String
-        if batch.cancelled {
+        if batch.invalid != nil, t >= batch.createdAt + min(0.2, (batch.readyAt - batch.createdAt) / 5) {
+            status = "failed"
+        } else if batch.cancelled {
             status = "cancelled"
         } else if t < batch.createdAt + min(0.2, (batch.readyAt - batch.createdAt) / 5) {
             status = "validating"
-        } else if t < batch.readyAt {
+        } else if t < batch.readyAt || isHeld {
             status = "in_progress"
         } else {
             status = "completed"

@@ -108,7 +108,9 @@ extension EmulatorHandler {
     private func batchObject(_ batch: EmulatorBatches.Batch, status: String) -> JSONValue {
         let ended = status == "completed"
         return .object([
-            ("id", .string(batch.id)), ("object", .string("batch")), ("endpoint", .string("/v1/images/generations")), ("errors", .null),
+            ("id", .string(batch.id)), ("object", .string("batch")), ("endpoint", .string("/v1/images/generations")),
+            ("errors", batch.invalid.map { .object([("object", .string("list")), ("data", .array([.object([("code", .string("duplicate_custom_id")),
+                                                                                                       ("message", .string($0))])]))]) } ?? .null),
             ("input_file_id", .string(batch.inputFile)), ("completion_window", .string("24h")), ("status", .string(status)),
             ("output_file_id", ended ? batch.outputFile.map(JSONValue.string) ?? .null : .null),
             ("error_file_id", ended ? batch.errorFile.map(JSONValue.string) ?? .null : .null),

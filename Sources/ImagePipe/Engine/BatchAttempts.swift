@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 extension RunEngine {
@@ -34,7 +35,7 @@ extension RunEngine {
             } else {
                 let line: [UInt8]
                 do throws(CallFailure) {
-                    line = try batch.line(Self.customID(fingerprint: place.fingerprint, attempt: attempt))
+                    line = try batch.line(customID(place, attempt: attempt))
                 } catch {
                     giveBack()
                     outcome.attempts = attempt - 1
@@ -42,16 +43,16 @@ extension RunEngine {
                     outcome.message = secrets.redact(error.message)
                     return .failed
                 }
-                result = await collector.submit(customID: Self.customID(fingerprint: place.fingerprint, attempt: attempt), line: line, place: place)
+                result = await collector.submit(customID: customID(place, attempt: attempt), line: line, place: place)
             }
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
             switch result {
-            case .pending(let id):
+            case .pending(let what):
                 giveBack()
                 outcome.status = .submitted
                 outcome.failureClass = nil
-                outcome.message = "waiting in batch \(id) at the provider; run again to collect it (imagepipe status lists pending batches)"
+                outcome.message = "waiting in \(what) at the provider; run again to collect it (imagepipe status lists pending batches)"
                 return .failed
             case .stopped(let id):
                 giveBack()
@@ -98,8 +99,10 @@ extension RunEngine {
         }
     }
 
-    /// A line's custom id: unique in its batch, stable for the item, new for each attempt.
-    static func customID(fingerprint: String, attempt: Int) -> String {
-        "ip-" + fingerprint.prefix(32) + "-" + String(attempt)
+    /// A line's custom id: the item's identity (stage, item, fingerprint) hashed, this run, and the
+    /// attempt. Two items with the same prompt never share one; a retry, or a later run, gets a new one.
+    func customID(_ place: JobPlace, attempt: Int) -> String {
+        let identity = Hex.string(SHA256.hash(data: Array((place.stage + "\u{0}" + place.item + "\u{0}" + place.fingerprint).utf8))).prefix(24)
+        return "ip-\(identity)-\(runName)-\(attempt)"
     }
 }

@@ -3,13 +3,15 @@ import Foundation
 /// One stage's batches: units hand in their request lines and wait; lines are sent as one remote
 /// batch when no new line has come for a moment or the batch is full (the provider's limits, or
 /// `batch.max_requests` / `max_bytes`); each batch is recorded (intent, then id) before anything
-/// waits on it, watched every `batch.poll_interval`, and its results handed back by custom id.
+/// waits on it, watched every `batch.poll_interval`, and its results handed back by custom id,
+/// each read from the downloaded files only when its unit is resumed.
 final class BatchCollector: @unchecked Sendable {
     enum Outcome: Sendable {
         case image(ProviderImage)
         case failed(CallFailure)
-        /// The batch still runs and the run stops waiting (`--no-wait`, `batch.wait`).
-        case pending(batchID: String)
+        /// The batch still runs (or its creation could not be confirmed) and the run stops
+        /// waiting: a later run collects it. `what` names the batch, or the chunk.
+        case pending(what: String)
         /// The run was interrupted while the batch ran.
         case stopped(batchID: String)
     }
@@ -20,8 +22,9 @@ final class BatchCollector: @unchecked Sendable {
         var place: JobPlace
     }
 
-    /// How long without a new line before the lines gathered so far go out.
-    static let quiet: Duration = .milliseconds(600)
+    /// How long without a new line before the lines gathered so far go out: long enough that a
+    /// stage's items, streamed from their source on a busy machine, go in one batch.
+    static let quiet: Duration = .seconds(2)
 
     let provider: any BatchImageProvider
     let setting: BatchSetting
@@ -33,8 +36,10 @@ final class BatchCollector: @unchecked Sendable {
     private let metadata: [(String, String)]
     private let timeout: Double
     private let cancelRemote: Bool
-    /// When the run stops waiting for batches (`batch.wait` after the run's start); nil: never.
+    /// When the run stops waiting for batches (`batch.wait` after the stage's first line); nil: never.
     private let deadline: ContinuousClock.Instant?
+    /// Where result files are downloaded; removed when the run ends.
+    private let directory: String
 
     private let lock = NSLock()
     private var gathered: [Waiting] = []
@@ -42,11 +47,14 @@ final class BatchCollector: @unchecked Sendable {
     private var lastLine = ContinuousClock.now
     private var flushing = false
     private var waiters: [String: CheckedContinuation<Outcome, Never>] = [:]
-    /// Batches being watched, and results that came before their unit asked (a re-attach).
+    /// Units waiting on a batch (this run's or an earlier run's), by batch id.
+    private var members: [String: Set<String>] = [:]
     private var watched = Set<String>()
-    private var unclaimed: [String: Outcome] = [:]
-    /// Units waiting on a batch an earlier run sent, by batch id.
-    private var attached: [String: Set<String>] = [:]
+    /// Batches that ended this run, with their results (on disk) and why a line may lack one.
+    private var finished: [String: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)] = [:]
+    /// Chunk look-ups of earlier runs' batches whose creation was not recorded, one per chunk.
+    private var lookups: [String: Task<Result<RemoteBatch?, CallFailure>, Never>] = [:]
+    private var claimed = Set<String>()
     private var created = 0
     private var lines = 0
 
@@ -65,19 +73,29 @@ final class BatchCollector: @unchecked Sendable {
         self.timeout = timeout
         self.cancelRemote = cancelRemote
         deadline = wait.map { control.clock.now + .seconds($0) }
+        directory = NSTemporaryDirectory() + "imagepipe-batches-" + UUID().uuidString.lowercased()
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
-
-    /// Lines of earlier runs' batches this run has waited for: a regeneration sends anew.
-    private var claimed = Set<String>()
-    func claimLeftOver(_ customID: String) -> Bool { lock.withLock { claimed.insert(customID).inserted } }
 
     /// Batches created and lines sent by this run.
     var counts: (batches: Int, lines: Int) { lock.withLock { (created, lines) } }
 
+    /// True the first time this run asks for a line an earlier run sent: a regeneration sends anew.
+    func claimLeftOver(_ customID: String) -> Bool { lock.withLock { claimed.insert(customID).inserted } }
+
+    /// Removes the downloaded result files.
+    func cleanUp() {
+        let sets = lock.withLock { finished.values.compactMap(\.results) }
+        for set in sets { set.discard() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     /// Sends `line` in the next batch and waits for its result.
     func submit(customID: String, line: [UInt8], place: JobPlace) async -> Outcome {
         await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let startFlusher: Bool = lock.withLock {
+            let start: Bool? = lock.withLock {
+                // Custom ids carry the item's identity and the run: a clash is a bug, never a silent overwrite.
+                guard waiters[customID] == nil else { return nil }
                 waiters[customID] = continuation
                 gathered.append(Waiting(customID: customID, line: line, place: place))
                 gatheredBytes += line.count + 1
@@ -85,7 +103,10 @@ final class BatchCollector: @unchecked Sendable {
                 defer { flushing = true }
                 return !flushing
             }
-            if startFlusher { Task { await self.flushWhenQuiet() } }
+            guard let start else {
+                return continuation.resume(returning: .failed(CallFailure(.local_error, "two requests of this run have the custom id \(customID)")))
+            }
+            if start { Task { await self.flushWhenQuiet() } }
         }
     }
 
@@ -94,27 +115,63 @@ final class BatchCollector: @unchecked Sendable {
         var batchID = place.batchID
         if batchID == nil {
             // The run stopped between recording the intent and the batch's id: look it up by chunk.
-            do throws(CallFailure) {
-                guard let found = try await provider.findBatch(chunk: place.chunk, timeout: timeout) else {
-                    return .failed(CallFailure(.server_error, "the batch of chunk \(place.chunk) was never created (the run stopped first); sent again"))
-                }
-                await writer?.batch(.batchCreated(chunk: place.chunk, batchID: found.id))
+            switch await lookUp(chunk: place.chunk) {
+            case .success(let found?):
                 batchID = found.id
-            } catch {
-                return .failed(error)
+            case .success(nil):
+                return .failed(CallFailure(.server_error, "the batch of chunk \(place.chunk) was never created (the run stopped first); sent again"))
+            case .failure(let error):
+                // Unknown whether it exists: keep it recorded, never risk a second batch.
+                return .pending(what: "chunk \(place.chunk) (its batch could not be looked up: \(error.message))")
             }
         }
         let batch = RemoteBatch(id: batchID!, chunk: place.chunk)
+        let ended: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)? = lock.withLock { finished[batch.id] }
+        if let ended { return await Self.outcome(of: place.customID, in: ended) }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let (ready, watch): (Outcome?, Bool) = lock.withLock {
-                if let outcome = unclaimed.removeValue(forKey: place.customID) { return (outcome, false) }
+            let watch: Bool? = lock.withLock {
+                guard waiters[place.customID] == nil else { return nil }
+                if finished[batch.id] != nil { return nil }
                 waiters[place.customID] = continuation
-                attached[batch.id, default: []].insert(place.customID)
-                return (nil, watched.insert(batch.id).inserted)
+                members[batch.id, default: []].insert(place.customID)
+                return watched.insert(batch.id).inserted
             }
-            if let ready { return continuation.resume(returning: ready) }
-            if watch { Task { await self.watch(batch, customIDs: nil) } }
+            guard let watch else {
+                // It ended between the two looks (or the id clashed): read it now.
+                let ended = lock.withLock { finished[batch.id] }
+                Task {
+                    var outcome = Outcome.failed(CallFailure(.local_error, "two requests of this run have the custom id \(place.customID)"))
+                    if let ended { outcome = await Self.outcome(of: place.customID, in: ended) }
+                    continuation.resume(returning: outcome)
+                }
+                return
+            }
+            if watch { Task { await self.watch(batch) } }
         }
+    }
+
+    /// One look-up per chunk, shared by every unit of it.
+    private func lookUp(chunk: String) async -> Result<RemoteBatch?, CallFailure> {
+        let task: Task<Result<RemoteBatch?, CallFailure>, Never> = lock.withLock {
+            if let existing = lookups[chunk] { return existing }
+            let made = Task { () -> Result<RemoteBatch?, CallFailure> in
+                var last = CallFailure(.network, "not looked up")
+                for attempt in 0..<3 {
+                    do throws(CallFailure) {
+                        let found = try await provider.findBatch(chunk: chunk, timeout: timeout)
+                        if let found { await writer?.batch(.batchCreated(chunk: chunk, batchID: found.id)) }
+                        return .success(found)
+                    } catch {
+                        last = error
+                        try? await Task.sleep(for: .seconds(Double(1 << attempt)))
+                    }
+                }
+                return .failure(last)
+            }
+            lookups[chunk] = made
+            return made
+        }
+        return await task.value
     }
 
     /// Sends what has gathered once no line has come for `quiet`, full batches at once.
@@ -156,8 +213,9 @@ final class BatchCollector: @unchecked Sendable {
     /// Records the intent, creates the batch (or finds it, when the create's answer was lost),
     /// records its id, and watches it.
     private func send(_ chunk: [Waiting]) async {
+        let ids = chunk.map(\.customID)
         guard !control.isHalted else {
-            return resume(chunk.map(\.customID)) { _ in .failed(CallFailure(.cancelled, "the run stopped before its batch was sent")) }
+            return resume(ids) { _ in .failed(CallFailure(.cancelled, "the run stopped before its batch was sent")) }
         }
         let name = UUID().uuidString.lowercased()
         let items = chunk.map { LedgerWrite.BatchItem(stage: $0.place.stage, item: $0.place.item, fingerprint: $0.place.fingerprint, key: $0.place.key,
@@ -169,111 +227,124 @@ final class BatchCollector: @unchecked Sendable {
             body += entry.line
             body.append(UInt8(ascii: "\n"))
         }
-        var batch: RemoteBatch?
-        var problem: CallFailure?
+        let batch: RemoteBatch
         do throws(CallFailure) {
             batch = try await provider.createBatch(lines: body, chunk: name, metadata: metadata, timeout: max(timeout, 120))
         } catch {
-            problem = error
-            if [.timeout, .network, .server_error].contains(error.failureClass) {
-                // The batch may exist although its answer was lost: never create it twice.
-                batch = try? await provider.findBatch(chunk: name, timeout: timeout)
+            guard [.timeout, .network, .server_error].contains(error.failureClass) else {
+                // Refused outright: nothing was created.
+                await writer?.batch(.batchAbandoned(chunk: name))
+                return resume(ids) { _ in .failed(error) }
             }
-        }
-        guard let batch else {
-            await writer?.batch(.batchAbandoned(chunk: name))
-            let failure = problem ?? CallFailure(.server_error, "the batch was not created")
-            resume(chunk.map(\.customID)) { _ in .failed(failure) }
-            return
+            // The batch may exist although its answer was lost: never create it twice.
+            switch await lookUp(chunk: name) {
+            case .success(let found?):
+                return await started(found, ids: ids, lines: chunk.count)
+            case .success(nil):
+                await writer?.batch(.batchAbandoned(chunk: name))
+                return resume(ids) { _ in .failed(error) }
+            case .failure:
+                return resume(ids) { _ in .pending(what: "chunk \(name) (its creation could not be confirmed: \(error.message))") }
+            }
         }
         await writer?.batch(.batchCreated(chunk: name, batchID: batch.id))
-        lock.withLock {
-            created += 1
-            lines += chunk.count
-            watched.insert(batch.id)
-        }
-        await watch(batch, customIDs: chunk.map(\.customID))
+        await started(batch, ids: ids, lines: chunk.count)
     }
 
-    /// Looks at `batch` every `poll_interval` until it ends, the run stops, or `batch.wait` passes;
-    /// then hands each line's result to its unit. `customIDs` nil: whoever attached.
-    private func watch(_ batch: RemoteBatch, customIDs: [String]?) async {
+    private func started(_ batch: RemoteBatch, ids: [String], lines count: Int) async {
+        let watch: Bool = lock.withLock {
+            created += 1
+            lines += count
+            members[batch.id, default: []].formUnion(ids)
+            return watched.insert(batch.id).inserted
+        }
+        if watch { await self.watch(batch) }
+    }
+
+    /// Looks at `batch` every `poll_interval` until it ends, the run stops, or `batch.wait` passes
+    /// (after one look, so that a run that does not wait still collects what has ended).
+    private func watch(_ batch: RemoteBatch) async {
         while true {
-            if let deadline, control.clock.now >= deadline {
-                return resume(customIDs, batch: batch) { _ in .pending(batchID: batch.id) }
-            }
             let state: BatchState
             do throws(CallFailure) {
                 state = try await provider.batchState(batch, timeout: timeout)
             } catch {
-                if error.failureClass == .auth { return resume(customIDs, batch: batch) { _ in .failed(error) } }
-                guard await nap(until: nextLook(), batch: batch, customIDs: customIDs) else { return }
+                if error.status == 404 {
+                    return end(batch, results: nil, outcome: .failed(CallFailure(.server_error, "batch \(batch.id) is gone at the provider; sent again")), reason: "")
+                }
+                if error.failureClass == .auth {
+                    return end(batch, results: nil, outcome: .pending(what: "batch \(batch.id) (the provider refused the key: \(error.message))"), reason: "")
+                }
+                guard await nap(batch) else { return }
                 continue
             }
             switch state {
             case .running:
-                guard await nap(until: nextLook(), batch: batch, customIDs: customIDs) else { return }
-            case .failed(let why):
-                return resume(customIDs, batch: batch) { _ in .failed(CallFailure(.bad_request, why)) }
-            case .ended(_, let reason):
-                let results: [String: BatchLineResult]
-                do throws(CallFailure) {
-                    results = try await provider.batchResults(batch, timeout: max(timeout, 300))
-                } catch {
-                    guard await nap(until: nextLook(), batch: batch, customIDs: customIDs) else { return }
-                    continue
+                if let deadline, control.clock.now >= deadline {
+                    return end(batch, results: nil, outcome: .pending(what: "batch \(batch.id)"), reason: "", keep: false)
                 }
-                return finish(batch, results: results, reason: reason, customIDs: customIDs)
+                guard await nap(batch) else { return }
+            case .failed(let why):
+                return end(batch, results: nil, outcome: .failed(CallFailure(.bad_request, why)), reason: "")
+            case .ended(_, let reason):
+                do throws(CallFailure) {
+                    let results = try await provider.batchResults(batch, directory: directory, timeout: max(timeout, 600))
+                    return end(batch, results: results, outcome: nil, reason: reason)
+                } catch {
+                    if let deadline, control.clock.now >= deadline {
+                        return end(batch, results: nil, outcome: .pending(what: "batch \(batch.id) (its results could not be read: \(error.message))"),
+                                   reason: "", keep: false)
+                    }
+                    guard await nap(batch) else { return }
+                }
             }
         }
     }
 
-    private func nextLook() -> ContinuousClock.Instant {
+    /// Sleeps until the next look; false (having told the batch's units) when the run stopped.
+    private func nap(_ batch: RemoteBatch) async -> Bool {
         let next = control.clock.now + .seconds(setting.pollInterval)
-        return deadline.map { min($0, next) } ?? next
-    }
-
-    /// Sleeps until `until`; false (having told the batch's units) when the run stopped meanwhile.
-    private func nap(until: ContinuousClock.Instant, batch: RemoteBatch, customIDs: [String]?) async -> Bool {
         do {
-            try await control.sleep(until: until)
+            try await control.sleep(until: deadline.map { min($0, next) } ?? next)
             return true
         } catch {
             if cancelRemote { await provider.cancelBatch(batch, timeout: min(timeout, 10)) }
-            resume(customIDs, batch: batch) { _ in .stopped(batchID: batch.id) }
+            end(batch, results: nil, outcome: .stopped(batchID: batch.id), reason: "", keep: false)
             return false
         }
     }
 
-    /// Hands every line's result to its unit (kept for one that has not asked yet).
-    private func finish(_ batch: RemoteBatch, results: [String: BatchLineResult], reason: String, customIDs: [String]?) {
-        let woken: [(CheckedContinuation<Outcome, Never>, Outcome)] = lock.withLock {
-            var out: [(CheckedContinuation<Outcome, Never>, Outcome)] = []
-            for (id, result) in results {
-                let outcome: Outcome
-                switch result {
-                case .success(let image): outcome = .image(image)
-                case .failure(let failure): outcome = .failed(failure)
-                }
-                if let waiter = waiters.removeValue(forKey: id) { out.append((waiter, outcome)) } else { unclaimed[id] = outcome }
-            }
-            for id in customIDs ?? Array(attached[batch.id] ?? []) where results[id] == nil {
-                if let waiter = waiters.removeValue(forKey: id) { out.append((waiter, .failed(CallFailure(.server_error, reason)))) }
-            }
+    /// Hands the batch's units their outcome: `outcome` for all, or each one's line of
+    /// `results`. `keep` remembers the ending for units that attach later this run.
+    private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, keep: Bool = true) {
+        let ending = (results: results, outcome: outcome, reason: reason)
+        let woken: [(String, CheckedContinuation<Outcome, Never>)] = lock.withLock {
+            if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
-            attached[batch.id] = nil
-            return out
+            let ids = members.removeValue(forKey: batch.id) ?? []
+            return ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }
         }
-        for (waiter, outcome) in woken { waiter.resume(returning: outcome) }
+        guard !woken.isEmpty else { return }
+        Task {
+            for (id, waiter) in woken { waiter.resume(returning: await Self.outcome(of: id, in: ending)) }
+        }
     }
 
-    /// Resumes the units of `customIDs` (or, for a re-attached batch, every unit still waiting
-    /// on it) with `outcome`.
-    private func resume(_ customIDs: [String]?, batch: RemoteBatch? = nil, with outcome: (String) -> Outcome) {
+    private static func outcome(of customID: String, in ending: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)) async -> Outcome {
+        if let outcome = ending.outcome { return outcome }
+        guard let results = ending.results, let result = await results.result(for: customID) else {
+            return .failed(CallFailure(.server_error, ending.reason))
+        }
+        switch result {
+        case .success(let image): return .image(image)
+        case .failure(let failure): return .failed(failure)
+        }
+    }
+
+    /// Resumes the units of `customIDs` with `outcome`.
+    private func resume(_ customIDs: [String], with outcome: (String) -> Outcome) {
         let woken: [(CheckedContinuation<Outcome, Never>, Outcome)] = lock.withLock {
-            let ids = customIDs ?? batch.map { Array(attached.removeValue(forKey: $0.id) ?? []) } ?? []
-            if let batch { watched.remove(batch.id) }
-            return ids.compactMap { id in waiters.removeValue(forKey: id).map { ($0, outcome(id)) } }
+            customIDs.compactMap { id in waiters.removeValue(forKey: id).map { ($0, outcome(id)) } }
         }
         for (waiter, outcome) in woken { waiter.resume(returning: outcome) }
     }

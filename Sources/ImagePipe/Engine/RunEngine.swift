@@ -228,6 +228,7 @@ public final class RunEngine: Sendable {
         }
         await breaker.writeKeptAnswers()
         await receiver?.stop()
+        for collector in batchCollectors.withLock({ Array($0.values) }) { collector.cleanUp() }
         manifest.flush()
         await transport.shutdown()
         await writeCurrentManifest()

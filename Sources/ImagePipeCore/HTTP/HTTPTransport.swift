@@ -100,6 +100,30 @@ public final class HTTPTransport: Sendable {
         }
     }
 
+    /// Streams a (large) answer's body into the file at `path`, never holding it whole: a batch's
+    /// output file of full-size images runs to gigabytes. Returns the status and the bytes written.
+    public func download(_ url: String, headers: [(String, String)] = [], to path: String, timeout: Double) async throws(CallFailure) -> (status: Int, bytes: Int) {
+        var request = HTTPClientRequest(url: url)
+        request.headers = HTTPHeaders(headers)
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(max(0.001, timeout) * 1e9)))
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw CallFailure(.local_error, "cannot write \(path)")
+            }
+            defer { try? handle.close() }
+            var total = 0
+            for try await buffer in response.body {
+                try handle.write(contentsOf: Data(buffer.readableBytesView))
+                total += buffer.readableBytes
+            }
+            return (Int(response.status.code), total)
+        } catch let failure as CallFailure {
+            throw failure
+        } catch {
+            throw Self.classify(error, url: url, timeout: timeout)
+        }
+    }
+
     /// `host:port`, the port spelled out even when the scheme implies it.
     static func hostAndPort(_ url: String) -> String {
         guard let components = URL(string: url), let host = components.host else { return url }

@@ -27,6 +27,16 @@ public enum BatchState: Sendable, Equatable {
 /// One request's result in a batch: its image, or why it failed.
 public typealias BatchLineResult = Result<ProviderImage, CallFailure>
 
+/// An ended batch's results, read from its downloaded files as each unit asks for its own (a
+/// batch of 1024² images runs to gigabytes: never all in memory at once).
+public protocol BatchResultSet: Sendable {
+    /// Whether the batch has a result line for this custom id.
+    func has(_ customID: String) -> Bool
+    func result(for customID: String) async -> BatchLineResult?
+    /// Removes the downloaded files (the provider keeps its own copy).
+    func discard()
+}
+
 /// The most one remote batch may hold.
 public struct BatchLimits: Sendable {
     public var maxRequests: Int
@@ -50,7 +60,7 @@ public protocol BatchImageProvider: ImageProvider {
     /// The batch created under `chunk`, if there is one (after a crash between creating and recording it).
     func findBatch(chunk: String, timeout: Double) async throws(CallFailure) -> RemoteBatch?
     func batchState(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> BatchState
-    /// Every result line of an ended batch, by custom id.
-    func batchResults(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> [String: BatchLineResult]
+    /// An ended batch's result files, downloaded into `directory` and indexed by custom id.
+    func batchResults(_ batch: RemoteBatch, directory: String, timeout: Double) async throws(CallFailure) -> any BatchResultSet
     func cancelBatch(_ batch: RemoteBatch, timeout: Double) async
 }

@@ -51,6 +51,14 @@ import ImagePipeEmulator
         #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
     }
 
+    /// Two items with the same prompt have the same fingerprint: their lines still get their own custom ids.
+    @Test func itemsWithTheSamePromptKeepTheirOwnLines() async throws {
+        let csv = "sku,name\nA1,Red mug\nA2,Red mug\nA3,Red mug\n"
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": csv], emulator: Self.emulator(batchTime: 0.3))
+        #expect(run.stage("hero").succeeded == 3, "\(run.lines(stage: "hero"))")
+        #expect(run.emulator?.batches.lines == 3 && run.emulator?.batches.creations == 1)
+    }
+
     @Test func failedLinesGoIntoANewBatch() async throws {
         let csv = "sku,name\nA1,Red mug\nB2,[[fail:500x1]] Blue mug\nC3,[[block]] Green mug\nD4,Grey mug\n"
         let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": csv], emulator: Self.emulator(batchTime: 0.3))
@@ -96,7 +104,10 @@ import ImagePipeEmulator
                                              options: options)
         #expect(first.ending == .pendingRemotely && first.ending.exitCode == 3)
         #expect(first.stage("hero").submitted == 20)
-        let second = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(20)], server: emulator, directory: dir, ledger: true)
+        // Once the batch has ended, even a run that does not wait collects it.
+        try await Task.sleep(for: .seconds(1.2))
+        let second = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(20)], server: emulator, directory: dir, ledger: true,
+                                              options: options)
         #expect(second.ending == .succeeded, "\(second.lines(stage: "hero").prefix(2))")
         #expect(second.stage("hero").succeeded == 20)
         #expect(emulator.stats.snapshot.batches.creations == 1, "no batch was created twice")
@@ -108,9 +119,11 @@ import ImagePipeEmulator
 /// collects it without creating another.
 @Suite struct OpenAIBatchAfterACrashTests {
     @Test func aKilledRunsBatchIsCollectedWithoutANewOne() async throws {
-        let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 6), threads: 1)
+        let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 0.5), threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
+        // Held until the kill: however late this test wakes, the batch is still running then.
+        emulator.stats.batches.hold(true)
         let yaml = OpenAIBatchTests.yaml().replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(50))
         let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
@@ -124,6 +137,7 @@ import ImagePipeEmulator
         _ = await first.wait()
         let status = try await CLIProcess.run(["status", "pipeline.yaml"], in: dir)
         #expect(status.stdout.contains("pending batch batch_emu") && status.stdout.contains("stage hero, 50 items"), "\(status.stdout)")
+        emulator.stats.batches.hold(false)
         let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         let seen = emulator.stats.snapshot

@@ -40,13 +40,20 @@ extension OpenAIProvider: BatchImageProvider {
         return RemoteBatch(id: id, chunk: chunk)
     }
 
+    /// Pages through the batch list, newest first (one created just before a crash is near the
+    /// top), up to the 2,000 newest.
     func findBatch(chunk: String, timeout: Double) async throws(CallFailure) -> RemoteBatch? {
-        // The newest batches first: one created just before a crash is among them.
-        let reply = try await transport.send(.GET, baseURL + "/batches?limit=100", headers: authorization, timeout: timeout)
-        guard (200..<300).contains(reply.status) else { throw Self.failure(reply) }
-        guard case .array(let batches)? = reply.json?["data"] else { return nil }
-        for batch in batches {
-            if case .string(chunk)? = batch["metadata"]?[Self.chunkKey], case .string(let id)? = batch["id"] { return RemoteBatch(id: id, chunk: chunk) }
+        var after: String?
+        for _ in 0..<20 {
+            let url = baseURL + "/batches?limit=100" + (after.map { "&after=" + URLValueEncoding.component($0) } ?? "")
+            let reply = try await transport.send(.GET, url, headers: authorization, timeout: timeout)
+            guard (200..<300).contains(reply.status) else { throw Self.failure(reply) }
+            guard case .array(let batches)? = reply.json?["data"], !batches.isEmpty else { return nil }
+            for batch in batches {
+                if case .string(chunk)? = batch["metadata"]?[Self.chunkKey], case .string(let id)? = batch["id"] { return RemoteBatch(id: id, chunk: chunk) }
+            }
+            guard case .bool(true)? = reply.json?["has_more"], case .string(let last)? = batches.last?["id"] else { return nil }
+            after = last
         }
         return nil
     }
@@ -72,24 +79,25 @@ extension OpenAIProvider: BatchImageProvider {
         }
     }
 
-    func batchResults(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> [String: BatchLineResult] {
+    func batchResults(_ batch: RemoteBatch, directory: String, timeout: Double) async throws(CallFailure) -> any BatchResultSet {
         let reply = try await transport.send(.GET, baseURL + "/batches/" + batch.id, headers: authorization, timeout: timeout)
         guard (200..<300).contains(reply.status), let json = reply.json else { throw Self.failure(reply) }
-        var results: [String: BatchLineResult] = [:]
+        var files: [String] = []
         for name in ["output_file_id", "error_file_id"] {
             guard case .string(let file)? = json[name] else { continue }
-            let content = try await transport.send(.GET, baseURL + "/files/" + file + "/content", headers: authorization, timeout: timeout)
-            guard (200..<300).contains(content.status) else { throw Self.failure(content) }
-            for line in content.body.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                guard let entry = try? JSONParser.parse(Array(line)), case .string(let id)? = entry["custom_id"] else { continue }
-                results[id] = await lineResult(entry, timeout: timeout)
+            let path = directory + "/" + file + ".jsonl"
+            let download = try await transport.download(baseURL + "/files/" + file + "/content", headers: authorization, to: path, timeout: timeout)
+            guard (200..<300).contains(download.status) else {
+                let body = FileManager.default.contents(atPath: path).map { Array($0.prefix(65_536)) } ?? []
+                throw Self.failure(status: download.status, body: try? JSONParser.parse(body))
             }
+            files.append(path)
         }
-        return results
+        return OpenAIBatchResults(files: files, provider: self, timeout: timeout)
     }
 
     /// One output or error line: the image in `response.body.data[0]`, or the failure it reports.
-    private func lineResult(_ entry: JSONValue, timeout: Double) async -> BatchLineResult {
+    func lineResult(_ entry: JSONValue, timeout: Double) async -> BatchLineResult {
         if let error = entry["error"], error != .null {
             var message = "the batch refused this request"
             if case .string(let text)? = error["message"] { message += ": " + text }
