@@ -124,22 +124,9 @@ extension RunEngine {
                 }
                 outcome.attempts = attempt
                 outcome.latencyMS = Self.milliseconds(since: started)
-                // The result is the success; earlier attempts' failures are its history.
-                if let failureClass = outcome.failureClass { outcome.retries.append((failureClass, outcome.message ?? "")) }
-                outcome.failureClass = nil
-                outcome.message = nil
                 gate.record(nil)
-                if reserved { budget.settle(price, spent: true) }
-                reserved = false
                 defer { runtime.slots.release() }
-                do {
-                    return .success(try await keep(value, &outcome))
-                } catch {
-                    outcome.status = .failed
-                    outcome.failureClass = error.failureClass
-                    outcome.message = secrets.redact(error.message)
-                    return .failed
-                }
+                return await kept(value, spending: reserved ? price : 0, outcome: &outcome, keep: keep)
             } catch let error as CallFailure {
                 failure = error
             } catch is RunControl.Stopped {
@@ -194,5 +181,25 @@ extension RunEngine {
             return false
         }
         return true
+    }
+
+    /// How every attempt loop ends once it holds the product: earlier attempts' failures become the
+    /// success's history, the reservation (`spending`) is spent, and `keep` writes and records it.
+    /// `failed` hears a failure of `keep` (a full disk, a refused check) before it is recorded.
+    func kept<P, R>(_ product: P, spending: Double, outcome: inout ItemOutcome, keep: (P, inout ItemOutcome) async throws(CallFailure) -> R,
+                    failed: (CallFailure) async -> Void = { _ in }) async -> CallResult<R> {
+        if let failureClass = outcome.failureClass { outcome.retries.append((failureClass, outcome.message ?? "")) }
+        outcome.failureClass = nil
+        outcome.message = nil
+        if spending > 0 { budget.settle(spending, spent: true) }
+        do {
+            return .success(try await keep(product, &outcome))
+        } catch {
+            await failed(error)
+            outcome.status = .failed
+            outcome.failureClass = error.failureClass
+            outcome.message = secrets.redact(error.message)
+            return .failed
+        }
     }
 }

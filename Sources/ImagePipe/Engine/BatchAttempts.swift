@@ -79,21 +79,12 @@ extension RunEngine {
                     }
                     continue
                 }
-                if let failureClass = outcome.failureClass { outcome.retries.append((failureClass, outcome.message ?? "")) }
-                outcome.failureClass = nil
-                outcome.message = nil
-                if reserved { budget.settle(price, spent: true) }
+                let spending = reserved ? price : 0
                 reserved = false
-                do {
-                    return .success(try await keep(product, &outcome))
-                } catch {
+                return await kept(product, spending: spending, outcome: &outcome, keep: keep) { error in
                     if error.failureClass != .paid_not_written {
-                        await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                        await self.writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
                     }
-                    outcome.status = .failed
-                    outcome.failureClass = error.failureClass
-                    outcome.message = secrets.redact(error.message)
-                    return .failed
                 }
             }
         }

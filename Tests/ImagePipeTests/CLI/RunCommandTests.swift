@@ -181,8 +181,9 @@ import ImagePipeEmulator
     @Test func interruptLetsCallsInFlightFinishAndExits130() async throws {
         var configuration = EmulatorConfiguration()
         // Long enough that a test process slowed by a loaded machine still signals while the first
-        // three calls are in flight (at 1 s the next three had sometimes started by then).
-        configuration.latency = 3.0
+        // three calls are in flight (at 1 s, and with the suite's heavier tests at 3 s, the next
+        // three had sometimes started by then).
+        configuration.latency = 8.0
         let emulator = Emulator(configuration: configuration, threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }

@@ -44,18 +44,19 @@ import ImagePipeEmulator
         return configuration
     }
 
-    /// 300 items, 8 submits at a time, 3 s in the queue each: every job waits remotely at once,
-    /// the emulator never sees more than 8 submits in flight, and status requests keep their pace.
-    @Test func threeHundredJobsWaitAtOnceWhileEightAreSubmitted() async throws {
+    /// 150 items, 8 submits at a time, 10 s in the queue each: every job waits remotely at once,
+    /// the emulator never sees more than 8 submits in flight, and status requests keep their pace
+    /// (300 with 30 s of queue in the note's figure, from scripts/bench-queue).
+    @Test func jobsWaitAtOnceWhileEightAreSubmitted() async throws {
         let began = ContinuousClock.now
         let run = try await RunHarness.run(Self.yaml(provider: ", poll_rate_limit: { requests_per_second: 100, burst: 10 }"),
-                                           files: ["products.csv": RunHarness.products(300)], emulator: Self.emulator(queueTime: 4))
+                                           files: ["products.csv": RunHarness.products(150)], emulator: Self.emulator(queueTime: 10))
         let elapsed = (ContinuousClock.now - began).inSeconds
         let seen = try #require(run.emulator)
-        #expect(run.stage("hero").succeeded == 300)
-        #expect(seen.queue.submitted == 300 && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(run.stage("hero").succeeded == 150)
+        #expect(seen.queue.submitted == 150 && seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(seen.peakInFlight <= 8, "submits in flight: \(seen.peakInFlight)")
-        // On an idle machine all 300 wait at once (submitting them takes well under the queue
+        // On an idle machine all 150 wait at once (submitting them takes well under the queue
         // time); on a busy one the first finish earlier. Either way far more than 8 wait at once.
         #expect(seen.queue.peakQueued >= 64, "peak queued \(seen.queue.peakQueued)")
         #expect(run.result.queues.first?.peakQueued ?? 0 >= 64)
@@ -71,15 +72,17 @@ import ImagePipeEmulator
     func failingStatusRequestsAreAskedAgainNeverSubmittedAgain(kind: String) async throws {
         var configuration = Self.emulator(queueTime: 0.6)
         configuration.pollErrorRate = 0.5
-        configuration.pollHangRate = 0.1
+        configuration.pollHangRate = 0.05
         let model = kind == "fal" ? "fal-ai/bytedance/seedream/v4/text-to-image" : "bytedance/seedream-4"
-        let run = try await RunHarness.run(Self.yaml(kind: kind, model: model, provider: ", sync_wait: 0s", stage: "timeout: 2s"),
+        // `timeout` bounds submits too: long enough that no submit times out on a loaded machine.
+        let run = try await RunHarness.run(Self.yaml(kind: kind, model: model, provider: ", sync_wait: 0s", stage: "timeout: 8s"),
                                            files: ["products.csv": RunHarness.products(20)], emulator: configuration)
         let seen = try #require(run.emulator)
         #expect(run.stage("hero").succeeded == 20, "\(run.lines(stage: "hero").compactMap { $0["message"] })")
         #expect(seen.queue.submitted == 20 && seen.byPrompt.values.allSatisfy { $0 == 1 }, "\(seen.byPrompt)")
         #expect(seen.queue.pollFailures > 0)
-        #expect(run.lines(stage: "hero").allSatisfy { $0["attempts"] as? Int == 1 })
+        let again = run.lines(stage: "hero").filter { $0["attempts"] as? Int != 1 }
+        #expect(again.isEmpty, "submitted again: \(again.map { ($0["key"] ?? "", $0["retries"] ?? "") })")
     }
 
     /// A job that fails at the provider is a failed attempt: submitted again while the policy allows.

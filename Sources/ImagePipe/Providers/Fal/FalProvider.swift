@@ -110,7 +110,8 @@ struct FalProvider: QueuedImageProvider {
         }
         let download = try await transport.send(.GET, url, timeout: timeout)
         guard download.status == 200 else {
-            throw CallFailure(FailureClass.of(status: download.status), "downloading the image answered HTTP \(download.status)", status: download.status)
+            // No `status`: a 404 here is the image file's, not the job's (which would be submitted again).
+            throw CallFailure(FailureClass.of(status: download.status), "downloading the image answered HTTP \(download.status)")
         }
         return ProviderImage(bytes: download.body)
     }
