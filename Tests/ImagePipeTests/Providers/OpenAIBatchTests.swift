@@ -39,16 +39,16 @@ import ImagePipeEmulator
         return configuration
     }
 
-    /// 300 items (1,000 in the note's figure, by `imagepipe run` against `imagepipe emulate`: the
+    /// 200 items (1,000 in the note's figure, by `imagepipe run` against `imagepipe emulate`: the
     /// suite runs this beside timing-sensitive tests).
     @Test func itemsGoInOneBatchAtHalfPrice() async throws {
-        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(300)], emulator: Self.emulator())
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(200)], emulator: Self.emulator())
         let seen = try #require(run.emulator)
-        #expect(run.stage("hero").succeeded == 300, "\(run.lines(stage: "hero").prefix(3).map { $0["message"] ?? "" })")
-        #expect(seen.batches.uploads == 1 && seen.batches.creations == 1 && seen.batches.lines == 300)
-        #expect(seen.byPrompt.count == 300 && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(run.stage("hero").succeeded == 200, "\(run.lines(stage: "hero").prefix(3).map { $0["message"] ?? "" })")
+        #expect(seen.batches.uploads == 1 && seen.batches.creations == 1 && seen.batches.lines == 200)
+        #expect(seen.byPrompt.count == 200 && seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(run.lines(stage: "hero").allSatisfy { $0["cost_usd"] as? Double == 0.021 })
-        #expect(abs(run.result.spentUSD - 6.3) < 1e-6)
+        #expect(abs(run.result.spentUSD - 4.2) < 1e-6)
         let bytes = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/hero/P150.png").path))
         #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
     }

@@ -44,25 +44,25 @@ import ImagePipeEmulator
         return configuration
     }
 
-    /// 150 items, 8 submits at a time, 10 s in the queue each: every job waits remotely at once,
+    /// 100 items, 8 submits at a time, 10 s in the queue each: every job waits remotely at once,
     /// the emulator never sees more than 8 submits in flight, and status requests keep their pace
     /// (300 with 30 s of queue in the note's figure, from scripts/bench-queue).
     @Test func jobsWaitAtOnceWhileEightAreSubmitted() async throws {
         let began = ContinuousClock.now
         let run = try await RunHarness.run(Self.yaml(provider: ", poll_rate_limit: { requests_per_second: 100, burst: 10 }"),
-                                           files: ["products.csv": RunHarness.products(150)], emulator: Self.emulator(queueTime: 10))
+                                           files: ["products.csv": RunHarness.products(100)], emulator: Self.emulator(queueTime: 10))
         let elapsed = (ContinuousClock.now - began).inSeconds
         let seen = try #require(run.emulator)
-        #expect(run.stage("hero").succeeded == 150)
-        #expect(seen.queue.submitted == 150 && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(run.stage("hero").succeeded == 100)
+        #expect(seen.queue.submitted == 100 && seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(seen.peakInFlight <= 8, "submits in flight: \(seen.peakInFlight)")
-        // On an idle machine all 150 wait at once (submitting them takes well under the queue
+        // On an idle machine all 100 wait at once (submitting them takes well under the queue
         // time); on a busy one the first finish earlier. Either way far more than 8 wait at once.
         #expect(seen.queue.peakQueued >= 64, "peak queued \(seen.queue.peakQueued)")
         #expect(run.result.queues.first?.peakQueued ?? 0 >= 64)
         #expect(Double(seen.queue.polls) <= elapsed * 100 + 10 + 1, "\(seen.queue.polls) polls in \(elapsed) s")
         for line in run.lines(stage: "hero") { #expect(line["cost_usd"] as? Double == 0.03) }
-        let bytes = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/hero/P150.png").path))
+        let bytes = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/hero/P50.png").path))
         #expect(throws: Never.self) { try ImageInspector.inspect(Array(bytes)) }
     }
 
@@ -244,20 +244,20 @@ import ImagePipeEmulator
 /// them without a single new submit.
 @Suite struct QueuedJobsAfterACrashTests {
     @Test func aKilledRunsJobsAreCollectedByTheNextRunWithoutANewSubmit() async throws {
-        // Long enough that 200 submits (8 at a time) finish before the first job does.
+        // Long enough that 100 submits (8 at a time) finish before the first job does (200 in the note's figure).
         let emulator = Emulator(configuration: QueuedProviderTests.emulator(queueTime: 8), threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
         let yaml = QueuedProviderTests.yaml(provider: ", poll_rate_limit: { requests_per_second: 200, burst: 20 }")
             .replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
-        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(200))
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(100))
         let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
-        await Wait.until("200 jobs are submitted", timeout: 60) { emulator.stats.snapshot.queue.submitted == 200 }
+        await Wait.until("100 jobs are submitted", timeout: 60) { emulator.stats.snapshot.queue.submitted == 100 }
         // Every job is committed to the ledger (or, on a very slow machine, already done) before the kill.
         let ledgerPath = dir.appendingPathComponent(".imagepipe/queued-test.sqlite").path
         await Wait.until("every job is in the ledger", timeout: 60) {
             guard let hero = (try? Ledger(path: ledgerPath, readOnly: true).status(stageOrder: ["hero"]))?.stages.first else { return false }
-            return hero.submitted + hero.succeeded >= 200
+            return hero.submitted + hero.succeeded >= 100
         }
         first.signal(SIGKILL)
         #expect(await first.wait() == SIGKILL || !first.process.isRunning)
@@ -270,9 +270,9 @@ import ImagePipeEmulator
         let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
         let seen = emulator.stats.snapshot
-        #expect(seen.queue.submitted == 200, "submits over both runs: \(seen.queue.submitted)")
+        #expect(seen.queue.submitted == 100, "submits over both runs: \(seen.queue.submitted)")
         #expect(seen.byPrompt.values.allSatisfy { $0 == 1 })
-        #expect(try RunCommandTests.checkImages(in: dir) == 200)
+        #expect(try RunCommandTests.checkImages(in: dir) == 100)
         #expect(try Ledger(path: dir.appendingPathComponent(".imagepipe/queued-test.sqlite").path, readOnly: true).successes().jobCount == 0)
         #expect(second.stdout.contains("\(left) re-attached from an earlier run without a new submit"), "\(second.stdout)")
     }
