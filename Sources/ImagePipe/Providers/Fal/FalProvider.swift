@@ -39,15 +39,15 @@ struct FalProvider: QueuedImageProvider {
         // Older answers lack the URLs: the status path is the model's owner/alias, not the submit path.
         let app = request.model.split(separator: "/").prefix(2).joined(separator: "/")
         let requestURL = baseURL + "/" + app + "/requests/" + id
-        return .queued(RemoteJob(id: id, statusURL: Self.text(json["status_url"]) ?? requestURL + "/status",
-                                 resultURL: Self.text(json["response_url"]) ?? requestURL,
-                                 cancelURL: Self.text(json["cancel_url"]) ?? requestURL + "/cancel"))
+        return .queued(RemoteJob(id: id, statusURL: json["status_url"]?.stringValue ?? requestURL + "/status",
+                                 resultURL: json["response_url"]?.stringValue ?? requestURL,
+                                 cancelURL: json["cancel_url"]?.stringValue ?? requestURL + "/cancel"))
     }
 
     func poll(_ job: RemoteJob, timeout: Double) async throws(CallFailure) -> RemoteJobState {
         let reply = try await transport.send(.GET, job.statusURL, headers: headers, timeout: timeout)
         guard (200..<300).contains(reply.status) else { throw Self.failure(reply, doing: "a status request") }
-        guard let json = reply.json, let status = Self.text(json["status"]) else {
+        guard let json = reply.json, let status = json["status"]?.stringValue else {
             throw CallFailure(.invalid_output, "a status answer has no status")
         }
         switch status {
@@ -58,7 +58,7 @@ struct FalProvider: QueuedImageProvider {
             return .running
         case "COMPLETED":
             if let error = json["error"], error != .null {
-                return .failed(Self.jobFailure(message: Self.text(error) ?? error.serialized(pretty: false), type: Self.text(json["error_type"])))
+                return .failed(Self.jobFailure(message: error.stringValue ?? error.serialized(pretty: false), type: json["error_type"]?.stringValue))
             }
             return try await result(job, timeout: timeout)
         default:
@@ -74,7 +74,7 @@ struct FalProvider: QueuedImageProvider {
             return .failed(Self.failure(reply, doing: "the request"))
         }
         guard (200..<300).contains(reply.status) else { throw Self.failure(reply, doing: "reading the result") }
-        guard case .array(let images)? = reply.json?["images"], let first = images.first, let url = Self.text(first["url"]) else {
+        guard case .array(let images)? = reply.json?["images"], let first = images.first, let url = first["url"]?.stringValue else {
             return .failed(CallFailure(.invalid_output, "the result of request \(job.id) has no images[0].url"))
         }
         return .finished(try await Self.download(url, transport: transport, timeout: timeout))
@@ -83,14 +83,14 @@ struct FalProvider: QueuedImageProvider {
     /// fal's delivery: `{request_id, status: OK|ERROR, payload, error}`, the payload being the
     /// model's output (its `images[0].url` downloaded).
     func state(fromDelivery body: [UInt8], job: RemoteJob, timeout: Double) async -> RemoteJobState? {
-        guard let json = try? JSONParser.parse(body), Self.text(json["request_id"]) == job.id else { return nil }
-        switch Self.text(json["status"]) {
+        guard let json = try? JSONParser.parse(body), json["request_id"]?.stringValue == job.id else { return nil }
+        switch json["status"]?.stringValue {
         case "OK":
-            guard case .array(let images)? = json["payload"]?["images"], let url = Self.text(images.first?["url"]) else { return nil }
+            guard case .array(let images)? = json["payload"]?["images"], let url = images.first?["url"]?.stringValue else { return nil }
             return try? .finished(await Self.download(url, transport: transport, timeout: timeout))
         case "ERROR":
-            let error = json["error"].flatMap { Self.text($0) } ?? "no reason given"
-            return .failed(Self.jobFailure(message: error, type: Self.text(json["error_type"]) ?? Self.text(json["payload"]?["error_type"])))
+            let error = json["error"]?.stringValue ?? "no reason given"
+            return .failed(Self.jobFailure(message: error, type: json["error_type"]?.stringValue ?? json["payload"]?["error_type"]?.stringValue))
         default:
             return nil
         }
@@ -99,7 +99,7 @@ struct FalProvider: QueuedImageProvider {
     func cancel(_ job: RemoteJob, timeout: Double) async -> Bool {
         guard let url = job.cancelURL, let reply = try? await transport.send(.PUT, url, headers: headers, timeout: timeout) else { return false }
         // 202 CANCELLATION_REQUESTED, or 400 ALREADY_COMPLETED: either way nothing waits there any more.
-        return (200..<300).contains(reply.status) || Self.text(reply.json?["status"]) == "ALREADY_COMPLETED"
+        return (200..<300).contains(reply.status) || reply.json?["status"]?.stringValue == "ALREADY_COMPLETED"
     }
 
     /// An image at a URL, or inline as a `data:` URI (fal's `sync_mode`).
@@ -120,8 +120,8 @@ struct FalProvider: QueuedImageProvider {
     static func failure(_ reply: HTTPReply, doing what: String) -> CallFailure {
         let json = reply.json
         var detail = ""
-        if let d = json?["detail"] { detail = text(d) ?? d.serialized(pretty: false) }
-        let type = text(json?["error_type"]) ?? HeaderList.value("x-fal-error-type", in: reply.headers)
+        if let d = json?["detail"] { detail = d.stringValue ?? d.serialized(pretty: false) }
+        let type = json?["error_type"]?.stringValue ?? HeaderList.value("x-fal-error-type", in: reply.headers)
         var message = "\(what) answered HTTP \(reply.status)"
         if !detail.isEmpty { message += ": " + detail }
         if let type { message += " (\(type))" }
@@ -142,11 +142,6 @@ struct FalProvider: QueuedImageProvider {
         if lower.contains("timeout") { return .timeout }
         if lower.contains("validation") || lower.contains("too_large") || lower.contains("unprocessable") { return .bad_request }
         if lower.contains("rate") { return .rate_limited }
-        return nil
-    }
-
-    static func text(_ value: JSONValue?) -> String? {
-        if case .string(let s)? = value { return s }
         return nil
     }
 }

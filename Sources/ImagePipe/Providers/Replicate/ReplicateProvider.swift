@@ -50,11 +50,11 @@ struct ReplicateProvider: QueuedImageProvider {
         let reply = try await transport.send(.POST, url, headers: headers, body: Array(JSONValue.object(body).serialized(pretty: false).utf8),
                                              timeout: request.timeout)
         guard (200..<300).contains(reply.status) else { throw Self.failure(reply, doing: "the submit") }
-        guard let prediction = reply.json, let id = FalProvider.text(prediction["id"]) else {
+        guard let prediction = reply.json, let id = prediction["id"]?.stringValue else {
             throw CallFailure(.invalid_output, "the submit's answer has no prediction id")
         }
-        let get = FalProvider.text(prediction["urls"]?["get"]) ?? baseURL + "/predictions/" + id
-        let job = RemoteJob(id: id, statusURL: get, resultURL: get, cancelURL: FalProvider.text(prediction["urls"]?["cancel"]) ?? get + "/cancel")
+        let get = prediction["urls"]?["get"]?.stringValue ?? baseURL + "/predictions/" + id
+        let job = RemoteJob(id: id, statusURL: get, resultURL: get, cancelURL: prediction["urls"]?["cancel"]?.stringValue ?? get + "/cancel")
         // A prediction that finished within `Prefer: wait` is paid: if its image cannot be read now,
         // it is recorded and collected like any job rather than submitted again.
         switch try? await state(of: prediction, job: job, timeout: request.timeout) {
@@ -73,7 +73,7 @@ struct ReplicateProvider: QueuedImageProvider {
 
     /// Replicate's delivery is the prediction itself, as a status request would answer.
     func state(fromDelivery body: [UInt8], job: RemoteJob, timeout: Double) async -> RemoteJobState? {
-        guard let prediction = try? JSONParser.parse(body), FalProvider.text(prediction["id"]) == job.id else { return nil }
+        guard let prediction = try? JSONParser.parse(body), prediction["id"]?.stringValue == job.id else { return nil }
         return try? await state(of: prediction, job: job, timeout: timeout)
     }
 
@@ -84,23 +84,23 @@ struct ReplicateProvider: QueuedImageProvider {
 
     /// Where a prediction stands; a finished one's first output downloaded.
     private func state(of prediction: JSONValue, job: RemoteJob, timeout: Double) async throws(CallFailure) -> RemoteJobState {
-        switch FalProvider.text(prediction["status"]) ?? "" {
+        switch prediction["status"]?.stringValue ?? "" {
         case "starting": return .queued(position: nil)
         case "processing": return .running
         case "succeeded":
             let url: String?
             switch prediction["output"] {
             case .string(let s)?: url = s
-            case .array(let list)?: url = list.lazy.compactMap { FalProvider.text($0) }.first
+            case .array(let list)?: url = list.lazy.compactMap(\.stringValue).first
             default: url = nil
             }
             guard let url else { return .failed(CallFailure(.invalid_output, "prediction \(job.id) succeeded without an output URL")) }
             return .finished(try await FalProvider.download(url, transport: transport, timeout: timeout))
         case "failed":
-            let message = FalProvider.text(prediction["error"]) ?? "no reason given"
+            let message = prediction["error"]?.stringValue ?? "no reason given"
             return .failed(CallFailure(Self.errorClass(message), "prediction \(job.id) failed at Replicate: \(message)"))
         case "canceled", "aborted":
-            return .failed(CallFailure(.server_error, "prediction \(job.id) was \(FalProvider.text(prediction["status"]) ?? "") at Replicate"))
+            return .failed(CallFailure(.server_error, "prediction \(job.id) was \(prediction["status"]?.stringValue ?? "") at Replicate"))
         case let other:
             throw CallFailure(.invalid_output, "prediction \(job.id) has status '\(other)', which Replicate does not document")
         }
@@ -118,12 +118,12 @@ struct ReplicateProvider: QueuedImageProvider {
     static func failure(_ reply: HTTPReply, doing what: String) -> CallFailure {
         let json = reply.json
         var message = "\(what) answered HTTP \(reply.status)"
-        if let title = FalProvider.text(json?["title"]) { message += ": " + title }
-        if let detail = FalProvider.text(json?["detail"]) { message += (FalProvider.text(json?["title"]) == nil ? ": " : " — ") + detail }
+        if let title = json?["title"]?.stringValue { message += ": " + title }
+        if let detail = json?["detail"]?.stringValue { message += (json?["title"]?.stringValue == nil ? ": " : " — ") + detail }
         var failureClass = FailureClass.of(status: reply.status)
         if reply.status == 422 {
             // Input validation: a safety checker's refusal says so in its detail.
-            failureClass = errorClass(FalProvider.text(json?["detail"]) ?? "") == .content_policy ? .content_policy : .bad_request
+            failureClass = errorClass(json?["detail"]?.stringValue ?? "") == .content_policy ? .content_policy : .bad_request
         }
         return CallFailure(failureClass, message, retryAfter: RetryAfter.seconds(headers: reply.headers), status: reply.status)
     }

@@ -36,7 +36,7 @@ struct SeedreamProvider: ImageProvider {
         }
         if let error = first["error"] {
             // One image refused inside a successful answer: moderation, or the service failing it.
-            throw Self.failure(code: Self.text(error["code"]), message: Self.text(error["message"]), status: reply.status, headers: reply.headers)
+            throw Self.failure(code: error["code"]?.stringValue ?? "", message: error["message"]?.stringValue ?? "", status: reply.status, headers: reply.headers)
         }
         return try await ImagePayload.image(in: first, transport: transport, timeout: request.timeout)
     }
@@ -54,7 +54,7 @@ struct SeedreamProvider: ImageProvider {
     /// ModelArk's error JSON mapped to a class by its code, else by the status.
     static func failure(_ reply: HTTPReply) -> CallFailure {
         let error = reply.json?["error"]
-        return failure(code: text(error?["code"]), message: text(error?["message"]), status: reply.status, headers: reply.headers)
+        return failure(code: error?["code"]?.stringValue ?? "", message: error?["message"]?.stringValue ?? "", status: reply.status, headers: reply.headers)
     }
 
     static func failure(code: String, message: String, status: Int, headers: [(String, String)]) -> CallFailure {
@@ -83,10 +83,5 @@ struct SeedreamProvider: ImageProvider {
             if code.hasPrefix("InvalidImageURL") { return .bad_request }
             return status == 200 ? .invalid_output : FailureClass.of(status: status)
         }
-    }
-
-    private static func text(_ value: JSONValue?) -> String {
-        if case .string(let s)? = value { return s }
-        return ""
     }
 }
