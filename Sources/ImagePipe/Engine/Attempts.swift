@@ -89,11 +89,7 @@ extension RunEngine {
                 try await runtime.slots.acquire()
             } catch {
                 giveBack()
-                if attempt == 1 { return .notStarted }
-                outcome.status = .cancelled
-                outcome.failureClass = .cancelled
-                outcome.message = "cancelled before attempt \(attempt)"
-                return .failed
+                return cancelledBefore(attempt: attempt, outcome: &outcome)
             }
             if attempt == 1 {
                 switch await admit(runtime, price: price, outcome: &outcome, release: runtime.slots.release) {
@@ -106,14 +102,9 @@ extension RunEngine {
                 }
             }
             if let refusal = gate.givenUp {
-                // The provider was given up (refused key, nothing listening): not sent, not an attempt.
                 runtime.slots.release()
                 giveBack()
-                if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
-                outcome.attempts = attempt - 1
-                outcome.failureClass = refusal.failureClass
-                outcome.message = secrets.redact(refusal.message)
-                return .failed
+                return givenUp(refusal, attempt: attempt, outcome: &outcome)
             }
             // The call's own time: from when the gate lets it go (not the wait for a rate-limit turn).
             var started = ContinuousClock.now
@@ -132,15 +123,7 @@ extension RunEngine {
             } catch is RunControl.Stopped {
                 runtime.slots.release()
                 giveBack()
-                if attempt == 1 {
-                    runtime.stats.withdrawn()
-                    return .notStarted
-                }
-                outcome.status = .cancelled
-                outcome.failureClass = .cancelled
-                outcome.message = "the run stopped before attempt \(attempt)"
-                outcome.attempts = attempt - 1
-                return .failed
+                return stoppedBefore(attempt: attempt, runtime, outcome: &outcome)
             } catch {
                 failure = CallFailure(.cancelled, "cancelled")
             }
@@ -201,5 +184,38 @@ extension RunEngine {
             outcome.message = secrets.redact(error.message)
             return .failed
         }
+    }
+
+    /// A unit that could not take its place for the next attempt (its task was cancelled): never
+    /// started on the first, cancelled after that.
+    func cancelledBefore<R>(attempt: Int, outcome: inout ItemOutcome) -> CallResult<R> {
+        if attempt == 1 { return .notStarted }
+        outcome.status = .cancelled
+        outcome.failureClass = .cancelled
+        outcome.message = "cancelled before attempt \(attempt)"
+        return .failed
+    }
+
+    /// A unit the run stopped while it waited for a rate-limit turn: withdrawn on its first
+    /// attempt (it was counted started), cancelled after that.
+    func stoppedBefore<R>(attempt: Int, _ runtime: StageRuntime, outcome: inout ItemOutcome) -> CallResult<R> {
+        if attempt == 1 {
+            runtime.stats.withdrawn()
+            return .notStarted
+        }
+        outcome.status = .cancelled
+        outcome.failureClass = .cancelled
+        outcome.message = "the run stopped before attempt \(attempt)"
+        outcome.attempts = attempt - 1
+        return .failed
+    }
+
+    /// A unit whose provider was given up (refused key, nothing listening): not sent, not an attempt.
+    func givenUp<R>(_ refusal: CallFailure, attempt: Int, outcome: inout ItemOutcome) -> CallResult<R> {
+        if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
+        outcome.attempts = attempt - 1
+        outcome.failureClass = refusal.failureClass
+        outcome.message = secrets.redact(refusal.message)
+        return .failed
     }
 }

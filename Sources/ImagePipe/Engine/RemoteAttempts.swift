@@ -46,11 +46,7 @@ extension RunEngine {
                 try await queue.waiting.acquire()
             } catch {
                 giveBack()
-                if attempt == 1 { return .notStarted }
-                outcome.status = .cancelled
-                outcome.failureClass = .cancelled
-                outcome.message = "cancelled before attempt \(attempt)"
-                return .failed
+                return cancelledBefore(attempt: attempt, outcome: &outcome)
             }
             var queued = true
             func leaveQueue() {
@@ -79,11 +75,7 @@ extension RunEngine {
                 } catch {
                     leaveQueue()
                     giveBack()
-                    if attempt == 1 { return .notStarted }
-                    outcome.status = .cancelled
-                    outcome.failureClass = .cancelled
-                    outcome.message = "cancelled before attempt \(attempt)"
-                    return .failed
+                    return cancelledBefore(attempt: attempt, outcome: &outcome)
                 }
                 func releaseBoth() {
                     runtime.slots.release()
@@ -102,11 +94,7 @@ extension RunEngine {
                 if let refusal = gate.givenUp {
                     releaseBoth()
                     giveBack()
-                    if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
-                    outcome.attempts = attempt - 1
-                    outcome.failureClass = refusal.failureClass
-                    outcome.message = secrets.redact(refusal.message)
-                    return .failed
+                    return givenUp(refusal, attempt: attempt, outcome: &outcome)
                 }
                 do {
                     step = try await gate.call(control: control) { () async throws -> RemoteSubmission in
@@ -119,15 +107,7 @@ extension RunEngine {
                     releaseBoth()
                     if error is RunControl.Stopped {
                         giveBack()
-                        if attempt == 1 {
-                            runtime.stats.withdrawn()
-                            return .notStarted
-                        }
-                        outcome.status = .cancelled
-                        outcome.failureClass = .cancelled
-                        outcome.message = "the run stopped before attempt \(attempt)"
-                        outcome.attempts = attempt - 1
-                        return .failed
+                        return stoppedBefore(attempt: attempt, runtime, outcome: &outcome)
                     }
                     outcome.attempts = attempt
                     outcome.latencyMS = Self.milliseconds(since: started)
