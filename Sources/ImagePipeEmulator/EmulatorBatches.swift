@@ -18,6 +18,8 @@ public final class EmulatorBatches: @unchecked Sendable {
         var errorFile: String?
         var completed = 0
         var failed = 0
+        /// Ended `expired`: some of its lines ran out of the completion window.
+        var expired = false
         /// Why the input did not validate (a custom_id used twice), as OpenAI fails the whole batch.
         var invalid: String?
     }
@@ -83,13 +85,13 @@ public final class EmulatorBatches: @unchecked Sendable {
     }
 
     /// The batch as it stands; `finish` makes its output and error files when it first ends.
-    func batch(_ id: String, finish: (Batch) -> (output: [UInt8], errors: [UInt8], completed: Int, failed: Int)) -> (Batch, String)? {
+    func batch(_ id: String, finish: (Batch) -> (output: [UInt8], errors: [UInt8], completed: Int, failed: Int, expired: Bool)) -> (Batch, String)? {
         finishing.lock()
         defer { finishing.unlock() }
         let (found, isHeld): (Batch?, Bool) = lock.withLock { (batches[id], held) }
         guard var batch = found else { return nil }
         let t = now
-        let status: String
+        var status: String
         if batch.invalid != nil, t >= batch.createdAt + min(0.2, (batch.readyAt - batch.createdAt) / 5) {
             status = "failed"
         } else if batch.cancelled {
@@ -114,9 +116,11 @@ public final class EmulatorBatches: @unchecked Sendable {
                     batches[id]?.errorFile = errors
                     batches[id]?.completed = made.completed
                     batches[id]?.failed = made.failed
+                    batches[id]?.expired = made.expired
                 }
                 batch = lock.withLock { batches[id]! }
             }
+            if batch.expired { status = "expired" }
         }
         return (batch, status)
     }

@@ -76,10 +76,16 @@ extension EmulatorHandler {
         batches.batch(id) { batch in results(of: batch, batches) }
     }
 
-    /// Every line of a finished batch, decided like a request of its prompt, in shuffled order.
-    private func results(of batch: EmulatorBatches.Batch, _ batches: EmulatorBatches) -> (output: [UInt8], errors: [UInt8], completed: Int, failed: Int) {
+    static let expireMarker = "[[expire]]"
+
+    /// Every line of a finished batch, decided like a request of its prompt, in shuffled order. A
+    /// prompt with `[[expire]]` the first time it is batched is a line the completion window ran
+    /// out on: the batch ends `expired`, that line in the error file as `batch_expired`.
+    private func results(of batch: EmulatorBatches.Batch, _ batches: EmulatorBatches)
+        -> (output: [UInt8], errors: [UInt8], completed: Int, failed: Int, expired: Bool) {
         var output: [[UInt8]] = []
         var errors: [[UInt8]] = []
+        var expired = false
         let input = batches.file(batch.inputFile) ?? []
         for (n, raw) in input.split(separator: UInt8(ascii: "\n")).enumerated() {
             guard let line = try? JSONParser.parse(Array(raw)), case .string(let id)? = line["custom_id"],
@@ -87,6 +93,16 @@ extension EmulatorHandler {
             var size = configuration.imageSize ?? ImageSize(width: 1024, height: 1024)
             if configuration.imageSize == nil, case .string(let s)? = line["body"]?["size"], let asked = ImageSize(parsing: s) { size = asked }
             let attempt = stats.arrived(prompt: prompt)
+            if prompt.contains(Self.expireMarker), attempt == 1 {
+                expired = true
+                let entry = JSONValue.object([
+                    ("id", .string("batch_req_emu\(n)")), ("custom_id", .string(id)), ("response", .null),
+                    ("error", .object([("code", .string("batch_expired")),
+                                       ("message", .string("This request could not be executed before the completion window expired."))])),
+                ])
+                errors.append(Array(entry.serialized(pretty: false).utf8))
+                continue
+            }
             var decision = EmulatorDecision.decide(prompt: prompt, attempt: attempt, keyAccepted: true, configuration: configuration, stats: stats)
             if decision == .hang || decision == .garbage { decision = .status(500, retryAfter: nil) }
             let answer = OpenAIWire().answer(decision, image: { self.images.png(prompt: prompt, size: size) }, model: "")
@@ -102,11 +118,11 @@ extension EmulatorHandler {
         }
         // Results come in any order: a client joins them on custom_id.
         let joined = { (lines: [[UInt8]]) -> [UInt8] in lines.shuffled().flatMap { $0 + [UInt8(ascii: "\n")] } }
-        return (joined(output), joined(errors), output.count, errors.count)
+        return (joined(output), joined(errors), output.count, errors.count, expired)
     }
 
     private func batchObject(_ batch: EmulatorBatches.Batch, status: String) -> JSONValue {
-        let ended = status == "completed"
+        let ended = status == "completed" || status == "expired"
         return .object([
             ("id", .string(batch.id)), ("object", .string("batch")), ("endpoint", .string("/v1/images/generations")),
             ("errors", batch.invalid.map { .object([("object", .string("list")), ("data", .array([.object([("code", .string("duplicate_custom_id")),

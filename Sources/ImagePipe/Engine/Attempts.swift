@@ -8,6 +8,8 @@ enum CallResult<T> {
     case notStarted
     /// The budget was reached before the first attempt: recorded as cancelled, never sent.
     case cutOff
+    /// Waiting in a remote batch without a task: the run's parking lot carries it on.
+    case parked
 }
 
 extension RunEngine {

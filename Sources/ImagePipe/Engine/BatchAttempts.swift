@@ -6,18 +6,31 @@ extension RunEngine {
     /// line handed to the stage's `BatchCollector`, and its result awaited without any slot. A line
     /// that failed goes into a new batch with a new custom id, under the retry policy. A line an
     /// earlier run sent is waited for, not sent again.
+    ///
+    /// With `park`, the unit does not wait in its task: it is parked (`.parked`) with what `park`
+    /// makes of where it stands, and the run calls this again with `resuming` once its batch ended.
     func batchAttempts<P, R>(_ runtime: StageRuntime, price: Double, outcome: inout ItemOutcome, batch: BatchCall<P>, collector: BatchCollector,
-                             place: JobPlace, keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
+                             place: JobPlace, resuming: WokenUnit? = nil, park: ((_ attempt: Int, _ reserved: Bool, _ outcome: ItemOutcome) -> ParkedUnit)? = nil,
+                             keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
         var attempt = 0
         var reserved = false
         var left = cache.batchItem(stage: place.stage, item: place.item, fingerprint: place.fingerprint).flatMap { collector.claimLeftOver($0.customID) ? $0 : nil }
+        var woken = resuming
+        if let resuming {
+            attempt = resuming.parked.attempt - 1
+            reserved = resuming.parked.reserved
+            outcome.retries = resuming.parked.retries
+            outcome.failureClass = resuming.parked.failure?.failureClass
+            outcome.message = resuming.parked.failure?.message
+            left = nil
+        }
         func giveBack() {
             if reserved { budget.settle(price, spent: false) }
             reserved = false
         }
         while true {
             attempt += 1
-            if attempt == 1 {
+            if attempt == 1, woken == nil {
                 switch await admit(runtime, price: price, outcome: &outcome, release: {}) {
                 case .admitted: reserved = true
                 case .again:
@@ -27,11 +40,17 @@ extension RunEngine {
                 case .cutOff: return .cutOff
                 }
             }
-            let started = ContinuousClock.now
-            let result: BatchCollector.Outcome
-            if attempt == 1, let earlier = left {
+            var started = ContinuousClock.now
+            var parking = park?(attempt, reserved, outcome)
+            parking?.since = started
+            let answer: BatchCollector.Outcome?
+            if let resumed = woken {
+                woken = nil
+                started = resumed.parked.since
+                answer = await resumed.collect()
+            } else if attempt == 1, let earlier = left {
                 left = nil
-                result = await collector.attach(earlier)
+                answer = await collector.attach(earlier, parking: parking)
             } else {
                 let line: [UInt8]
                 do throws(CallFailure) {
@@ -43,8 +62,9 @@ extension RunEngine {
                     outcome.message = secrets.redact(error.message)
                     return .failed
                 }
-                result = await collector.submit(customID: customID(place, attempt: attempt), line: line, place: place)
+                answer = await collector.submit(customID: customID(place, attempt: attempt), line: line, place: place, parking: parking)
             }
+            guard let result = answer else { return .parked }
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
             switch result {

@@ -22,6 +22,12 @@ final class BatchCollector: @unchecked Sendable {
         var place: JobPlace
     }
 
+    /// Who waits for a line's outcome: a unit's suspended task, or a unit parked in the run's lot.
+    private enum Waiter {
+        case task(CheckedContinuation<Outcome, Never>)
+        case parked(ParkedUnit)
+    }
+
     /// How long without a new line before the lines gathered so far go out: long enough that a
     /// stage's items, streamed from their source on a busy machine, go in one batch.
     static let quiet: Duration = .seconds(2)
@@ -46,7 +52,8 @@ final class BatchCollector: @unchecked Sendable {
     private var gatheredBytes = 0
     private var lastLine = ContinuousClock.now
     private var flushing = false
-    private var waiters: [String: CheckedContinuation<Outcome, Never>] = [:]
+    private var waiters: [String: Waiter] = [:]
+    private let parking: ParkingLot
     /// Units waiting on a batch (this run's or an earlier run's), by batch id.
     private var members: [String: Set<String>] = [:]
     private var watched = Set<String>()
@@ -59,8 +66,9 @@ final class BatchCollector: @unchecked Sendable {
     private var lines = 0
 
     init(provider: any BatchImageProvider, setting: BatchSetting, stage: String, providerName: String, control: RunControl, writer: LedgerWriter?,
-         metadata: [(String, String)], timeout: Double, cancelRemote: Bool, wait: Double?) {
+         metadata: [(String, String)], timeout: Double, cancelRemote: Bool, wait: Double?, parking: ParkingLot) {
         self.provider = provider
+        self.parking = parking
         self.setting = setting
         self.stage = stage
         self.providerName = providerName
@@ -90,28 +98,48 @@ final class BatchCollector: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Sends `line` in the next batch and waits for its result.
-    func submit(customID: String, line: [UInt8], place: JobPlace) async -> Outcome {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let start: Bool? = lock.withLock {
-                // Custom ids carry the item's identity and the run: a clash is a bug, never a silent overwrite.
-                guard waiters[customID] == nil else { return nil }
-                waiters[customID] = continuation
-                gathered.append(Waiting(customID: customID, line: line, place: place))
-                gatheredBytes += line.count + 1
-                lastLine = ContinuousClock.now
-                defer { flushing = true }
-                return !flushing
+    /// Sends `line` in the next batch and waits for its result; or, with `parking`, parks the
+    /// unit and returns nil at once (the run's lot wakes it when the batch has ended).
+    func submit(customID: String, line: [UInt8], place: JobPlace, parking unit: ParkedUnit? = nil) async -> Outcome? {
+        if let unit {
+            parking.park()
+            guard enqueue(customID: customID, line: line, place: place, .parked(unit)) else {
+                parking.done()
+                return Self.clash(customID)
             }
-            guard let start else {
-                return continuation.resume(returning: .failed(CallFailure(.local_error, "two requests of this run have the custom id \(customID)")))
+            return nil
+        }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            guard enqueue(customID: customID, line: line, place: place, .task(continuation)) else {
+                return continuation.resume(returning: Self.clash(customID))
             }
-            if start { Task { await self.flushWhenQuiet() } }
         }
     }
 
-    /// Waits for the result of a line an earlier run sent.
-    func attach(_ place: BatchPlace) async -> Outcome {
+    /// Adds a line to the next batch; false when its custom id is taken.
+    private func enqueue(customID: String, line: [UInt8], place: JobPlace, _ waiter: Waiter) -> Bool {
+        let start: Bool? = lock.withLock {
+            // Custom ids carry the item's identity and the run: a clash is a bug, never a silent overwrite.
+            guard waiters[customID] == nil else { return nil }
+            waiters[customID] = waiter
+            gathered.append(Waiting(customID: customID, line: line, place: place))
+            gatheredBytes += line.count + 1
+            lastLine = ContinuousClock.now
+            defer { flushing = true }
+            return !flushing
+        }
+        guard let start else { return false }
+        if start { Task { await self.flushWhenQuiet() } }
+        return true
+    }
+
+    private static func clash(_ customID: String) -> Outcome {
+        .failed(CallFailure(.local_error, "two requests of this run have the custom id \(customID)"))
+    }
+
+    /// Waits for the result of a line an earlier run sent; with `parking`, parks the unit while
+    /// the batch runs and returns nil.
+    func attach(_ place: BatchPlace, parking unit: ParkedUnit? = nil) async -> Outcome? {
         var batchID = place.batchID
         if batchID == nil {
             // The run stopped between recording the intent and the batch's id: look it up by chunk.
@@ -128,26 +156,41 @@ final class BatchCollector: @unchecked Sendable {
         let batch = RemoteBatch(id: batchID!, chunk: place.chunk)
         let ended: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)? = lock.withLock { finished[batch.id] }
         if let ended { return await Self.outcome(of: place.customID, in: ended) }
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let watch: Bool? = lock.withLock {
-                guard waiters[place.customID] == nil else { return nil }
-                if finished[batch.id] != nil { return nil }
-                waiters[place.customID] = continuation
-                members[batch.id, default: []].insert(place.customID)
-                return watched.insert(batch.id).inserted
-            }
-            guard let watch else {
+        if let unit {
+            parking.park()
+            guard join(batch, place.customID, .parked(unit)) else {
                 // It ended between the two looks (or the id clashed): read it now.
-                let ended = lock.withLock { finished[batch.id] }
-                Task {
-                    var outcome = Outcome.failed(CallFailure(.local_error, "two requests of this run have the custom id \(place.customID)"))
-                    if let ended { outcome = await Self.outcome(of: place.customID, in: ended) }
-                    continuation.resume(returning: outcome)
-                }
+                parking.done()
+                return await readNow(batch, place.customID)
+            }
+            return nil
+        }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            guard join(batch, place.customID, .task(continuation)) else {
+                Task { continuation.resume(returning: await self.readNow(batch, place.customID)) }
                 return
             }
-            if watch { Task { await self.watch(batch) } }
         }
+    }
+
+    /// Waits for `batch` (watching it unless something already does); false when it has ended
+    /// since the first look, or the custom id is taken.
+    private func join(_ batch: RemoteBatch, _ customID: String, _ waiter: Waiter) -> Bool {
+        let watch: Bool? = lock.withLock {
+            guard waiters[customID] == nil else { return nil }
+            if finished[batch.id] != nil { return nil }
+            waiters[customID] = waiter
+            members[batch.id, default: []].insert(customID)
+            return watched.insert(batch.id).inserted
+        }
+        guard let watch else { return false }
+        if watch { Task { await self.watch(batch) } }
+        return true
+    }
+
+    private func readNow(_ batch: RemoteBatch, _ customID: String) async -> Outcome {
+        guard let ended = lock.withLock({ finished[batch.id] }) else { return Self.clash(customID) }
+        return await Self.outcome(of: customID, in: ended)
     }
 
     /// One look-up per chunk, shared by every unit of it.
@@ -239,7 +282,7 @@ final class BatchCollector: @unchecked Sendable {
             // The batch may exist although its answer was lost: never create it twice.
             switch await lookUp(chunk: name) {
             case .success(let found?):
-                return await started(found, ids: ids, lines: chunk.count)
+                return started(found, ids: ids, lines: chunk.count)
             case .success(nil):
                 await writer?.batch(.batchAbandoned(chunk: name))
                 return resume(ids) { _ in .failed(error) }
@@ -248,17 +291,18 @@ final class BatchCollector: @unchecked Sendable {
             }
         }
         await writer?.batch(.batchCreated(chunk: name, batchID: batch.id))
-        await started(batch, ids: ids, lines: chunk.count)
+        started(batch, ids: ids, lines: chunk.count)
     }
 
-    private func started(_ batch: RemoteBatch, ids: [String], lines count: Int) async {
+    /// Watches the batch in a task of its own, so that the chunk's lines are let go now.
+    private func started(_ batch: RemoteBatch, ids: [String], lines count: Int) {
         let watch: Bool = lock.withLock {
             created += 1
             lines += count
             members[batch.id, default: []].formUnion(ids)
             return watched.insert(batch.id).inserted
         }
-        if watch { await self.watch(batch) }
+        if watch { Task { await self.watch(batch) } }
     }
 
     /// Looks at `batch` every `poll_interval` until it ends, the run stops, or `batch.wait` passes
@@ -318,15 +362,22 @@ final class BatchCollector: @unchecked Sendable {
     /// `results`. `keep` remembers the ending for units that attach later this run.
     private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, keep: Bool = true) {
         let ending = (results: results, outcome: outcome, reason: reason)
-        let woken: [(String, CheckedContinuation<Outcome, Never>)] = lock.withLock {
+        let woken: [(String, Waiter)] = lock.withLock {
             if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
             let ids = members.removeValue(forKey: batch.id) ?? []
             return ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }
         }
-        guard !woken.isEmpty else { return }
+        var tasks: [(String, CheckedContinuation<Outcome, Never>)] = []
+        for (id, waiter) in woken {
+            switch waiter {
+            case .task(let continuation): tasks.append((id, continuation))
+            case .parked(let unit): parking.wake(WokenUnit(parked: unit, collect: { await Self.outcome(of: id, in: ending) }))
+            }
+        }
+        guard !tasks.isEmpty else { return }
         Task {
-            for (id, waiter) in woken { waiter.resume(returning: await Self.outcome(of: id, in: ending)) }
+            for (id, waiter) in tasks { waiter.resume(returning: await Self.outcome(of: id, in: ending)) }
         }
     }
 
@@ -341,11 +392,16 @@ final class BatchCollector: @unchecked Sendable {
         }
     }
 
-    /// Resumes the units of `customIDs` with `outcome`.
+    /// Resumes (or wakes) the units of `customIDs` with `outcome`.
     private func resume(_ customIDs: [String], with outcome: (String) -> Outcome) {
-        let woken: [(CheckedContinuation<Outcome, Never>, Outcome)] = lock.withLock {
+        let woken: [(Waiter, Outcome)] = lock.withLock {
             customIDs.compactMap { id in waiters.removeValue(forKey: id).map { ($0, outcome(id)) } }
         }
-        for (waiter, outcome) in woken { waiter.resume(returning: outcome) }
+        for (waiter, outcome) in woken {
+            switch waiter {
+            case .task(let continuation): continuation.resume(returning: outcome)
+            case .parked(let unit): parking.wake(WokenUnit(parked: unit, collect: { outcome }))
+            }
+        }
     }
 }

@@ -71,6 +71,8 @@ public final class RunEngine: Sendable {
 
     /// Batch-mode stages' collectors, by stage.
     let batchCollectors = Locked<[String: BatchCollector]>([:])
+    /// Units waiting in remote batches without a task of their own.
+    let parking = ParkingLot()
 
     /// The webhook receiver of `run --listen`, and the port it is bound to.
     let receiver: WebhookReceiver?
@@ -118,8 +120,10 @@ public final class RunEngine: Sendable {
         let providerLimits = pipeline.spec.providers.map { $0.concurrency ?? 0 }.max() ?? 0
         transport = HTTPTransport(connectionsPerHost: max(largest, providerLimits))
         // Jobs waiting at a queued provider hold no slot: room for as many items as may wait there.
+        // Batch lines wait parked, without room here, unless a join waits for them in the item's task.
+        let feedingJoins = pipeline.stagesFeedingJoins
         let waitingRemotely = max(pipeline.spec.providers.filter(\.component.isQueued).map { QueueSettings($0).maxQueued }.max() ?? 0,
-                                  pipeline.stages.map(\.body.waitingRemotely).max() ?? 0)
+                                  pipeline.stages.filter { feedingJoins.contains($0.name) }.map(\.body.waitingRemotely).max() ?? 0)
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest, largest + waitingRemotely))
         do {
             currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
@@ -159,7 +163,6 @@ public final class RunEngine: Sendable {
             listeningPort = nil
         }
         let planned = Dictionary(plan.stages.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let feedingJoins = pipeline.stagesFeedingJoins
         // Built from the leaves up, so that each stage is made with its children.
         var byName: [String: StageRuntime] = [:]
         for stage in pipeline.stages.reversed() {
@@ -220,11 +223,19 @@ public final class RunEngine: Sendable {
 
     public func run() async -> Result {
         let start = ContinuousClock.now
-        await withDiscardingTaskGroup { group in
-            for source in pipeline.sources {
-                guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
-                group.addTask { await self.stream(source, into: roots) }
+        await withDiscardingTaskGroup { run in
+            run.addTask {
+                await self.parking.serve(admit: { (try? await self.admission.acquire()) != nil }, release: { self.admission.release() }) { woken in
+                    await self.resume(woken)
+                }
             }
+            await withDiscardingTaskGroup { group in
+                for source in pipeline.sources {
+                    guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
+                    group.addTask { await self.stream(source, into: roots) }
+                }
+            }
+            parking.sourcesEnded()
         }
         await breaker.writeKeptAnswers()
         await receiver?.stop()
@@ -330,13 +341,35 @@ public final class RunEngine: Sendable {
         await run(prepared, runtime, unit, outcome)
     }
 
-    private func run<U: PreparedUnit>(_ prepared: U, _ runtime: StageRuntime, _ unit: ItemContext, _ start: ItemOutcome) async {
+    /// A parked unit whose batch has ended, carried on from its attempt under the run's admission
+    /// (so that a batch of 50,000 results is read a window at a time), then sent downstream.
+    private func resume(_ woken: WokenUnit) async {
+        let runtime = woken.parked.runtime
+        let unit = woken.parked.unit
+        var outcome = ItemOutcome(stage: runtime.name, context: unit, status: .failed)
+        outcome.model = runtime.stage.model
+        outcome.provider = runtime.stage.provider?.name
+        let prepared: any PreparedUnit
+        do {
+            prepared = try runtime.stage.body.prepare(unit, runtime.environment)
+        } catch {
+            // It was prepared before it was parked; the same fields cannot fail now, but never hang on it.
+            if woken.parked.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
+            outcome.failureClass = error.failureClass
+            outcome.message = error.message
+            return await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: nil)
+        }
+        await run(prepared, runtime, unit, outcome, resuming: woken)
+    }
+
+    private func run<U: PreparedUnit>(_ prepared: U, _ runtime: StageRuntime, _ unit: ItemContext, _ start: ItemOutcome,
+                                      resuming: WokenUnit? = nil) async {
         var outcome = start
         prepared.describe(&outcome)
         let stage = runtime.name
         let item = unit.itemID
         let fingerprint = prepared.fingerprint ?? "-"
-        if !options.isForced(stage), let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint),
+        if resuming == nil, !options.isForced(stage), let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint),
            let outputs = prepared.reuse(entry, probe, into: &outcome) {
             outcome.status = .cached
             if outputs.recordAgain {
@@ -349,14 +382,14 @@ public final class RunEngine: Sendable {
             }
             return await succeed(runtime, outcome, context: unit, outputs: outputs, wasInFlight: false)
         }
-        if !options.isForced(stage), !options.retryFailed, cache.wasBlocked(stage: stage, item: item, fingerprint: fingerprint) {
+        if resuming == nil, !options.isForced(stage), !options.retryFailed, cache.wasBlocked(stage: stage, item: item, fingerprint: fingerprint) {
             // Sending a refused prompt again unchanged risks the account being flagged.
             outcome.failureClass = .content_policy
             outcome.message = "the provider refused this exact request before (content_policy) and it has not changed, so it was not sent again; "
                 + "change the prompt, or send it anyway with --retry-failed"
             return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
         }
-        if let only = options.only, only != stage {
+        if resuming == nil, let only = options.only, only != stage {
             // `--only`: other stages pass on what the ledger holds and run nothing.
             guard aboveOnly.contains(runtime.name) else { return }
             outcome.status = .skipped
@@ -368,11 +401,13 @@ public final class RunEngine: Sendable {
         var unwritten: U.Product?
         var current = prepared
         // Images made before this one and refused by the stage's checks: paid, and counted.
-        var regenerations = 0
-        var earlierAttempts = 0
-        var earlierCost = 0.0
+        var regenerations = resuming?.parked.regeneration.count ?? 0
+        var earlierAttempts = resuming?.parked.regeneration.attempts ?? 0
+        var earlierCost = resuming?.parked.regeneration.cost ?? 0
         /// The last refused image's outcome: what is recorded if its regeneration never starts.
-        var refused: ItemOutcome?
+        var refused: ItemOutcome? = resuming?.parked.regeneration.refused
+        if regenerations > 0, let again = prepared.regeneration(regenerations) { current = again }
+        var woken = resuming
         var result: CallResult<UnitOutputs>
         while true {
             let unitNow = current
@@ -399,8 +434,15 @@ public final class RunEngine: Sendable {
             }
             if let batch = current.batchCall() {
                 let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
-                result = await batchAttempts(runtime, price: current.price, outcome: &outcome, batch: batch,
-                                             collector: collector(for: runtime, batch), place: place, keep: keep)
+                let regeneration = Regeneration(count: regenerations, attempts: earlierAttempts, cost: earlierCost, refused: refused)
+                // A join waits for its inputs in the item's task: a stage above one waits there too.
+                let park = runtime.feedsJoin ? nil : { (attempt: Int, reserved: Bool, outcome: ItemOutcome) in
+                    ParkedUnit(runtime: runtime, unit: unit, attempt: attempt, reserved: reserved,
+                               failure: outcome.failureClass.map { ($0, outcome.message) }, retries: outcome.retries, regeneration: regeneration)
+                }
+                result = await batchAttempts(runtime, price: current.price, outcome: &outcome, batch: batch, collector: collector(for: runtime, batch),
+                                             place: place, resuming: woken, park: park, keep: keep)
+                woken = nil
             } else if let remote = current.remoteCall(), let queue = runtime.gate.queue {
                 let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
                 result = await remoteAttempts(runtime, price: current.price, outcome: &outcome, remote: remote, queue: queue, place: place, keep: keep)
@@ -429,6 +471,7 @@ public final class RunEngine: Sendable {
             current = next
         }
         switch result {
+        case .parked: return
         case .notStarted, .cutOff:
             if var kept = refused {
                 // The run stopped (or the budget ran out) before the image was made again: the
@@ -634,7 +677,7 @@ extension RunEngine {
             let made = BatchCollector(provider: batch.provider, setting: batch.setting, stage: runtime.name, providerName: runtime.gate.name,
                                       control: control, writer: writer,
                                       metadata: [("pipeline", pipeline.spec.name), ("stage", runtime.name), ("run", runName)],
-                                      timeout: runtime.environment.timeout, cancelRemote: options.cancelRemote, wait: wait)
+                                      timeout: runtime.environment.timeout, cancelRemote: options.cancelRemote, wait: wait, parking: parking)
             collectors[runtime.name] = made
             return made
         }

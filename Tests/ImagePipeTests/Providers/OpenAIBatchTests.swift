@@ -72,6 +72,40 @@ import ImagePipeEmulator
         #expect(seen.batches.creations == 2 && seen.batches.lines == 5)
     }
 
+    /// A batch that expires with some lines unfinished: those (only those) go in a new batch, and
+    /// the manifest's history says the window ran out.
+    @Test func anExpiredBatchsUnfinishedLinesGoInANewOne() async throws {
+        let csv = "sku,name\nA1,Red mug\nB2,[[expire]] Blue mug\nC3,Green mug\n"
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": csv], emulator: Self.emulator(batchTime: 0.3))
+        let lines = Dictionary(run.lines(stage: "hero").map { ($0["key"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(run.stage("hero").succeeded == 3, "\(lines)")
+        #expect(lines["A1"]?["attempts"] as? Int == 1 && lines["C3"]?["attempts"] as? Int == 1)
+        #expect(lines["B2"]?["attempts"] as? Int == 2, "\(String(describing: lines["B2"]))")
+        let history = lines["B2"]?["retries"] as? [[String: Any]] ?? []
+        #expect(history.first?["class"] as? String == "timeout", "\(history)")
+        #expect((history.first?["message"] as? String ?? "").contains("batch_expired"), "\(history)")
+        let seen = try #require(run.emulator)
+        #expect(seen.batches.creations == 2 && seen.batches.lines == 4)
+    }
+
+    /// Lines wait parked, not in tasks holding the run's admission: with room for 4 items in
+    /// flight, 120 items still go in one batch, and each image flows downstream once it is back.
+    @Test func parkedLinesHoldNoRoomInFlight() async throws {
+        var options = RunOptions()
+        options.itemsInFlight = 4
+        let yaml = Self.yaml() + """
+
+              thumb:
+                transform: { from: hero, resize: { width: 16, height: 16, fit: cover }, format: png, output: "thumb/{{ sku }}.png" }
+            """
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(120)], emulator: Self.emulator(batchTime: 0.3), options: options)
+        #expect(run.stage("hero").succeeded == 120 && run.stage("thumb").succeeded == 120, "\(run.lines(stage: "hero").prefix(2))")
+        let seen = try #require(run.emulator)
+        #expect(seen.batches.creations == 1 && seen.batches.lines == 120)
+        let thumb = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/thumb/P77.png").path))
+        #expect(try ImageInspector.inspect(Array(thumb)).width == 16)
+    }
+
     @Test func batchIsRefusedWhereNoBatchAPIIsDriven() {
         let placeholder = """
         version: 1

@@ -103,6 +103,10 @@ extension OpenAIProvider: BatchImageProvider {
             if case .string(let text)? = error["message"] { message += ": " + text }
             let code: String
             if case .string(let c)? = error["code"] { code = c } else { code = "" }
+            if code == "batch_expired" {
+                // The 24 h window ran out before this request ran: nothing was charged, and it may go in a new batch.
+                return .failure(CallFailure(.timeout, "the batch expired (its 24 h completion window passed) before this request ran (batch_expired)"))
+            }
             let failureClass: FailureClass = code.contains("moderation") || code.contains("content_policy") ? .content_policy : .server_error
             return .failure(CallFailure(failureClass, message + (code.isEmpty ? "" : " (\(code))")))
         }
