@@ -34,7 +34,7 @@ public final class Notifier: @unchecked Sendable {
             return [
                 "pipeline": pipeline, "run_id": runID, "event": event.rawValue, "status": status,
                 "succeeded": total(\.succeeded), "failed": total(\.failedCount), "skipped": total { $0.skipped + $0.cancelled },
-                "cached": total(\.cached), "total": total(\.expected), "cost_usd": String(format: "%.2f", costUSD),
+                "cached": total(\.cached), "pending": total(\.submitted), "total": total(\.expected), "cost_usd": String(format: "%.2f", costUSD),
                 "duration": DurationText.format(duration), "manifest": manifest,
             ]
         }
@@ -46,9 +46,10 @@ public final class Notifier: @unchecked Sendable {
                 ("pipeline", .string(pipeline)), ("run_id", .string(runID)), ("event", .string(event.rawValue)), ("status", .string(status)),
                 ("stages", .array(stages.map { s in
                     .object([("name", .string(s.name)), ("succeeded", .int(s.succeeded)), ("cached", .int(s.cached)),
-                             ("failed", .int(s.failedCount)), ("skipped", .int(s.skipped + s.cancelled)),
+                             ("failed", .int(s.failedCount)), ("skipped", .int(s.skipped + s.cancelled)), ("pending_remotely", .int(s.submitted)),
                              ("not_started", .int(max(0, s.expected - s.finished))), ("cost_usd", .double(s.costUSD))])
                 })),
+                ("pending_remotely", .int(stages.map(\.submitted).reduce(0, +))),
                 ("failures_by_class", .object(failures.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .int($0.value)) })),
                 ("cost_usd", .double(costUSD)), ("duration_s", .double((duration * 1000).rounded() / 1000)), ("manifest", .string(manifest)),
             ])
@@ -115,8 +116,9 @@ public final class Notifier: @unchecked Sendable {
     static func defaultMessage(_ s: Summary) -> String {
         let f = s.fields
         if s.event == .start { return "imagepipe \(s.pipeline): run \(s.runID) started, \(f["total"]!) items to go through" }
+        let pending = f["pending"] == "0" ? "" : ", \(f["pending"]!) pending remotely (a later run collects them)"
         return "imagepipe \(s.pipeline): run \(s.runID) \(s.status): \(f["succeeded"]!) succeeded, \(f["cached"]!) cached, \(f["failed"]!) failed, "
-            + "\(f["skipped"]!) skipped; $\(f["cost_usd"]!) in \(f["duration"]!)"
+            + "\(f["skipped"]!) skipped\(pending); $\(f["cost_usd"]!) in \(f["duration"]!)"
     }
 
     private func deliver(_ body: [UInt8], to url: String, headers: [(String, String)], what: String) async {

@@ -68,6 +68,14 @@ public struct PlanPrinter {
             out += report.budgetHolds == true ? " — within the budget of \(Self.usd(budget))" : " — OVER the budget of \(Self.usd(budget))"
         }
         out += "\n"
+        if let totals = report.totalsNowAndAsBatch, totals.now != totals.batch {
+            let batched = report.stages.filter { $0.priceModes?.inBatch == true }.map(\.name)
+            let could = report.stages.filter { $0.priceModes?.inBatch == false }.map(\.name)
+            var how: [String] = []
+            if !batched.isEmpty { how.append("in batch mode: " + batched.joined(separator: ", ")) }
+            if !could.isEmpty { how.append("batch: true would suit " + could.joined(separator: ", ")) }
+            out += "  \(Self.usd(totals.now)) now, \(Self.usd(totals.batch)) as a batch (\(how.joined(separator: "; ")); a batch answers within 24 h)\n"
+        }
         return secrets.redact(out)
     }
 
@@ -113,6 +121,8 @@ public struct PlanPrinter {
             })),
             ("ledger", report.ledger.map(JSONValue.string) ?? .null),
             ("total_cost_usd", .double(report.totalCostUSD)),
+            ("total_cost_usd_now", report.totalsNowAndAsBatch.map { .double($0.now) } ?? .null),
+            ("total_cost_usd_as_batch", report.totalsNowAndAsBatch.map { .double($0.batch) } ?? .null),
             ("cost_complete", .bool(report.costIsComplete)),
             ("budget_usd", report.budgetUSD.map(JSONValue.double) ?? .null),
             ("budget_holds", report.budgetHolds.map(JSONValue.bool) ?? .null),

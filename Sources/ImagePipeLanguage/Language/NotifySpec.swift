@@ -12,7 +12,7 @@ public struct NotifySpec: Sendable {
     public var secret: String?
 
     /// What `message:` templates see.
-    public static let summaryFields = ["pipeline", "run_id", "event", "status", "succeeded", "failed", "skipped", "cached",
+    public static let summaryFields = ["pipeline", "run_id", "event", "status", "succeeded", "failed", "skipped", "cached", "pending",
                                        "total", "cost_usd", "duration", "manifest"]
 
     public static let declaration = ObjectSpec("Notify", doc: "A notification at run events: a Slack incoming webhook or a generic JSON webhook.", fields: [

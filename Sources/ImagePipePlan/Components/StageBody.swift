@@ -26,6 +26,9 @@ package protocol StageBody: Sendable {
     var regenerations: Int { get }
     /// USD per unit, from the provider's prices or the built-in table; nil when unknown or free.
     var price: PriceTable.Price? { get }
+    /// USD per unit called now and through the provider's batch API, when the stage may go either
+    /// way (`plan` shows both totals); nil otherwise.
+    var priceModes: PriceModes? { get }
     /// About how many bytes each unit writes under `output_dir` (a low estimate: the free-space
     /// warning must not cry wolf); 0 for stages that write nothing there.
     var bytesPerUnit: Int { get }
@@ -50,6 +53,7 @@ extension StageBody {
     package var isPaid: Bool { false }
     package var defaultConcurrency: Int? { nil }
     package var waitingRemotely: Int { 0 }
+    package var priceModes: PriceModes? { nil }
     package var regenerations: Int { 0 }
     package var price: PriceTable.Price? { nil }
     package var bytesPerUnit: Int { 0 }
@@ -85,5 +89,18 @@ package struct UnitProblem: Error {
         self.failureClass = failureClass
         self.cause = cause
         self.setting = setting
+    }
+}
+
+/// A unit's price called at once and in a batch, and which of the two the stage uses.
+public struct PriceModes: Sendable, Equatable {
+    public var nowUSD: Double
+    public var batchUSD: Double
+    public var inBatch: Bool
+
+    public init(nowUSD: Double, batchUSD: Double, inBatch: Bool) {
+        self.nowUSD = nowUSD
+        self.batchUSD = batchUSD
+        self.inBatch = inBatch
     }
 }

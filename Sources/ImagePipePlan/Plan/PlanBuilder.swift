@@ -105,6 +105,7 @@ public final class PlanBuilder {
                                                   unitPriceUSD: price?.usd, priceSource: price?.source, samples: [])
             summary.isPaid = stage.isPaid
             summary.regenerations = stage.body.regenerations
+            summary.priceModes = stage.body.priceModes
             summary.unitName = stage.spec.kind.yields.unitName
             let plan = StagePlan(stage: stage, index: n,
                                  environment: UnitEnvironment(pipeline: pipeline, stage: stage, environment: environment),

@@ -53,6 +53,8 @@ public struct PlanReport: Sendable {
         public var regenerations = 0
         /// What one of its items is called: image, upload, request.
         public var unitName = "item"
+        /// Its unit price called now and in a batch, when it may go either way.
+        public var priceModes: PriceModes?
     }
 
     public var pipeline: String
@@ -70,4 +72,23 @@ public struct PlanReport: Sendable {
     /// False when some paid stage has no known price, so the total is a lower bound.
     public var costIsComplete: Bool { stages.allSatisfy { $0.costUSD != nil } }
     public var budgetHolds: Bool? { budgetUSD.map { totalCostUSD <= $0 } }
+
+    /// The total with every stage that may go either way called now, and with each in a batch;
+    /// nil when no stage has a batch price.
+    public var totalsNowAndAsBatch: (now: Double, batch: Double)? {
+        guard stages.contains(where: { $0.priceModes != nil }) else { return nil }
+        var now = 0.0
+        var batch = 0.0
+        for stage in stages {
+            guard let modes = stage.priceModes else {
+                now += stage.costUSD ?? 0
+                batch += stage.costUSD ?? 0
+                continue
+            }
+            let units = Double(stage.toRun)
+            now += modes.nowUSD * units
+            batch += modes.batchUSD * units
+        }
+        return (now, batch)
+    }
 }

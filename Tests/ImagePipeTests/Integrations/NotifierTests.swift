@@ -22,6 +22,17 @@ import ImagePipeEmulator
                                 manifest: "out/manifest.jsonl")
     }
 
+    /// Items a run left waiting in remote batches are said, in the text and the document.
+    @Test func itemsPendingRemotelyAreCounted() {
+        var summary = Self.summary(.finish, status: "pending_remotely")
+        summary.stages[0].submitted = 40
+        #expect(Notifier.defaultMessage(summary).contains("1 failed, 0 skipped, 40 pending remotely (a later run collects them); $0.08"),
+                "\(Notifier.defaultMessage(summary))")
+        #expect(summary.fields["pending"] == "40")
+        #expect(summary.json["pending_remotely"] == .int(40))
+        #expect(!Notifier.defaultMessage(Self.summary(.finish, status: "succeeded")).contains("pending"))
+    }
+
     @Test func webhookCarriesTheSummaryAndAVerifiableSignature() async throws {
         let emulator = Emulator(configuration: EmulatorConfiguration(), threads: 1)
         try await emulator.start()

@@ -117,6 +117,39 @@ import Testing
         #expect(cms.lines.first { $0.label == "json" }?.value == #"{"image":"https://assets.s3.eu-west-1.amazonaws.com/p/A1.png","path":"out/hero/A1.png"}"#)
     }
 
+    /// A stage whose provider has a batch API: plan shows the total now and as a batch, whichever
+    /// mode the stage is in; an edit (no batch line) counts at its list price in both.
+    @Test func bothTotalsWhereABatchCouldServe() throws {
+        func printed(_ batch: String) throws -> (text: String, json: String) {
+            let yaml = """
+            version: 1
+            name: p
+            providers: { oa: { kind: openai, api_key: k } }
+            sources: { products: { items: [{ sku: A1 }, { sku: A2 }, { sku: A3 }, { sku: A4 }], key: "{{ sku }}" } }
+            stages:
+              hero:
+                generate: { from: products, provider: oa, model: gpt-image-1, size: 1024x1024, prompt: "x {{ sku }}", output: "{{ sku }}.png"\(batch) }
+              styled:
+                edit: { from: hero, provider: oa, model: gpt-image-1, size: 1024x1024, prompt: "on a table", output: "s/{{ sku }}.png" }
+            """
+            let dir = Fixtures.temporaryDirectory()
+            let path = dir.appendingPathComponent("p.yaml").path
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let outcome = PipelineValidator(environment: [:], secrets: SecretSet()).validate(path: path)
+            let report = PlanBuilder(pipeline: try #require(outcome.pipeline, "\(outcome.diagnostics.sorted())"), diagnostics: outcome.diagnostics).build()
+            let printer = PlanPrinter(secrets: SecretSet())
+            return (printer.text(report), printer.json(report, diagnostics: []))
+        }
+        // 4 × $0.042 now and 4 × $0.021 as a batch, plus the edits' 4 × $0.042 in both.
+        let now = try printed("")
+        #expect(now.text.contains("Estimated cost: $0.34"), "\(now.text)")
+        #expect(now.text.contains("$0.34 now, $0.25 as a batch (batch: true would suit hero;"), "\(now.text)")
+        let batched = try printed(", batch: true")
+        #expect(batched.text.contains("Estimated cost: $0.25"), "\(batched.text)")
+        #expect(batched.text.contains("$0.34 now, $0.25 as a batch (in batch mode: hero;"), "\(batched.text)")
+        #expect(batched.json.contains("\"total_cost_usd_as_batch\""), "\(batched.json)")
+    }
+
     @Test func secretsNeverAppearInPlanOutput() throws {
         let yaml = """
         version: 1

@@ -89,7 +89,9 @@ import ImagePipeEmulator
     }
 
     /// Lines wait parked, not in tasks holding the run's admission: with room for 4 items in
-    /// flight, 120 items still go in one batch, and each image flows downstream once it is back.
+    /// flight, 120 items go in one batch (in a few on a loaded machine that pauses past the
+    /// collector's quiet spell; waiting in their tasks, no batch could hold more than 4), and
+    /// each image flows downstream once it is back.
     @Test func parkedLinesHoldNoRoomInFlight() async throws {
         var options = RunOptions()
         options.itemsInFlight = 4
@@ -101,7 +103,7 @@ import ImagePipeEmulator
         let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(120)], emulator: Self.emulator(batchTime: 0.3), options: options)
         #expect(run.stage("hero").succeeded == 120 && run.stage("thumb").succeeded == 120, "\(run.lines(stage: "hero").prefix(2))")
         let seen = try #require(run.emulator)
-        #expect(seen.batches.creations == 1 && seen.batches.lines == 120)
+        #expect(seen.batches.lines == 120 && seen.batches.creations < 10, "\(seen.batches)")
         let thumb = try #require(FileManager.default.contents(atPath: run.directory.appendingPathComponent("out/thumb/P77.png").path))
         #expect(try ImageInspector.inspect(Array(thumb)).width == 16)
     }

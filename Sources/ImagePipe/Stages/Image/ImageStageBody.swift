@@ -27,6 +27,7 @@ struct ImageStageBody: StageBody {
     var waitingRemotely: Int { batch.map { $0.maxRequests ?? 50_000 } ?? 0 }
     var regenerations: Int { spec.keeping.onCheckFailure == .regenerate ? spec.keeping.maxRegenerations : 0 }
     var price: PriceTable.Price? { shared?.price }
+    var priceModes: PriceModes? { shared?.priceModes }
     /// A quarter of a byte per pixel: well-compressed JPEG or WebP; PNG photos take several times more.
     var bytesPerUnit: Int {
         let pixels = spec.size.map { $0.width * $0.height } ?? (spec.resolution == "4K" ? 4096 * 4096 : spec.resolution == "2K" ? 2048 * 2048 : 1024 * 1024)
@@ -36,10 +37,12 @@ struct ImageStageBody: StageBody {
     /// Called when the stage's settings are complete.
     mutating func finish() {
         var price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
-        if batch != nil, let factor = provider?.component.batchPriceFactor, let list = price {
-            price = PriceTable.Price(usd: list.usd * factor, source: list.source + "; at the batch price (\(Int(factor * 100))% of list)")
+        var modes: PriceModes?
+        if let factor = provider?.component.batchPriceFactor, let list = price, !isEdit {
+            modes = PriceModes(nowUSD: list.usd, batchUSD: list.usd * factor, inBatch: batch != nil)
+            if batch != nil { price = PriceTable.Price(usd: list.usd * factor, source: list.source + "; at the batch price (\(Int(factor * 100))% of list)") }
         }
-        shared = ImageStageShared(spec: spec, isEdit: isEdit, model: model, price: price, batch: batch,
+        shared = ImageStageShared(spec: spec, isEdit: isEdit, model: model, price: price, priceModes: modes, batch: batch,
                                   fingerprint: ImageFingerprint(kind: kind, provider: provider, model: model, spec: spec))
     }
 
@@ -113,12 +116,15 @@ final class ImageStageShared: Sendable {
     let isEdit: Bool
     let model: String?
     let price: PriceTable.Price?
+    let priceModes: PriceModes?
     let batch: BatchSetting?
     /// What every unit's fingerprint starts with, hashed once.
     let fingerprint: ImageFingerprint
 
-    init(spec: ImageStageSpec, isEdit: Bool, model: String?, price: PriceTable.Price?, batch: BatchSetting?, fingerprint: ImageFingerprint) {
+    init(spec: ImageStageSpec, isEdit: Bool, model: String?, price: PriceTable.Price?, priceModes: PriceModes?, batch: BatchSetting?,
+         fingerprint: ImageFingerprint) {
         self.batch = batch
+        self.priceModes = priceModes
         self.spec = spec
         self.isEdit = isEdit
         self.model = model
