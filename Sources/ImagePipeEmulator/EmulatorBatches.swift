@@ -50,10 +50,10 @@ public final class EmulatorBatches: @unchecked Sendable {
     /// While held, no batch completes (a test kills a run while its batch is surely running).
     public func hold(_ on: Bool) { lock.withLock { held = on } }
 
-    func upload(_ bytes: [UInt8]) -> String {
+    func upload(_ bytes: [UInt8], counted: Bool = true) -> String {
         lock.withLock {
             next += 1
-            uploads += 1
+            if counted { uploads += 1 }
             let id = "file-emu\(next)"
             files[id] = bytes
             return id
@@ -61,6 +61,24 @@ public final class EmulatorBatches: @unchecked Sendable {
     }
 
     func file(_ id: String) -> [UInt8]? { lock.withLock { files[id] } }
+
+    /// Gemini's resumable uploads: a session started with the file's size, then its bytes.
+    private var sessions: [String: Int] = [:]
+
+    func startUpload(size: Int) -> String {
+        lock.withLock {
+            next += 1
+            let session = "upload-emu\(next)"
+            sessions[session] = size
+            return session
+        }
+    }
+
+    /// The file made from a session's bytes; nil when the session is unknown or the size differs.
+    func finishUpload(_ session: String, _ bytes: [UInt8]) -> String? {
+        guard let size = lock.withLock({ sessions.removeValue(forKey: session) }), size == bytes.count else { return nil }
+        return upload(bytes)
+    }
 
     /// A batch over an uploaded file; nil when the file is unknown.
     func create(inputFile: String, metadata: [(String, JSONValue)], completesIn seconds: Double) -> Batch? {
@@ -73,7 +91,8 @@ public final class EmulatorBatches: @unchecked Sendable {
             var seen = Set<String>()
             var invalid: String?
             for (n, row) in rows.enumerated() {
-                guard let line = try? JSONParser.parse(Array(row)), case .string(let id)? = line["custom_id"] else { continue }
+                // OpenAI's lines carry `custom_id`, Gemini's `key`.
+                guard let line = try? JSONParser.parse(Array(row)), case .string(let id)? = line["custom_id"] ?? line["key"] else { continue }
                 if !seen.insert(id).inserted, invalid == nil { invalid = "Line \(n + 1): duplicate custom_id '\(id)'" }
             }
             var batch = Batch(id: "batch_emu\(next)", inputFile: inputFile, metadata: metadata, createdAt: now, readyAt: now + seconds, total: rows.count)

@@ -76,6 +76,7 @@ final class EmulatorHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if routeQueue(context: context, head: head, path: path, headers: headers, body: body) { return }
         if routeBatch(context: context, head: head, path: path, headers: headers, body: body) { return }
+        if routeGeminiBatch(context: context, head: head, path: path, headers: headers, body: body) { return }
         let wire: WireFormat
         var model = ""
         if head.method == .POST, path.hasSuffix("/api/v3/images/generations") {

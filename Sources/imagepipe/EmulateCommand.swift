@@ -13,8 +13,9 @@ struct EmulateCommand: AsyncParsableCommand {
         seedream → http://127.0.0.1:PORT/api/v3 (b64_json or url answers; URLs are served once under /files/). \
         Prompts can force answers: [[fail:429x2]] (first two requests 429), [[fail:500x1]], [[hang:1]] (first \
         request never answered), [[garbage:1]] (not an image), the block marker (a safety refusal), and for Seedream \
-        [[output-refused]] (the image refused inside a 200 answer, as data[0].error); in an OpenAI batch, [[expire]] \
-        ends the line's batch expired the first time (the line in the error file as batch_expired). GET /_emulator/stats shows requests per \
+        [[output-refused]] (the image refused inside a 200 answer, as data[0].error); in a batch, [[expire]] \
+        ends the line's batch expired the first time (OpenAI: that line in the error file as batch_expired; Gemini: \
+        no results, as Google keeps none of an expired batch). GET /_emulator/stats shows requests per \
         prompt, arrival times and the peak in flight. Runs until interrupted.
         """
     )
@@ -43,7 +44,7 @@ struct EmulateCommand: AsyncParsableCommand {
     @Option(help: "How long a job of the queue APIs (fal, Replicate) waits from its submit until it is done.")
     var queueTime = "500ms"
 
-    @Option(help: "How long an OpenAI batch takes from its creation until it is completed.")
+    @Option(help: "How long a batch (OpenAI, Gemini) takes from its creation until it is completed.")
     var batchTime = "1s"
 
     @Option(help: "Share of status requests of the queue APIs answered with 500, 0 to 1.")

@@ -16,6 +16,15 @@ final class BatchCollector: @unchecked Sendable {
         case stopped(batchID: String)
     }
 
+    /// How a batch ended: its results (on disk), or one outcome for all its units; and why, and
+    /// with which class, a line without a result failed.
+    private struct Ending {
+        var results: (any BatchResultSet)?
+        var outcome: Outcome?
+        var reason: String
+        var missing: FailureClass = .server_error
+    }
+
     private struct Waiting {
         var customID: String
         var line: [UInt8]
@@ -36,6 +45,7 @@ final class BatchCollector: @unchecked Sendable {
     let setting: BatchSetting
     let stage: String
     let providerName: String
+    private let model: String
     private let limits: BatchLimits
     private let control: RunControl
     private let writer: LedgerWriter?
@@ -58,7 +68,7 @@ final class BatchCollector: @unchecked Sendable {
     private var members: [String: Set<String>] = [:]
     private var watched = Set<String>()
     /// Batches that ended this run, with their results (on disk) and why a line may lack one.
-    private var finished: [String: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)] = [:]
+    private var finished: [String: Ending] = [:]
     /// Chunk look-ups of earlier runs' batches whose creation was not recorded, one per chunk.
     private var lookups: [String: Task<Result<RemoteBatch?, CallFailure>, Never>] = [:]
     private var claimed = Set<String>()
@@ -66,8 +76,9 @@ final class BatchCollector: @unchecked Sendable {
     private var lines = 0
 
     init(provider: any BatchImageProvider, setting: BatchSetting, stage: String, providerName: String, control: RunControl, writer: LedgerWriter?,
-         metadata: [(String, String)], timeout: Double, cancelRemote: Bool, wait: Double?, parking: ParkingLot) {
+         model: String, metadata: [(String, String)], timeout: Double, cancelRemote: Bool, wait: Double?, parking: ParkingLot) {
         self.provider = provider
+        self.model = model
         self.parking = parking
         self.setting = setting
         self.stage = stage
@@ -154,7 +165,7 @@ final class BatchCollector: @unchecked Sendable {
             }
         }
         let batch = RemoteBatch(id: batchID!, chunk: place.chunk)
-        let ended: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)? = lock.withLock { finished[batch.id] }
+        let ended: Ending? = lock.withLock { finished[batch.id] }
         if let ended { return await Self.outcome(of: place.customID, in: ended) }
         if let unit {
             parking.park()
@@ -272,7 +283,7 @@ final class BatchCollector: @unchecked Sendable {
         }
         let batch: RemoteBatch
         do throws(CallFailure) {
-            batch = try await provider.createBatch(lines: body, chunk: name, metadata: metadata, timeout: max(timeout, 120))
+            batch = try await provider.createBatch(lines: body, chunk: name, model: model, metadata: metadata, timeout: max(timeout, 120))
         } catch {
             guard [.timeout, .network, .server_error].contains(error.failureClass) else {
                 // Refused outright: nothing was created.
@@ -330,10 +341,10 @@ final class BatchCollector: @unchecked Sendable {
                 guard await nap(batch) else { return }
             case .failed(let why):
                 return end(batch, results: nil, outcome: .failed(CallFailure(.bad_request, why)), reason: "")
-            case .ended(_, let reason):
+            case .ended(_, let reason, let missing):
                 do throws(CallFailure) {
                     let results = try await provider.batchResults(batch, directory: directory, timeout: max(timeout, 600))
-                    return end(batch, results: results, outcome: nil, reason: reason)
+                    return end(batch, results: results, outcome: nil, reason: reason, missing: missing)
                 } catch {
                     if let deadline, control.clock.now >= deadline {
                         return end(batch, results: nil, outcome: .pending(what: "batch \(batch.id) (its results could not be read: \(error.message))"),
@@ -360,8 +371,9 @@ final class BatchCollector: @unchecked Sendable {
 
     /// Hands the batch's units their outcome: `outcome` for all, or each one's line of
     /// `results`. `keep` remembers the ending for units that attach later this run.
-    private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, keep: Bool = true) {
-        let ending = (results: results, outcome: outcome, reason: reason)
+    private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, missing: FailureClass = .server_error,
+                     keep: Bool = true) {
+        let ending = Ending(results: results, outcome: outcome, reason: reason, missing: missing)
         let woken: [(String, Waiter)] = lock.withLock {
             if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
@@ -381,10 +393,10 @@ final class BatchCollector: @unchecked Sendable {
         }
     }
 
-    private static func outcome(of customID: String, in ending: (results: (any BatchResultSet)?, outcome: Outcome?, reason: String)) async -> Outcome {
+    private static func outcome(of customID: String, in ending: Ending) async -> Outcome {
         if let outcome = ending.outcome { return outcome }
         guard let results = ending.results, let result = await results.result(for: customID) else {
-            return .failed(CallFailure(.server_error, ending.reason))
+            return .failed(CallFailure(ending.missing, ending.reason))
         }
         switch result {
         case .success(let image): return .image(image)

@@ -675,7 +675,7 @@ extension RunEngine {
             if let existing = collectors[runtime.name] { return existing }
             let wait = options.noWait ? 0 : batch.setting.wait
             let made = BatchCollector(provider: batch.provider, setting: batch.setting, stage: runtime.name, providerName: runtime.gate.name,
-                                      control: control, writer: writer,
+                                      control: control, writer: writer, model: runtime.stage.model ?? "",
                                       metadata: [("pipeline", pipeline.spec.name), ("stage", runtime.name), ("run", runName)],
                                       timeout: runtime.environment.timeout, cancelRemote: options.cancelRemote, wait: wait, parking: parking)
             collectors[runtime.name] = made

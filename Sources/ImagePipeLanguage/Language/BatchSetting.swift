@@ -22,7 +22,7 @@ public struct BatchSetting: Sendable, Equatable {
     ])
 
     public static let field = FieldSpec("batch", .toggleOrObject(declaration),
-                                        doc: "Send the requests through the provider's batch API at its batch price (OpenAI: half price, answered within 24 hours): `true`, or a mapping. On a provider, for all its stages; a stage's own `batch:` wins.")
+                                        doc: "Send the requests through the provider's batch API at its batch price (OpenAI and Gemini: half price, answered within 24 hours): `true`, or a mapping. On a provider, for all its stages; a stage's own `batch:` wins.")
 
     /// The setting written under `name`; nil when not written or `false`.
     public static func read(_ o: ConfigObject, _ name: String = "batch") -> BatchSetting? {

@@ -18,8 +18,8 @@ public enum BatchState: Sendable, Equatable {
     /// Still working; how many of its requests are done and failed so far.
     case running(status: String, completed: Int, failed: Int, total: Int)
     /// Ended (completed, expired or cancelled): its results are ready to read; `reason` says why
-    /// requests without a result line have none.
-    case ended(status: String, reason: String)
+    /// requests without a result line have none, and `missing` is the failure class they get.
+    case ended(status: String, reason: String, missing: FailureClass = .server_error)
     /// The whole batch was refused (its input did not validate).
     case failed(String)
 }
@@ -48,15 +48,15 @@ public struct BatchLimits: Sendable {
     }
 }
 
-/// A provider with a batch API (OpenAI's Batch API): requests written as lines of one input,
+/// A provider with a batch API (OpenAI's Batch API, Gemini's Batch Mode): requests written as lines of one input,
 /// submitted together at the batch price, collected when the batch ends and joined back on
 /// their custom ids (never on order).
 public protocol BatchImageProvider: ImageProvider {
     var batchLimits: BatchLimits { get }
     /// One request as a line of the batch's input (no newline).
     func batchLine(_ request: ImageRequest, customID: String) throws(CallFailure) -> [UInt8]
-    /// Uploads the lines (newline-terminated) and creates the batch, named by `chunk`.
-    func createBatch(lines: [UInt8], chunk: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch
+    /// Uploads the lines (newline-terminated) and creates the batch of `model`'s requests, named by `chunk`.
+    func createBatch(lines: [UInt8], chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch
     /// The batch created under `chunk`, if there is one (after a crash between creating and recording it).
     func findBatch(chunk: String, timeout: Double) async throws(CallFailure) -> RemoteBatch?
     func batchState(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> BatchState

@@ -1,8 +1,11 @@
 /// `kind: gemini`: the Gemini API's `generateContent` with image output.
 struct Gemini: ProviderKind {
     let name = "gemini"
-    let summary = "Gemini API `generateContent` with image output."
-    var fields: [FieldSpec] { Self.httpFields }
+    let summary = "Gemini API `generateContent` with image output (and Batch Mode, `batchGenerateContent`)."
+    var fields: [FieldSpec] { Self.httpFields + [BatchSetting.field] }
+    /// "50% of the standard price" (Gemini API Batch Mode docs and Google's announcement, 2025-07-07,
+    /// as collected in shared/reference/provider-apis.md §2.6).
+    var batchPriceFactor: Double? { 0.5 }
     let defaultBaseURL: String? = "https://generativelanguage.googleapis.com"
     let apiKeyVariable: String? = "GEMINI_API_KEY"
 

@@ -7,12 +7,32 @@ struct GeminiProvider: ImageProvider {
     let baseURL: String
     let apiKey: String?
     let transport: HTTPTransport
+    /// Batch Mode: the largest create request with its requests inline (Google's limit); a
+    /// larger batch goes up as a file.
+    var inlineLimit = 20_000_000
 
     static let aspectRatios = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
     static let blockReasons: Set<String> = ["SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST",
                                             "SPII", "RECITATION", "IMAGE_RECITATION", "IMAGE_OTHER", "NO_IMAGE", "OTHER"]
 
     func generate(_ request: ImageRequest) async throws(CallFailure) -> ProviderImage {
+        var headers = [("Content-Type", "application/json")]
+        if let apiKey { headers.append(("x-goog-api-key", apiKey)) }
+        let reply = try await transport.send(.POST, "\(baseURL)/v1beta/models/\(Self.pathModel(request.model)):generateContent", headers: headers,
+                                             body: Array(Self.body(request).serialized(pretty: false).utf8), timeout: request.timeout)
+        guard reply.status == 200 else { throw Self.failure(reply) }
+        guard let answer = reply.json else { throw CallFailure(.invalid_output, "the answer is not JSON") }
+        return try Self.image(in: answer)
+    }
+
+    /// The model as a path segment.
+    static func pathModel(_ model: String) -> String {
+        model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? model
+    }
+
+    /// A `GenerateContentRequest`: the prompt (and an edit's input image) as parts, the image
+    /// settings in `generationConfig`; the same for a call and for a batch line.
+    static func body(_ request: ImageRequest) -> JSONValue {
         var parts: [JSONValue] = [.object([("text", .string(request.prompt))])]
         if let input = request.inputImage {
             let mime = (try? ImageInspector.inspect(input))?.format.mimeType ?? "image/png"
@@ -24,18 +44,10 @@ struct GeminiProvider: ImageProvider {
         var generation: [(String, JSONValue)] = [("responseModalities", .array([.string("TEXT"), .string("IMAGE")]))]
         if !imageConfig.isEmpty { generation.append(("imageConfig", .object(imageConfig))) }
         if let seed = request.seed { generation.append(("seed", .int(seed))) }
-        let body = JSONValue.object([
+        return .object([
             ("contents", .array([.object([("role", .string("user")), ("parts", .array(parts))])])),
             ("generationConfig", .object(request.overlaid(generation))),
         ])
-        var headers = [("Content-Type", "application/json")]
-        if let apiKey { headers.append(("x-goog-api-key", apiKey)) }
-        let model = request.model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? request.model
-        let reply = try await transport.send(.POST, "\(baseURL)/v1beta/models/\(model):generateContent", headers: headers,
-                                             body: Array(body.serialized(pretty: false).utf8), timeout: request.timeout)
-        guard reply.status == 200 else { throw Self.failure(reply) }
-        guard let answer = reply.json else { throw CallFailure(.invalid_output, "the answer is not JSON") }
-        return try Self.image(in: answer)
     }
 
     /// The first non-thought inline image of the first candidate, or why there is none.

@@ -21,7 +21,7 @@ extension OpenAIProvider: BatchImageProvider {
         return Array(line.serialized(pretty: false).utf8)
     }
 
-    func createBatch(lines: [UInt8], chunk: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
+    func createBatch(lines: [UInt8], chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
         var form = MultipartForm()
         form.add("purpose", "batch")
         form.addFile("file", filename: "imagepipe-\(chunk).jsonl", contentType: "application/jsonl", bytes: lines)
@@ -68,7 +68,7 @@ extension OpenAIProvider: BatchImageProvider {
         }
         switch status {
         case "completed": return .ended(status: status, reason: "batch \(batch.id) completed without a result for this request")
-        case "expired": return .ended(status: status, reason: "batch \(batch.id) expired (24 h) before this request ran")
+        case "expired": return .ended(status: status, reason: "batch \(batch.id) expired (24 h) before this request ran", missing: .timeout)
         case "cancelled": return .ended(status: status, reason: "batch \(batch.id) was cancelled before this request ran")
         case "failed":
             var why = "batch \(batch.id) failed validation"
@@ -93,7 +93,9 @@ extension OpenAIProvider: BatchImageProvider {
             }
             files.append(path)
         }
-        return OpenAIBatchResults(files: files, provider: self, timeout: timeout)
+        var index: [String: IndexedBatchResults.Place] = [:]
+        for file in files { JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: &index) }
+        return IndexedBatchResults(files: files, index: index) { entry in await self.lineResult(entry, timeout: timeout) }
     }
 
     /// One output or error line: the image in `response.body.data[0]`, or the failure it reports.

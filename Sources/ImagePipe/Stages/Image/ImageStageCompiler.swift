@@ -22,9 +22,9 @@ enum ImageStageCompiler {
             out.batch = image.batchOff ? nil : image.batch ?? fromProvider
             if out.batch != nil, provider.component.batchPriceFactor == nil {
                 c.diagnostics.error("provider '\(provider.name)' (kind \(provider.kindName)) has no batch API imagepipe drives", at: image.batchKeyLocation ?? stage.body.location,
-                                    hint: "remove 'batch:', or use an openai provider")
+                                    hint: "remove 'batch:', or use an openai or gemini provider")
             } else if out.batch != nil, isEdit {
-                c.diagnostics.error("OpenAI's batch API takes generations; an edit's input image cannot go in a batch", at: image.batchKeyLocation ?? stage.body.location,
+                c.diagnostics.error("batch mode sends generations; an edit's input image cannot go in a batch", at: image.batchKeyLocation ?? stage.body.location,
                                     hint: "remove 'batch:' from this stage, or write 'batch: false' to turn the provider's batch mode off for it")
             }
         }
