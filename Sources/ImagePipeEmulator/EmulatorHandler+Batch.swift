@@ -78,6 +78,15 @@ extension EmulatorHandler {
 
     static let expireMarker = "[[expire]]"
 
+    /// Whether a batched prompt's window runs out on this attempt: `[[expire]]` the first time,
+    /// `[[expire:N]]` the first N times.
+    static func expires(_ prompt: String, attempt: Int) -> Bool {
+        if prompt.contains(expireMarker) { return attempt == 1 }
+        guard let range = prompt.range(of: "[[expire:"), let end = prompt[range.upperBound...].firstIndex(of: "]"),
+              let times = Int(prompt[range.upperBound..<end]) else { return false }
+        return attempt <= times
+    }
+
     /// Every line of a finished batch, decided like a request of its prompt, in shuffled order. A
     /// prompt with `[[expire]]` the first time it is batched is a line the completion window ran
     /// out on: the batch ends `expired`, that line in the error file as `batch_expired`.
@@ -93,7 +102,7 @@ extension EmulatorHandler {
             var size = configuration.imageSize ?? ImageSize(width: 1024, height: 1024)
             if configuration.imageSize == nil, case .string(let s)? = line["body"]?["size"], let asked = ImageSize(parsing: s) { size = asked }
             let attempt = stats.arrived(prompt: prompt)
-            if prompt.contains(Self.expireMarker), attempt == 1 {
+            if Self.expires(prompt, attempt: attempt) {
                 expired = true
                 let entry = JSONValue.object([
                     ("id", .string("batch_req_emu\(n)")), ("custom_id", .string(id)), ("response", .null),

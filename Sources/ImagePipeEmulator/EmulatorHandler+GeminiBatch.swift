@@ -122,7 +122,7 @@ extension EmulatorHandler {
         }
         // Each prompt counts as sent, expired or not: `[[expire]]` expires only the first time.
         let attempts = decided.map { stats.arrived(prompt: $0.prompt) }
-        if zip(decided, attempts).contains(where: { $0.0.prompt.contains(Self.expireMarker) && $0.1 == 1 }) {
+        if zip(decided, attempts).contains(where: { Self.expires($0.0.prompt, attempt: $0.1) }) {
             return ([], [], 0, 0, true)
         }
         for ((key, prompt), attempt) in zip(decided, attempts) {

@@ -14,7 +14,7 @@ struct EmulateCommand: AsyncParsableCommand {
         Prompts can force answers: [[fail:429x2]] (first two requests 429), [[fail:500x1]], [[hang:1]] (first \
         request never answered), [[garbage:1]] (not an image), the block marker (a safety refusal), and for Seedream \
         [[output-refused]] (the image refused inside a 200 answer, as data[0].error); in a batch, [[expire]] \
-        ends the line's batch expired the first time (OpenAI: that line in the error file as batch_expired; Gemini: \
+        ends the line's batch expired the first time ([[expire:N]] the first N times) (OpenAI: that line in the error file as batch_expired; Gemini: \
         no results, as Google keeps none of an expired batch). GET /_emulator/stats shows requests per \
         prompt, arrival times and the peak in flight. Runs until interrupted.
         """

@@ -16,7 +16,9 @@ extension RunEngine {
         var reserved = false
         var left = cache.batchItem(stage: place.stage, item: place.item, fingerprint: place.fingerprint).flatMap { collector.claimLeftOver($0.customID) ? $0 : nil }
         var woken = resuming
+        var expiredOnce = false
         if let resuming {
+            expiredOnce = resuming.parked.expiredOnce
             attempt = resuming.parked.attempt - 1
             reserved = resuming.parked.reserved
             outcome.retries = resuming.parked.retries
@@ -41,8 +43,9 @@ extension RunEngine {
                 }
             }
             var started = ContinuousClock.now
-            var parking = park?(attempt, reserved, outcome)
+            let parking = park?(attempt, reserved, outcome)
             parking?.since = started
+            parking?.expiredOnce = expiredOnce
             let answer: BatchCollector.Outcome?
             if let resumed = woken {
                 woken = nil
@@ -83,6 +86,19 @@ extension RunEngine {
                 return .failed
             case .failed(let failure):
                 await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                if failure.expired {
+                    // The window ran out, not the request: sent again once, whatever the retry policy says.
+                    if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
+                    outcome.failureClass = failure.failureClass
+                    outcome.message = secrets.redact(failure.message)
+                    if !expiredOnce, !control.isStopping {
+                        expiredOnce = true
+                        continue
+                    }
+                    outcome.message = (outcome.message ?? "") + "; a batch of it had expired before, so it was not sent a third time"
+                    giveBack()
+                    return .failed
+                }
                 guard await retries(after: failure, attempt: attempt, runtime, outcome: &outcome) else {
                     giveBack()
                     return .failed

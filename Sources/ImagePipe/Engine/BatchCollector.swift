@@ -16,13 +16,13 @@ final class BatchCollector: @unchecked Sendable {
         case stopped(batchID: String)
     }
 
-    /// How a batch ended: its results (on disk), or one outcome for all its units; and why, and
-    /// with which class, a line without a result failed.
+    /// How a batch ended: its results (on disk), or one outcome for all its units; and why a line
+    /// without a result failed, and whether because the batch expired.
     private struct Ending {
         var results: (any BatchResultSet)?
         var outcome: Outcome?
         var reason: String
-        var missing: FailureClass = .server_error
+        var expired = false
     }
 
     private struct Waiting {
@@ -341,10 +341,10 @@ final class BatchCollector: @unchecked Sendable {
                 guard await nap(batch) else { return }
             case .failed(let why):
                 return end(batch, results: nil, outcome: .failed(CallFailure(.bad_request, why)), reason: "")
-            case .ended(_, let reason, let missing):
+            case .ended(_, let reason, let expired):
                 do throws(CallFailure) {
                     let results = try await provider.batchResults(batch, directory: directory, timeout: max(timeout, 600))
-                    return end(batch, results: results, outcome: nil, reason: reason, missing: missing)
+                    return end(batch, results: results, outcome: nil, reason: reason, expired: expired)
                 } catch {
                     if let deadline, control.clock.now >= deadline {
                         return end(batch, results: nil, outcome: .pending(what: "batch \(batch.id) (its results could not be read: \(error.message))"),
@@ -371,9 +371,9 @@ final class BatchCollector: @unchecked Sendable {
 
     /// Hands the batch's units their outcome: `outcome` for all, or each one's line of
     /// `results`. `keep` remembers the ending for units that attach later this run.
-    private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, missing: FailureClass = .server_error,
+    private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, expired: Bool = false,
                      keep: Bool = true) {
-        let ending = Ending(results: results, outcome: outcome, reason: reason, missing: missing)
+        let ending = Ending(results: results, outcome: outcome, reason: reason, expired: expired)
         let woken: [(String, Waiter)] = lock.withLock {
             if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
@@ -396,7 +396,9 @@ final class BatchCollector: @unchecked Sendable {
     private static func outcome(of customID: String, in ending: Ending) async -> Outcome {
         if let outcome = ending.outcome { return outcome }
         guard let results = ending.results, let result = await results.result(for: customID) else {
-            return .failed(CallFailure(ending.missing, ending.reason))
+            var failure = CallFailure(ending.expired ? .timeout : .server_error, ending.reason)
+            failure.expired = ending.expired
+            return .failed(failure)
         }
         switch result {
         case .success(let image): return .image(image)

@@ -401,11 +401,11 @@ public final class RunEngine: Sendable {
         var unwritten: U.Product?
         var current = prepared
         // Images made before this one and refused by the stage's checks: paid, and counted.
-        var regenerations = resuming?.parked.regeneration.count ?? 0
-        var earlierAttempts = resuming?.parked.regeneration.attempts ?? 0
-        var earlierCost = resuming?.parked.regeneration.cost ?? 0
+        var regenerations = resuming?.parked.regeneration?.count ?? 0
+        var earlierAttempts = resuming?.parked.regeneration?.attempts ?? 0
+        var earlierCost = resuming?.parked.regeneration?.cost ?? 0
         /// The last refused image's outcome: what is recorded if its regeneration never starts.
-        var refused: ItemOutcome? = resuming?.parked.regeneration.refused
+        var refused: ItemOutcome? = resuming?.parked.regeneration?.refused
         if regenerations > 0, let again = prepared.regeneration(regenerations) { current = again }
         var woken = resuming
         var result: CallResult<UnitOutputs>
@@ -434,7 +434,7 @@ public final class RunEngine: Sendable {
             }
             if let batch = current.batchCall() {
                 let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
-                let regeneration = Regeneration(count: regenerations, attempts: earlierAttempts, cost: earlierCost, refused: refused)
+                let regeneration = regenerations == 0 ? nil : Regeneration(count: regenerations, attempts: earlierAttempts, cost: earlierCost, refused: refused)
                 // A join waits for its inputs in the item's task: a stage above one waits there too.
                 let park = runtime.feedsJoin ? nil : { (attempt: Int, reserved: Bool, outcome: ItemOutcome) in
                     ParkedUnit(runtime: runtime, unit: unit, attempt: attempt, reserved: reserved,

@@ -10,6 +10,9 @@ public struct CallFailure: Error, Sendable, CustomStringConvertible {
     /// Set when the server could not be reached at all (connection refused, no such host): the
     /// provider's gate stops sending after a few in a row, as for refused credentials.
     public var unreachable = false
+    /// A remote batch's window ran out before this request ran: not the request's fault, so it is
+    /// sent again once, in a new batch, whatever the retry policy says.
+    public var expired = false
 
     public init(_ failureClass: FailureClass, _ message: String, retryAfter: Double? = nil, status: Int? = nil) {
         self.failureClass = failureClass

@@ -18,8 +18,8 @@ public enum BatchState: Sendable, Equatable {
     /// Still working; how many of its requests are done and failed so far.
     case running(status: String, completed: Int, failed: Int, total: Int)
     /// Ended (completed, expired or cancelled): its results are ready to read; `reason` says why
-    /// requests without a result line have none, and `missing` is the failure class they get.
-    case ended(status: String, reason: String, missing: FailureClass = .server_error)
+    /// requests without a result line have none, and `expired` whether the batch's window ran out.
+    case ended(status: String, reason: String, expired: Bool = false)
     /// The whole batch was refused (its input did not validate).
     case failed(String)
 }

@@ -72,6 +72,20 @@ import ImagePipeEmulator
         #expect(seen.batches.creations == 2 && seen.batches.lines == 5)
     }
 
+    /// 5 of 100 lines fail inside the batch: those 5, and only those, go in a second batch.
+    @Test func onlyTheFailedLinesGoInTheNextBatch() async throws {
+        var csv = "sku,name\n"
+        for n in 0..<100 { csv += "P\(n),\(n % 20 == 7 ? "[[fail:500x1]] " : "")Mug \(n)\n" }
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": csv], emulator: Self.emulator(batchTime: 0.3))
+        let lines = run.lines(stage: "hero")
+        #expect(run.stage("hero").succeeded == 100, "\(lines.filter { $0["status"] as? String != "succeeded" })")
+        let again = lines.filter { $0["attempts"] as? Int == 2 }.compactMap { $0["key"] as? String }.sorted()
+        #expect(again == ["P27", "P47", "P67", "P7", "P87"], "\(again)")
+        #expect(lines.filter { $0["attempts"] as? Int == 1 }.count == 95)
+        let seen = try #require(run.emulator)
+        #expect(seen.batches.creations == 2 && seen.batches.lines == 105, "\(seen.batches)")
+    }
+
     /// A batch that expires with some lines unfinished: those (only those) go in a new batch, and
     /// the manifest's history says the window ran out.
     @Test func anExpiredBatchsUnfinishedLinesGoInANewOne() async throws {
@@ -86,6 +100,25 @@ import ImagePipeEmulator
         #expect((history.first?["message"] as? String ?? "").contains("batch_expired"), "\(history)")
         let seen = try #require(run.emulator)
         #expect(seen.batches.creations == 2 && seen.batches.lines == 4)
+    }
+
+    /// An expired item is sent again once, whatever the retry policy says (the window ran out, not
+    /// the request): with no retries at all it is still sent in a new batch, and an item that
+    /// expires twice is not sent a third time.
+    @Test func anExpiredItemIsSentAgainOnceOnly() async throws {
+        let yaml = Self.yaml().replacingOccurrences(of: "retry: { attempts: 3, initial: 10ms, jitter: none }", with: "retry: { attempts: 1 }")
+        var configuration = Self.emulator(batchTime: 0.3)
+        configuration.batchTime = 0.3
+        let csv = "sku,name\nA1,[[expire]] Red mug\n"
+        let run = try await RunHarness.run(yaml, files: ["products.csv": csv], emulator: configuration)
+        let line = try #require(run.lines(stage: "hero").first)
+        #expect(line["status"] as? String == "succeeded" && line["attempts"] as? Int == 2, "\(line)")
+
+        let twice = try await RunHarness.run(Self.yaml(), files: ["products.csv": "sku,name\nB2,[[expire:2]] Blue mug\n"], emulator: configuration)
+        let failed = try #require(twice.lines(stage: "hero").first)
+        #expect(failed["status"] as? String == "failed" && failed["failure_class"] as? String == "timeout" && failed["attempts"] as? Int == 2, "\(failed)")
+        #expect((failed["message"] as? String ?? "").contains("not sent a third time"), "\(failed)")
+        #expect(twice.emulator?.batches.creations == 2)
     }
 
     /// Lines wait parked, not in tasks holding the run's admission: with room for 4 items in

@@ -110,7 +110,7 @@ extension GeminiProvider: BatchImageProvider {
             return .ended(status: "succeeded", reason: "batch \(id) succeeded without a result for this request")
         case "BATCH_STATE_EXPIRED":
             return .ended(status: "expired", reason: "batch \(id) expired (it waited 48 h) before this request ran; Google keeps no results of an expired batch",
-                          missing: .timeout)
+                          expired: true)
         case "BATCH_STATE_CANCELLED":
             return .ended(status: "cancelled", reason: "batch \(id) was cancelled before this request ran")
         case "BATCH_STATE_FAILED":

@@ -68,7 +68,7 @@ extension OpenAIProvider: BatchImageProvider {
         }
         switch status {
         case "completed": return .ended(status: status, reason: "batch \(batch.id) completed without a result for this request")
-        case "expired": return .ended(status: status, reason: "batch \(batch.id) expired (24 h) before this request ran", missing: .timeout)
+        case "expired": return .ended(status: status, reason: "batch \(batch.id) expired (24 h) before this request ran", expired: true)
         case "cancelled": return .ended(status: status, reason: "batch \(batch.id) was cancelled before this request ran")
         case "failed":
             var why = "batch \(batch.id) failed validation"
@@ -107,7 +107,9 @@ extension OpenAIProvider: BatchImageProvider {
             if case .string(let c)? = error["code"] { code = c } else { code = "" }
             if code == "batch_expired" {
                 // The 24 h window ran out before this request ran: nothing was charged, and it may go in a new batch.
-                return .failure(CallFailure(.timeout, "the batch expired (its 24 h completion window passed) before this request ran (batch_expired)"))
+                var expired = CallFailure(.timeout, "the batch expired (its 24 h completion window passed) before this request ran (batch_expired)")
+                expired.expired = true
+                return .failure(expired)
             }
             let failureClass: FailureClass = code.contains("moderation") || code.contains("content_policy") ? .content_policy : .server_error
             return .failure(CallFailure(failureClass, message + (code.isEmpty ? "" : " (\(code))")))
