@@ -132,12 +132,28 @@ extension EmulatorHandler {
             let answer = GeminiWire().answer(decision, image: { self.images.png(prompt: prompt, size: size) }, model: "")
             stats.answered(status: answer.status)
             let body = (try? JSONParser.parse(answer.body)) ?? .null
+            // A line's error is a google.rpc.Status: a gRPC code, not the HTTP status of a call.
+            let status = JSONValue.object([("code", .int(Self.rpcCode(http: answer.status))), ("message", body["error"]?["message"] ?? .string("error"))])
             let entry: JSONValue = answer.status == 200 ? .object([("key", .string(key)), ("response", body)])
-                                                        : .object([("key", .string(key)), ("error", body["error"] ?? .null)])
+                                                        : .object([("key", .string(key)), ("error", status)])
             if answer.status == 200 { completed += 1 } else { failed += 1 }
             lines.append(Array(entry.serialized(pretty: false).utf8))
         }
         return (lines.shuffled().flatMap { $0 + [UInt8(ascii: "\n")] }, [], completed, failed, false)
+    }
+
+    static func rpcCode(http status: Int) -> Int {
+        switch status {
+        case 400: return 3
+        case 401: return 16
+        case 403: return 7
+        case 404: return 5
+        case 429: return 8
+        case 500: return 13
+        case 503: return 14
+        case 504: return 4
+        default: return 2
+        }
     }
 
     private static func pairs(_ value: JSONValue) -> [(String, JSONValue)] {

@@ -51,8 +51,10 @@ extension RunEngine {
             return .admitted
         case .waitFor(let generation):
             // Calls in flight may give their reservations back (a call that fails for good is
-            // not billed): wait for that without holding a slot, then try again.
+            // not billed): wait for that without holding a slot, then try again. A woken unit
+            // steps out of the lot's window too: the reservations may be parked units' own.
             release()
+            ParkingLot.stepAside()
             await budget.settled(after: generation)
             return .again
         case .refused:
@@ -159,6 +161,8 @@ extension RunEngine {
         }
         guard runtime.retry.shouldRetry(after: failure, attempt: attempt), gate.givenUp == nil else { return false }
         let wait = runtime.retry.seconds(after: failure, attempt: attempt)
+        // A woken unit's backoff holds no place in the lot's window: the others carry on meanwhile.
+        ParkingLot.stepAside()
         do {
             try await control.sleep(until: control.clock.now + .seconds(wait))
         } catch {

@@ -79,10 +79,16 @@ extension RunEngine {
                 return .failed
             case .stopped(let id):
                 giveBack()
-                outcome.status = .cancelled
-                outcome.failureClass = .cancelled
-                outcome.message = options.cancelRemote ? "the run stopped while batch \(id) ran; it was cancelled there (--cancel-remote)"
-                    : "the run stopped while batch \(id) ran; the next run collects it without sending it again"
+                if options.cancelRemote {
+                    outcome.status = .cancelled
+                    outcome.failureClass = .cancelled
+                    outcome.message = "the run stopped while batch \(id) ran; it was cancelled there (--cancel-remote)"
+                } else {
+                    // Still running at the provider, paid either way: pending remotely, like a run that does not wait.
+                    outcome.status = .submitted
+                    outcome.failureClass = nil
+                    outcome.message = "the run stopped while batch \(id) ran; the next run collects it without sending it again"
+                }
                 return .failed
             case .failed(let failure):
                 await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
@@ -91,11 +97,12 @@ extension RunEngine {
                     if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }
                     outcome.failureClass = failure.failureClass
                     outcome.message = secrets.redact(failure.message)
-                    if !expiredOnce, !control.isStopping {
+                    if !expiredOnce, !control.isHalted {
                         expiredOnce = true
                         continue
                     }
-                    outcome.message = (outcome.message ?? "") + "; a batch of it had expired before, so it was not sent a third time"
+                    outcome.message = (outcome.message ?? "") + (expiredOnce ? "; a batch of it had expired before, so it was not sent a third time"
+                                                                              : " (not sent again: the run is stopping)")
                     giveBack()
                     return .failed
                 }

@@ -231,9 +231,11 @@ final class BatchCollector: @unchecked Sendable {
     /// Sends what has gathered once no line has come for `quiet`, full batches at once.
     private func flushWhenQuiet() async {
         while true {
+            // While an ended batch's units are still being woken, the lines they send again are still coming.
+            let waking = parking.stillWaking(within: Self.quiet)
             let chunk: [Waiting]? = lock.withLock {
                 let full = gathered.count >= limits.maxRequests || gatheredBytes >= limits.maxBytes
-                guard full || ContinuousClock.now - lastLine >= Self.quiet else { return nil }
+                guard full || (ContinuousClock.now - lastLine >= Self.quiet && !waking) else { return nil }
                 return takeChunk()
             }
             if let chunk {

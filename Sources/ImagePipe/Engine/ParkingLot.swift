@@ -2,43 +2,93 @@ import Foundation
 
 /// The run's parked units: counted while their batches run, handed back one by one as each batch
 /// ends, and closed once the sources are read and no unit is parked or running again.
+///
+/// Woken units run a window at a time (their images are decoded then), under the lot's own
+/// permits, never the run's admission: items waiting for the budget hold admission, and the
+/// reservations they wait for belong to parked units. A woken unit gives its permit back as soon
+/// as it waits for anything (a retry's backoff, the budget), so a wait never holds up the rest.
 final class ParkingLot: @unchecked Sendable {
+    /// A woken unit's place in the window, given back once (by whichever comes first: a wait, or the end).
+    final class Permit: @unchecked Sendable {
+        private let lock = NSLock()
+        private var window: AsyncSemaphore?
+
+        init(_ window: AsyncSemaphore) { self.window = window }
+
+        func release() {
+            let held: AsyncSemaphore? = lock.withLock {
+                defer { window = nil }
+                return window
+            }
+            held?.release()
+        }
+    }
+
+    /// The permit of the woken unit this task runs (and its stages below), if any.
+    @TaskLocal static var permit: Permit?
+
+    /// Gives the current task's permit back before it waits.
+    static func stepAside() { permit?.release() }
+
     private let lock = NSLock()
     private var outstanding = 0
     private var sourcesDone = false
+    /// Woken units not yet taken into the window, and when the last one was.
+    private var backlog = 0
+    private var lastTaken = ContinuousClock.now
+    private let window: AsyncSemaphore
     private let stream: AsyncStream<WokenUnit>
     private let continuation: AsyncStream<WokenUnit>.Continuation
 
-    init() {
+    init(window: Int) {
+        self.window = AsyncSemaphore(permits: max(1, window))
         (stream, continuation) = AsyncStream.makeStream(of: WokenUnit.self)
     }
 
     /// A unit leaves its task to wait in a batch.
     func park() { lock.withLock { outstanding += 1 } }
 
-    /// Its batch ended: the unit runs again (it stays outstanding until `done`).
-    func wake(_ woken: WokenUnit) { continuation.yield(woken) }
+    /// Its batch ended: the unit runs again (it stays outstanding until it is done).
+    func wake(_ woken: WokenUnit) {
+        lock.withLock { backlog += 1 }
+        continuation.yield(woken)
+    }
 
-    /// A parked unit has finished (or parked again, having counted itself first), or never parked.
+    /// Whether woken units are still being taken in (or were, within `quiet`): the lines they send
+    /// again (failed, expired) are still coming, and belong in one batch.
+    func stillWaking(within quiet: Duration) -> Bool {
+        lock.withLock { backlog > 0 || ContinuousClock.now - lastTaken < quiet }
+    }
+
+    /// A parked unit that never left (its line was refused at once) is done.
     func done() { settle { $0.outstanding -= 1 } }
 
     /// Every source has been read: the lot closes when its last unit is done.
     func sourcesEnded() { settle { $0.sourcesDone = true } }
 
-    /// Runs `resume` for every woken unit until the lot closes, each once `admit` lets it in (a
-    /// task waiting for its turn would cost as much as the parked unit saved).
-    func serve(admit: @escaping @Sendable () async -> Bool, release: @escaping @Sendable () -> Void,
-               _ resume: @escaping @Sendable (WokenUnit) async -> Void) async {
-        await withDiscardingTaskGroup { group in
-            for await woken in stream {
-                let admitted = await admit()
-                group.addTask {
-                    await resume(woken)
-                    if admitted { release() }
-                    self.done()
+    /// Runs `resume` for every woken unit until the lot closes. Not a child of the run's task: a
+    /// run cancelled after its grace period still records each unit its batches hand back (as
+    /// stopped, for the next run to collect) instead of dropping it.
+    func serve(_ resume: @escaping @Sendable (WokenUnit) async -> Void) async {
+        let window = window
+        let stream = stream
+        await Task {
+            await withDiscardingTaskGroup { group in
+                for await woken in stream {
+                    try? await window.acquire()
+                    self.lock.withLock {
+                        self.backlog -= 1
+                        self.lastTaken = ContinuousClock.now
+                    }
+                    let permit = Permit(window)
+                    group.addTask {
+                        await ParkingLot.$permit.withValue(permit) { await resume(woken) }
+                        permit.release()
+                        self.done()
+                    }
                 }
             }
-        }
+        }.value
     }
 
     private func settle(_ change: (ParkingLot) -> Void) {

@@ -201,6 +201,8 @@ extension RunEngine {
     /// run stops, or `job_timeout` passes (then it is cancelled). A status request that fails is
     /// asked again at the next interval: the job is paid for and still there.
     func waitFor(_ job: RemoteJob, _ provider: any QueuedImageProvider, queue: JobQueue, retry: RetryDelay, timeout: Double) async -> JobEnd {
+        // Below a woken batch unit, a job's wait holds no place in the parking lot's window.
+        ParkingLot.stepAside()
         let clock = control.clock
         let settings = queue.settings
         let deadline = clock.now + .seconds(settings.jobTimeout)

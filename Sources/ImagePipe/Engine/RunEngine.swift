@@ -72,7 +72,7 @@ public final class RunEngine: Sendable {
     /// Batch-mode stages' collectors, by stage.
     let batchCollectors = Locked<[String: BatchCollector]>([:])
     /// Units waiting in remote batches without a task of their own.
-    let parking = ParkingLot()
+    let parking: ParkingLot
 
     /// The webhook receiver of `run --listen`, and the port it is bound to.
     let receiver: WebhookReceiver?
@@ -125,6 +125,7 @@ public final class RunEngine: Sendable {
         let waitingRemotely = max(pipeline.spec.providers.filter(\.component.isQueued).map { QueueSettings($0).maxQueued }.max() ?? 0,
                                   pipeline.stages.filter { feedingJoins.contains($0.name) }.map(\.body.waitingRemotely).max() ?? 0)
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest, largest + waitingRemotely))
+        parking = ParkingLot(window: admission.limit)
         do {
             currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
             runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
@@ -224,11 +225,7 @@ public final class RunEngine: Sendable {
     public func run() async -> Result {
         let start = ContinuousClock.now
         await withDiscardingTaskGroup { run in
-            run.addTask {
-                await self.parking.serve(admit: { (try? await self.admission.acquire()) != nil }, release: { self.admission.release() }) { woken in
-                    await self.resume(woken)
-                }
-            }
+            run.addTask { await self.parking.serve { woken in await self.resume(woken) } }
             await withDiscardingTaskGroup { group in
                 for source in pipeline.sources {
                     guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
@@ -341,7 +338,7 @@ public final class RunEngine: Sendable {
         await run(prepared, runtime, unit, outcome)
     }
 
-    /// A parked unit whose batch has ended, carried on from its attempt under the run's admission
+    /// A parked unit whose batch has ended, carried on from its attempt in the parking lot's window
     /// (so that a batch of 50,000 results is read a window at a time), then sent downstream.
     private func resume(_ woken: WokenUnit) async {
         let runtime = woken.parked.runtime

@@ -40,15 +40,18 @@ import ImagePipeEmulator
         return configuration
     }
 
-    /// 240 items against 40 a second with no `rate_limit`: nothing fails, few 429s, and the pace
-    /// the run settles at is the quota's, learned from the headers or the first refusal.
+    /// 240 items against a quota with no `rate_limit`: nothing fails, few 429s, and the pace the
+    /// run settles at is the quota's, learned from the headers or the first refusal. OpenAI's is
+    /// 20 a second: headers tell the rate only once the bucket is drawn down, and a loaded machine
+    /// (the whole suite at once, on 2 cores) may not send 40 a second.
     @Test(arguments: ["openai", "gemini"])
     func aQuotaIsLearnedAndKept(wire: String) async throws {
         // Gemini states its quota only when it refuses: a bucket of 2 is empty for the run's first 16
         // calls however slowly a loaded machine sends them. OpenAI's headers say it on every answer.
-        let burst = wire == "openai" ? 40 : 2
+        let rate: Double = wire == "openai" ? 20 : 40
+        let burst = wire == "openai" ? 20 : 2
         let run = try await RunHarness.run(Self.pipeline(wire), files: ["products.csv": RunHarness.products(240)],
-                                           emulator: Self.quota(40, burst: burst), ledger: true)
+                                           emulator: Self.quota(rate, burst: burst), ledger: true)
         #expect(run.result.allSucceeded)
         let statuses = try #require(run.emulator?.statuses)
         let refused = statuses[429] ?? 0
@@ -61,15 +64,15 @@ import ImagePipeEmulator
         // arrive close together, so the stated quota's pace may be lowered some for that.
         let pace = traffic.pace ?? 0
         if wire == "openai" {
-            #expect(abs(pace - 40 * AdaptiveRate.margin) < 2, "paced at \(pace)/s after \(refused) refusals")
+            #expect(abs(pace - rate * AdaptiveRate.margin) < 2, "paced at \(pace)/s after \(refused) refusals")
         } else {
             #expect(pace >= 0.6 * 40 && pace <= 40, "paced at \(pace)/s after \(refused) refusals")
         }
-        // Never faster than the quota allows over the run: its burst plus 40 a second.
+        // Never faster than the quota allows over the run: its burst plus the rate.
         let arrivals = try #require(run.emulator?.arrivals).sorted()
         let span = (arrivals.last ?? 0) - (arrivals.first ?? 0)
-        #expect(Double(arrivals.count - refused) <= Double(burst) + 40 * span + 1)
-        #expect(span >= Double(240 - burst) / 40 * 0.95, "\(span) s")
+        #expect(Double(arrivals.count - refused) <= Double(burst) + rate * span + 1)
+        #expect(span >= Double(240 - burst) / rate * 0.95, "\(span) s")
 
         // The summary and `status` say what the provider did and where the run settled.
         let summary = RunSummaryPrinter.text(run.result, displayManifest: "manifest.jsonl", budget: nil)

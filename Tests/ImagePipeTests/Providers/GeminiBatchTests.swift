@@ -109,6 +109,20 @@ import ImagePipeEmulator
         #expect(wasExpired)
     }
 
+    /// A line's error is a google.rpc.Status, whose code is a gRPC code: INTERNAL is retried as a
+    /// server error, RESOURCE_EXHAUSTED is a rate limit, INVALID_ARGUMENT is the request's fault.
+    @Test func aLinesErrorIsReadAsAnRPCStatus() throws {
+        func failureClass(_ json: String) throws -> FailureClass? {
+            guard case .failure(let failure) = GeminiProvider.lineResult(try JSONParser.parse(Array(json.utf8))) else { return nil }
+            return failure.failureClass
+        }
+        #expect(try failureClass(#"{"key":"a","error":{"code":13,"message":"Internal error"}}"#) == .server_error)
+        #expect(try failureClass(#"{"key":"a","error":{"code":8,"message":"Quota"}}"#) == .rate_limited)
+        #expect(try failureClass(#"{"key":"a","error":{"code":3,"message":"Bad"}}"#) == .bad_request)
+        #expect(try failureClass(#"{"key":"a","error":{"code":16,"message":"Key"}}"#) == .auth)
+        #expect(try failureClass(#"{"key":"a","error":{"code":503,"message":"HTTP"}}"#) == .server_error)
+    }
+
     /// Inline responses are found inside the operation without parsing it whole, whatever the
     /// strings hold (brackets, quotes, the key's own name).
     @Test func inlineResponsesAreCutFromTheOperation() throws {

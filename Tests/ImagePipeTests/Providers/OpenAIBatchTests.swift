@@ -141,6 +141,41 @@ import ImagePipeEmulator
         #expect(try ImageInspector.inspect(Array(thumb)).width == 16)
     }
 
+    /// A budget that fits 5 lines, 30 items and room for 4 in flight: items waiting for the budget
+    /// hold the run's admission, and the reservations they wait for are parked units'. Woken under
+    /// that same admission, the run used to hang; woken in the lot's own window, it ends.
+    @Test(.timeLimit(.minutes(1))) func aBudgetFullOfParkedReservationsNeverHangs() async throws {
+        var options = RunOptions()
+        options.itemsInFlight = 4
+        let yaml = Self.yaml().replacingOccurrences(of: "api_key: batch-test-key }", with: "api_key: batch-test-key, prices: { gpt-image-1: 0.1 } }")
+            .replacingOccurrences(of: "name: batch-test\n", with: "name: batch-test\nbudget: { max_usd: 0.25 }\n")
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(30)], emulator: Self.emulator(batchTime: 0.3), options: options)
+        #expect(run.stage("hero").succeeded == 5, "\(run.lines(stage: "hero").prefix(3))")
+        #expect(abs(run.result.spentUSD - 0.25) < 1e-9)
+        // The items that waited for room are cut off by the budget; the stream stopped there.
+        #expect(run.stage("hero").failedCount == 0 && run.result.stopReason == .budget)
+        #expect(run.lines(stage: "hero").filter { ($0["message"] as? String ?? "").contains("budget") }.count >= 1)
+    }
+
+    /// Stopped while its batch runs (without --cancel-remote), an item is pending remotely: the
+    /// next run collects it, and the summary and notifications count it so.
+    @Test func aStoppedRunLeavesItsItemsPendingRemotely() async throws {
+        let emulator = Emulator(configuration: Self.emulator(batchTime: 0.2), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        emulator.stats.batches.hold(true)
+        let control = RunControl()
+        let stopper = Task {
+            await Wait.until("the batch is created") { emulator.stats.snapshot.batches.creations == 1 }
+            try? await Task.sleep(for: .milliseconds(300))
+            control.stop(.interrupted)
+        }
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(6)], server: emulator, control: control)
+        await stopper.value
+        #expect(run.stage("hero").submitted == 6, "\(run.lines(stage: "hero"))")
+        #expect(run.lines(stage: "hero").allSatisfy { $0["status"] as? String == "submitted" && ($0["message"] as? String ?? "").contains("the next run collects it") })
+    }
+
     @Test func batchIsRefusedWhereNoBatchAPIIsDriven() {
         let placeholder = """
         version: 1

@@ -166,7 +166,8 @@ import ImagePipeEmulator
     /// A status request refused (the key was rotated) fails the item but keeps its job: a later
     /// run with the right key collects it without paying again.
     @Test func aRefusedStatusRequestKeepsTheJobForTheNextRun() async throws {
-        let emulator = Emulator(configuration: Self.emulator(queueTime: 1.5), threads: 1)
+        // Long enough that no job is done before the first run is stopped, however loaded the machine.
+        let emulator = Emulator(configuration: Self.emulator(queueTime: 4), threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
         let dir = Fixtures.temporaryDirectory()

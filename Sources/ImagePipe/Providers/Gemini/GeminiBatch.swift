@@ -30,6 +30,11 @@ extension GeminiProvider: BatchImageProvider {
 
     func createBatch(lines: [UInt8], chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
         let display = Self.displayName(chunk: chunk, metadata: metadata)
+        if lines.count > inlineLimit {
+            // The inline body is larger than its lines: past the limit, never built.
+            return try await create(input: .object([("file_name", .string(try await upload(lines, display: display, timeout: timeout)))]),
+                                    display: display, chunk: chunk, model: model, timeout: timeout)
+        }
         var requests: [JSONValue] = []
         for raw in lines.split(separator: UInt8(ascii: "\n")) {
             guard let line = try? JSONParser.parse(Array(raw)), let key = line["key"], let request = line["request"] else {
@@ -37,18 +42,23 @@ extension GeminiProvider: BatchImageProvider {
             }
             requests.append(.object([("request", request), ("metadata", .object([("key", key)]))]))
         }
-        var body = Array(JSONValue.object([("batch", .object([
-            ("display_name", .string(display)), ("input_config", .object([("requests", .object([("requests", .array(requests))]))])),
-        ]))]).serialized(pretty: false).utf8)
+        let inline = JSONValue.object([("requests", .object([("requests", .array(requests))]))])
         requests = []
-        if body.count > inlineLimit {
-            let file = try await upload(lines, display: display, timeout: timeout)
-            body = Array(JSONValue.object([("batch", .object([
-                ("display_name", .string(display)), ("input_config", .object([("file_name", .string(file))])),
-            ]))]).serialized(pretty: false).utf8)
+        if Self.createBody(input: inline, display: display).count > inlineLimit {
+            return try await create(input: .object([("file_name", .string(try await upload(lines, display: display, timeout: timeout)))]),
+                                    display: display, chunk: chunk, model: model, timeout: timeout)
         }
+        return try await create(input: inline, display: display, chunk: chunk, model: model, timeout: timeout)
+    }
+
+    private static func createBody(input: JSONValue, display: String) -> [UInt8] {
+        Array(JSONValue.object([("batch", .object([("display_name", .string(display)), ("input_config", input)]))]).serialized(pretty: false).utf8)
+    }
+
+    private func create(input: JSONValue, display: String, chunk: String, model: String, timeout: Double) async throws(CallFailure) -> RemoteBatch {
         let reply = try await transport.send(.POST, "\(baseURL)/v1beta/models/\(Self.pathModel(model)):batchGenerateContent",
-                                             headers: keyHeader + [("Content-Type", "application/json")], body: body, timeout: timeout)
+                                             headers: keyHeader + [("Content-Type", "application/json")], body: Self.createBody(input: input, display: display),
+                                             timeout: timeout)
         guard reply.status == 200 else { throw Self.failure(reply) }
         guard let name = reply.json?["name"]?.stringValue else { throw CallFailure(.invalid_output, "the batch's answer has no name") }
         return RemoteBatch(id: name, chunk: chunk)
@@ -141,6 +151,12 @@ extension GeminiProvider: BatchImageProvider {
             JSONEntryScanner.lines(of: path, id: { $0["key"]?.stringValue }, into: &index)
         } else {
             JSONEntryScanner.arrayElements(of: operationPath, under: "inlinedResponses", id: { $0["metadata"]?["key"]?.stringValue }, into: &index)
+            if index.isEmpty, got.bytes < 1 << 20, let operation = try? JSONParser.parse(Array(FileManager.default.contents(atPath: operationPath) ?? Data())),
+               case .ended(let status, _, _) = Self.state(of: operation, id: batch.id), status == "succeeded" {
+                // Succeeded, but its output is not there yet: look again rather than fail (and pay for) every line.
+                for file in files { try? FileManager.default.removeItem(atPath: file) }
+                throw CallFailure(.server_error, "batch \(batch.id) succeeded but names no responses yet")
+            }
         }
         return IndexedBatchResults(files: files, index: index) { entry in Self.lineResult(entry) }
     }
@@ -153,19 +169,39 @@ extension GeminiProvider: BatchImageProvider {
     /// One response (a file line or an inline entry): its image, or the status that refused it.
     static func lineResult(_ entry: JSONValue) -> BatchLineResult {
         if let error = entry["error"], error != .null {
-            var code = 500
+            var code = 2
             if case .int(let c)? = error["code"] { code = c }
-            var failureClass = FailureClass.of(status: code)
-            let status = error["status"]?.stringValue ?? ""
-            if status == "UNAUTHENTICATED" || status == "PERMISSION_DENIED" { failureClass = .auth }
-            let message = "the batch refused this request: " + (error["message"]?.stringValue ?? "no message") + (status.isEmpty ? "" : " (\(status))")
-            return .failure(CallFailure(failureClass, message, status: code))
+            let (failureClass, name) = failure(rpcCode: code)
+            let message = "the batch refused this request: " + (error["message"]?.stringValue ?? "no message") + " (\(error["status"]?.stringValue ?? name))"
+            return .failure(CallFailure(failureClass, message))
         }
         guard let response = entry["response"] else { return .failure(CallFailure(.invalid_output, "the batch's entry has neither a response nor an error")) }
         do throws(CallFailure) {
             return .success(try image(in: response))
         } catch {
             return .failure(error)
+        }
+    }
+
+    /// A line's error is a `google.rpc.Status`: its code is a gRPC code, not an HTTP status (a
+    /// code of 100 or more is read as HTTP, should one come).
+    static func failure(rpcCode code: Int) -> (FailureClass, String) {
+        switch code {
+        case 3: return (.bad_request, "INVALID_ARGUMENT")
+        case 4: return (.timeout, "DEADLINE_EXCEEDED")
+        case 5: return (.bad_request, "NOT_FOUND")
+        case 7: return (.auth, "PERMISSION_DENIED")
+        case 8: return (.rate_limited, "RESOURCE_EXHAUSTED")
+        case 9: return (.bad_request, "FAILED_PRECONDITION")
+        case 11: return (.bad_request, "OUT_OF_RANGE")
+        case 12: return (.bad_request, "UNIMPLEMENTED")
+        case 16: return (.auth, "UNAUTHENTICATED")
+        case 1: return (.server_error, "CANCELLED")
+        case 10: return (.server_error, "ABORTED")
+        case 13: return (.server_error, "INTERNAL")
+        case 14: return (.server_error, "UNAVAILABLE")
+        case 100...: return (FailureClass.of(status: code), "HTTP \(code)")
+        default: return (.server_error, "UNKNOWN")
         }
     }
 
