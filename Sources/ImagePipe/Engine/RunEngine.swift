@@ -225,7 +225,7 @@ public final class RunEngine: Sendable {
     public func run() async -> Result {
         let start = ContinuousClock.now
         await withDiscardingTaskGroup { run in
-            run.addTask { await self.parking.serve { woken in await self.resume(woken) } }
+            run.addTask { await self.parking.serve { woken in await self.processUnit(woken.parked.runtime, woken.parked.unit, resuming: woken) } }
             await withDiscardingTaskGroup { group in
                 for source in pipeline.sources {
                     guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
@@ -322,8 +322,10 @@ public final class RunEngine: Sendable {
 
     /// One unit through one stage, the same for every kind: render → fingerprint → cache →
     /// `--only` → attempts (under the limits and the budget) → commit → ledger → downstream.
-    private func processUnit(_ runtime: StageRuntime, _ unit: ItemContext) async {
-        guard !control.isHalted else { return }
+    /// `resuming`: a parked unit whose batch has ended, carried on from its attempt in the parking
+    /// lot's window (so that a batch of 50,000 results is read a window at a time).
+    private func processUnit(_ runtime: StageRuntime, _ unit: ItemContext, resuming: WokenUnit? = nil) async {
+        guard resuming != nil || !control.isHalted else { return }
         var outcome = ItemOutcome(stage: runtime.name, context: unit, status: .failed)
         outcome.model = runtime.stage.model
         outcome.provider = runtime.stage.provider?.name
@@ -331,32 +333,13 @@ public final class RunEngine: Sendable {
         do {
             prepared = try runtime.stage.body.prepare(unit, runtime.environment)
         } catch {
+            // A parked unit was prepared before; the same fields cannot fail now, but never hang on it.
+            if resuming?.parked.reserved == true { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
             outcome.failureClass = error.failureClass
             outcome.message = error.message
-            return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil)
+            return await finish(runtime, outcome, context: unit, wasInFlight: resuming != nil, fingerprint: nil)
         }
-        await run(prepared, runtime, unit, outcome)
-    }
-
-    /// A parked unit whose batch has ended, carried on from its attempt in the parking lot's window
-    /// (so that a batch of 50,000 results is read a window at a time), then sent downstream.
-    private func resume(_ woken: WokenUnit) async {
-        let runtime = woken.parked.runtime
-        let unit = woken.parked.unit
-        var outcome = ItemOutcome(stage: runtime.name, context: unit, status: .failed)
-        outcome.model = runtime.stage.model
-        outcome.provider = runtime.stage.provider?.name
-        let prepared: any PreparedUnit
-        do {
-            prepared = try runtime.stage.body.prepare(unit, runtime.environment)
-        } catch {
-            // It was prepared before it was parked; the same fields cannot fail now, but never hang on it.
-            if woken.parked.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
-            outcome.failureClass = error.failureClass
-            outcome.message = error.message
-            return await finish(runtime, outcome, context: unit, wasInFlight: true, fingerprint: nil)
-        }
-        await run(prepared, runtime, unit, outcome, resuming: woken)
+        await run(prepared, runtime, unit, outcome, resuming: resuming)
     }
 
     private func run<U: PreparedUnit>(_ prepared: U, _ runtime: StageRuntime, _ unit: ItemContext, _ start: ItemOutcome,

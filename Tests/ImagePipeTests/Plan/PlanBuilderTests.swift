@@ -148,6 +148,9 @@ import Testing
         #expect(batched.text.contains("Estimated cost: $0.25"), "\(batched.text)")
         #expect(batched.text.contains("$0.34 now, $0.25 as a batch (in batch mode: hero;"), "\(batched.text)")
         #expect(batched.json.contains("\"total_cost_usd_as_batch\""), "\(batched.json)")
+        // `batch: false` says the stage must not wait: no batch total is offered for it.
+        let off = try printed(", batch: false")
+        #expect(!off.text.contains("as a batch"), "\(off.text)")
     }
 
     @Test func secretsNeverAppearInPlanOutput() throws {

@@ -38,7 +38,8 @@ struct ImageStageBody: StageBody {
     mutating func finish() {
         var price = model.flatMap { PriceTable.price(model: $0, provider: provider, size: spec.size, resolution: spec.resolution) }
         var modes: PriceModes?
-        if let factor = provider?.component.batchPriceFactor, let list = price, !isEdit {
+        // `batch: false` on the stage says it must not wait: no batch total to offer for it.
+        if let factor = provider?.component.batchPriceFactor, let list = price, !isEdit, !spec.batchOff {
             modes = PriceModes(nowUSD: list.usd, batchUSD: list.usd * factor, inBatch: batch != nil)
             if batch != nil { price = PriceTable.Price(usd: list.usd * factor, source: list.source + "; at the batch price (\(Int(factor * 100))% of list)") }
         }
