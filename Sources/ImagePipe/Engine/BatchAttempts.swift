@@ -11,6 +11,7 @@ extension RunEngine {
     /// makes of where it stands, and the run calls this again with `resuming` once its batch ended.
     func batchAttempts<P, R>(_ runtime: StageRuntime, price: Double, outcome: inout ItemOutcome, batch: BatchCall<P>, collector: BatchCollector,
                              place: JobPlace, resuming: WokenUnit? = nil, park: ((_ attempt: Int, _ reserved: Bool, _ outcome: ItemOutcome) -> ParkedUnit)? = nil,
+                             detach: Bool = false,
                              keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
         var attempt = 0
         var reserved = false
@@ -65,7 +66,13 @@ extension RunEngine {
                     outcome.message = secrets.redact(error.message)
                     return .failed
                 }
-                answer = await collector.submit(customID: customID(place, attempt: attempt), line: line, place: place, parking: parking)
+                let id = customID(place, attempt: attempt)
+                // A unit that can be made again from its source row keeps nothing of itself while it waits.
+                let detached = detach && parking != nil
+                    ? DetachedMember(customID: id, attempt: attempt, reserved: reserved, failure: outcome.failureClass.map { ($0, outcome.message) },
+                                     retries: outcome.retries, expiredOnce: expiredOnce)
+                    : nil
+                answer = await collector.submit(customID: id, line: line, place: place, parking: detached == nil ? parking : nil, detached: detached)
             }
             guard let result = answer else { return .parked }
             outcome.attempts = attempt

@@ -18,7 +18,7 @@ final class BatchCollector: @unchecked Sendable {
 
     /// How a batch ended: its results (on disk), or one outcome for all its units; and why a line
     /// without a result failed, and whether because the batch expired.
-    private struct Ending {
+    private struct Ending: Sendable {
         var results: (any BatchResultSet)?
         var outcome: Outcome?
         var reason: String
@@ -27,8 +27,9 @@ final class BatchCollector: @unchecked Sendable {
 
     private struct Waiting {
         var customID: String
-        var line: [UInt8]
         var place: JobPlace
+        /// Set for a unit that waits detached: nothing of it but this is kept.
+        var detached: DetachedMember?
     }
 
     /// Who waits for a line's outcome: a unit's suspended task, or a unit parked in the run's lot.
@@ -58,12 +59,22 @@ final class BatchCollector: @unchecked Sendable {
     private let directory: String
 
     private let lock = NSLock()
-    private var gathered: [Waiting] = []
-    private var gatheredBytes = 0
+    /// The batch being gathered, and full ones not yet sent.
+    private struct Gathering {
+        let spool: BatchSpool
+        var entries: [Waiting] = []
+    }
+    private var gathering: Gathering?
+    private var ready: [Gathering] = []
     private var lastLine = ContinuousClock.now
     private var flushing = false
     private var waiters: [String: Waiter] = [:]
     private let parking: ParkingLot
+    /// Detached units by batch: item id → what it needs to carry on.
+    private var detachedByBatch: [String: [String: DetachedMember]] = [:]
+    /// Told when a batch of detached units ends (or never started): the engine reads their items
+    /// again and wakes them, each with its line's outcome.
+    var onDetached: (@Sendable (_ members: [String: DetachedMember], _ outcome: @escaping @Sendable (String) async -> Outcome) -> Void)?
     /// Units waiting on a batch (this run's or an earlier run's), by batch id.
     private var members: [String: Set<String>] = [:]
     private var watched = Set<String>()
@@ -111,37 +122,67 @@ final class BatchCollector: @unchecked Sendable {
 
     /// Sends `line` in the next batch and waits for its result; or, with `parking`, parks the
     /// unit and returns nil at once (the run's lot wakes it when the batch has ended).
-    func submit(customID: String, line: [UInt8], place: JobPlace, parking unit: ParkedUnit? = nil) async -> Outcome? {
+    func submit(customID: String, line: [UInt8], place: JobPlace, parking unit: ParkedUnit? = nil, detached: DetachedMember? = nil) async -> Outcome? {
+        if let detached {
+            parking.park()
+            if let failure = enqueue(Waiting(customID: customID, place: place, detached: detached), line: line) {
+                parking.done()
+                return .failed(failure)
+            }
+            return nil
+        }
         if let unit {
             parking.park()
-            guard enqueue(customID: customID, line: line, place: place, .parked(unit)) else {
+            if let refused = enqueue(customID: customID, line: line, place: place, .parked(unit)) {
                 parking.done()
-                return Self.clash(customID)
+                return refused
             }
             return nil
         }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            guard enqueue(customID: customID, line: line, place: place, .task(continuation)) else {
-                return continuation.resume(returning: Self.clash(customID))
+            if let refused = enqueue(customID: customID, line: line, place: place, .task(continuation)) {
+                continuation.resume(returning: refused)
             }
         }
     }
 
-    /// Adds a line to the next batch; false when its custom id is taken.
-    private func enqueue(customID: String, line: [UInt8], place: JobPlace, _ waiter: Waiter) -> Bool {
-        let start: Bool? = lock.withLock {
+    /// Adds a line to the next batch; the outcome instead when its custom id is taken or it cannot be written.
+    private func enqueue(customID: String, line: [UInt8], place: JobPlace, _ waiter: Waiter) -> Outcome? {
+        let taken: Bool = lock.withLock {
             // Custom ids carry the item's identity and the run: a clash is a bug, never a silent overwrite.
-            guard waiters[customID] == nil else { return nil }
+            guard waiters[customID] == nil else { return true }
             waiters[customID] = waiter
-            gathered.append(Waiting(customID: customID, line: line, place: place))
-            gatheredBytes += line.count + 1
+            return false
+        }
+        guard !taken else { return Self.clash(customID) }
+        if let failure = enqueue(Waiting(customID: customID, place: place), line: line) {
+            lock.withLock { _ = waiters.removeValue(forKey: customID) }
+            return .failed(failure)
+        }
+        return nil
+    }
+
+    /// Writes the line to the batch being gathered (a full one is set aside for sending first).
+    private func enqueue(_ waiting: Waiting, line: [UInt8]) -> CallFailure? {
+        let (failure, start): (CallFailure?, Bool) = lock.withLock {
+            do throws(CallFailure) {
+                if let current = gathering, !current.spool.fits(line.count, limits) {
+                    current.spool.close()
+                    ready.append(current)
+                    gathering = nil
+                }
+                if gathering == nil { gathering = Gathering(spool: try BatchSpool(directory: directory)) }
+                try gathering!.spool.append(line)
+            } catch {
+                return (error, false)
+            }
+            gathering!.entries.append(waiting)
             lastLine = ContinuousClock.now
             defer { flushing = true }
-            return !flushing
+            return (nil, !flushing)
         }
-        guard let start else { return false }
         if start { Task { await self.flushWhenQuiet() } }
-        return true
+        return failure
     }
 
     private static func clash(_ customID: String) -> Outcome {
@@ -233,16 +274,19 @@ final class BatchCollector: @unchecked Sendable {
         while true {
             // While an ended batch's units are still being woken, the lines they send again are still coming.
             let waking = parking.stillWaking(within: Self.quiet)
-            let chunk: [Waiting]? = lock.withLock {
-                let full = gathered.count >= limits.maxRequests || gatheredBytes >= limits.maxBytes
-                guard full || (ContinuousClock.now - lastLine >= Self.quiet && !waking) else { return nil }
-                return takeChunk()
+            let chunk: Gathering? = lock.withLock {
+                if !ready.isEmpty { return ready.removeFirst() }
+                guard let current = gathering, ContinuousClock.now - lastLine >= Self.quiet, !waking else { return nil }
+                gathering = nil
+                current.spool.close()
+                return current
             }
             if let chunk {
-                if !chunk.isEmpty { Task { await self.send(chunk) } }
+                Task { await self.send(chunk) }
                 let done = lock.withLock { () -> Bool in
-                    if gathered.isEmpty { flushing = false }
-                    return gathered.isEmpty
+                    let empty = gathering == nil && ready.isEmpty
+                    if empty { flushing = false }
+                    return empty
                 }
                 if done { return }
                 continue
@@ -251,41 +295,30 @@ final class BatchCollector: @unchecked Sendable {
         }
     }
 
-    /// The oldest lines that fit one batch.
-    private func takeChunk() -> [Waiting] {
-        var count = 0
-        var bytes = 0
-        for entry in gathered {
-            guard count < limits.maxRequests, bytes + entry.line.count + 1 <= limits.maxBytes || count == 0 else { break }
-            count += 1
-            bytes += entry.line.count + 1
-        }
-        let chunk = Array(gathered.prefix(count))
-        gathered.removeFirst(count)
-        gatheredBytes -= bytes
-        return chunk
-    }
-
     /// Records the intent, creates the batch (or finds it, when the create's answer was lost),
     /// records its id, and watches it.
-    private func send(_ chunk: [Waiting]) async {
-        let ids = chunk.map(\.customID)
+    private func send(_ gathered: Gathering) async {
+        let spool = gathered.spool
+        defer { spool.discard() }
+        let chunk = gathered.entries
+        let ids = chunk.filter { $0.detached == nil }.map(\.customID)
+        var detached: [String: DetachedMember] = [:]
+        for entry in chunk { if let member = entry.detached { detached[entry.place.item] = member } }
+        // Every unit of the chunk hears how it ended, whether it waits in a task or detached.
+        func resume(_ ids: [String], with outcome: @escaping @Sendable (String) -> Outcome) {
+            self.resume(ids, with: outcome)
+            if !detached.isEmpty { onDetached?(detached) { outcome($0) } }
+        }
         guard !control.isHalted else {
             return resume(ids) { _ in .failed(CallFailure(.cancelled, "the run stopped before its batch was sent")) }
         }
-        let name = UUID().uuidString.lowercased()
+        let name = spool.chunk
         let items = chunk.map { LedgerWrite.BatchItem(stage: $0.place.stage, item: $0.place.item, fingerprint: $0.place.fingerprint, key: $0.place.key,
                                                       customID: $0.customID) }
         await writer?.batch(.batchIntent(chunk: name, provider: providerName, stage: stage, items: items))
-        var body: [UInt8] = []
-        body.reserveCapacity(chunk.reduce(0) { $0 + $1.line.count + 1 })
-        for entry in chunk {
-            body += entry.line
-            body.append(UInt8(ascii: "\n"))
-        }
         let batch: RemoteBatch
         do throws(CallFailure) {
-            batch = try await provider.createBatch(lines: body, chunk: name, model: model, metadata: metadata, timeout: max(timeout, 120))
+            batch = try await provider.createBatch(input: spool.path, bytes: spool.bytes, chunk: name, model: model, metadata: metadata, timeout: max(timeout, 120))
         } catch {
             guard [.timeout, .network, .server_error].contains(error.failureClass) else {
                 // Refused outright: nothing was created.
@@ -295,7 +328,7 @@ final class BatchCollector: @unchecked Sendable {
             // The batch may exist although its answer was lost: never create it twice.
             switch await lookUp(chunk: name) {
             case .success(let found?):
-                return started(found, ids: ids, lines: chunk.count)
+                return started(found, ids: ids, detached: detached, lines: chunk.count)
             case .success(nil):
                 await writer?.batch(.batchAbandoned(chunk: name))
                 return resume(ids) { _ in .failed(error) }
@@ -304,15 +337,16 @@ final class BatchCollector: @unchecked Sendable {
             }
         }
         await writer?.batch(.batchCreated(chunk: name, batchID: batch.id))
-        started(batch, ids: ids, lines: chunk.count)
+        started(batch, ids: ids, detached: detached, lines: chunk.count)
     }
 
     /// Watches the batch in a task of its own, so that the chunk's lines are let go now.
-    private func started(_ batch: RemoteBatch, ids: [String], lines count: Int) {
+    private func started(_ batch: RemoteBatch, ids: [String], detached: [String: DetachedMember], lines count: Int) {
         let watch: Bool = lock.withLock {
             created += 1
             lines += count
             members[batch.id, default: []].formUnion(ids)
+            if !detached.isEmpty { detachedByBatch[batch.id, default: [:]].merge(detached) { $1 } }
             return watched.insert(batch.id).inserted
         }
         if watch { Task { await self.watch(batch) } }
@@ -376,12 +410,13 @@ final class BatchCollector: @unchecked Sendable {
     private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, expired: Bool = false,
                      keep: Bool = true) {
         let ending = Ending(results: results, outcome: outcome, reason: reason, expired: expired)
-        let woken: [(String, Waiter)] = lock.withLock {
+        let (woken, detached): ([(String, Waiter)], [String: DetachedMember]?) = lock.withLock {
             if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
             let ids = members.removeValue(forKey: batch.id) ?? []
-            return ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }
+            return (ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }, detachedByBatch.removeValue(forKey: batch.id))
         }
+        if let detached { onDetached?(detached) { id in await Self.outcome(of: id, in: ending) } }
         var tasks: [(String, CheckedContinuation<Outcome, Never>)] = []
         for (id, waiter) in woken {
             switch waiter {

@@ -420,8 +420,10 @@ public final class RunEngine: Sendable {
                     ParkedUnit(runtime: runtime, unit: unit, attempt: attempt, reserved: reserved,
                                failure: outcome.failureClass.map { ($0, outcome.message) }, retries: outcome.retries, regeneration: regeneration)
                 }
+                // A root stage's unit is made again from its source row when its batch ends: nothing of it is kept meanwhile.
+                let detach = regenerations == 0 && runtime.stage.inputName == runtime.stage.rootSource && !runtime.stage.isJoin
                 result = await batchAttempts(runtime, price: current.price, outcome: &outcome, batch: batch, collector: collector(for: runtime, batch),
-                                             place: place, resuming: woken, park: park, keep: keep)
+                                             place: place, resuming: woken, park: park, detach: detach, keep: keep)
                 woken = nil
             } else if let remote = current.remoteCall(), let queue = runtime.gate.queue {
                 let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
@@ -658,6 +660,7 @@ extension RunEngine {
                                       control: control, writer: writer, model: runtime.stage.model ?? "",
                                       metadata: [("pipeline", pipeline.spec.name), ("stage", runtime.name), ("run", runName)],
                                       timeout: runtime.environment.timeout, cancelRemote: options.cancelRemote, wait: wait, parking: parking)
+            made.onDetached = { [self] members, outcome in restream(runtime, members, outcome) }
             collectors[runtime.name] = made
             return made
         }

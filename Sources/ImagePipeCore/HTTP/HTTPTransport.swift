@@ -81,9 +81,21 @@ public final class HTTPTransport: Sendable {
     /// one hop back to the caller's task (the streaming API pays one per body chunk).
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
                      timeout: Double) async throws(CallFailure) -> HTTPReply {
+        try await send(method, url, headers: headers, streamed: body.map { .bytes($0) }, timeout: timeout)
+    }
+
+    /// `send` with a body made of pieces, files among them read as they are sent.
+    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], pieces: [BodyPiece],
+                     timeout: Double) async throws(CallFailure) -> HTTPReply {
+        guard let body = BodyPiece.body(pieces) else { throw CallFailure(.local_error, "cannot read the file of a request's body") }
+        return try await send(method, url, headers: headers, streamed: body, timeout: timeout)
+    }
+
+    private func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)], streamed body: HTTPClient.Body?,
+                      timeout: Double) async throws(CallFailure) -> HTTPReply {
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(url: url, method: method, headers: HTTPHeaders(headers), body: body.map { .bytes($0) })
+            request = try HTTPClient.Request(url: url, method: method, headers: HTTPHeaders(headers), body: body)
         } catch {
             throw CallFailure(.bad_request, "invalid URL \(url): \(error)")
         }

@@ -55,8 +55,9 @@ public protocol BatchImageProvider: ImageProvider {
     var batchLimits: BatchLimits { get }
     /// One request as a line of the batch's input (no newline).
     func batchLine(_ request: ImageRequest, customID: String) throws(CallFailure) -> [UInt8]
-    /// Uploads the lines (newline-terminated) and creates the batch of `model`'s requests, named by `chunk`.
-    func createBatch(lines: [UInt8], chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch
+    /// Uploads the lines (the file `input`, `bytes` long, one newline-terminated line a request, read
+    /// as it is sent) and creates the batch of `model`'s requests, named by `chunk`.
+    func createBatch(input: String, bytes: Int, chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch
     /// The batch created under `chunk`, if there is one (after a crash between creating and recording it).
     func findBatch(chunk: String, timeout: Double) async throws(CallFailure) -> RemoteBatch?
     func batchState(_ batch: RemoteBatch, timeout: Double) async throws(CallFailure) -> BatchState

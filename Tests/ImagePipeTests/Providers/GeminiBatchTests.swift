@@ -76,7 +76,9 @@ import ImagePipeEmulator
             let request = ImageRequest(stage: "hero", key: "k\(n)", variant: 1, model: "gemini-2.5-flash-image", prompt: prompt, outputPath: "k\(n).png", timeout: 10)
             lines += try provider.batchLine(request, customID: "k\(n)") + [UInt8(ascii: "\n")]
         }
-        let batch = try await provider.createBatch(lines: lines, chunk: "chunk-file-1", model: "gemini-2.5-flash-image",
+        let input = Fixtures.temporaryDirectory().appendingPathComponent("input.jsonl").path
+        try Data(lines).write(to: URL(fileURLWithPath: input))
+        let batch = try await provider.createBatch(input: input, bytes: lines.count, chunk: "chunk-file-1", model: "gemini-2.5-flash-image",
                                                    metadata: [("pipeline", "p"), ("stage", "hero")], timeout: 10)
         #expect(emulator.stats.snapshot.batches.uploads == 1 && emulator.stats.snapshot.batches.lines == 30)
         #expect(try await provider.findBatch(chunk: "chunk-file-1", timeout: 10) == batch)

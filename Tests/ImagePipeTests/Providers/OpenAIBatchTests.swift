@@ -176,6 +176,28 @@ import ImagePipeEmulator
         #expect(run.lines(stage: "hero").allSatisfy { $0["status"] as? String == "submitted" && ($0["message"] as? String ?? "").contains("the next run collects it") })
     }
 
+    /// `max_requests` splits a stage's items into batches of at most that many lines (as 50,000
+    /// splits 60,000 items into 2 in the note's figure), each its own input file.
+    @Test func aBatchHoldsAtMostMaxRequestsLines() async throws {
+        let run = try await RunHarness.run(Self.yaml(batch: "batch: { max_requests: 30, poll_interval: 200ms }"),
+                                           files: ["products.csv": RunHarness.products(70)], emulator: Self.emulator(batchTime: 0.3))
+        #expect(run.stage("hero").succeeded == 70)
+        let seen = try #require(run.emulator)
+        #expect(seen.batches.uploads == 3 && seen.batches.creations == 3 && seen.batches.lines == 70, "\(seen.batches)")
+        #expect(run.result.batches.first?.batches == 3)
+    }
+
+    /// A regeneration (`on_check_failure: regenerate`) in batch mode waits parked with its item and
+    /// goes in a new batch: every image refused by the checks is paid and counted.
+    @Test func aRegenerationGoesInANewBatch() async throws {
+        let batch = "batch: { poll_interval: 200ms }\n      checks: { min_width: 2048 }\n      on_check_failure: regenerate\n      max_regenerations: 1"
+        let run = try await RunHarness.run(Self.yaml(batch: batch), files: ["products.csv": RunHarness.products(8)], emulator: Self.emulator(batchTime: 0.3))
+        let lines = run.lines(stage: "hero")
+        #expect(lines.count == 8 && lines.allSatisfy { $0["failure_class"] as? String == "check_failed" }, "\(lines.prefix(2))")
+        #expect(lines.allSatisfy { abs(($0["cost_usd"] as? Double ?? 0) - 0.042) < 1e-9 }, "\(lines.prefix(2))")
+        #expect(run.emulator?.batches.creations == 2 && run.emulator?.batches.lines == 16)
+    }
+
     @Test func batchIsRefusedWhereNoBatchAPIIsDriven() {
         let placeholder = """
         version: 1

@@ -28,13 +28,15 @@ extension GeminiProvider: BatchImageProvider {
         return displayPrefix + (named.isEmpty ? "" : String(named.prefix(64)) + " ") + chunk
     }
 
-    func createBatch(lines: [UInt8], chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
+    func createBatch(input path: String, bytes: Int, chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
         let display = Self.displayName(chunk: chunk, metadata: metadata)
-        if lines.count > inlineLimit {
+        if bytes > inlineLimit {
             // The inline body is larger than its lines: past the limit, never built.
-            return try await create(input: .object([("file_name", .string(try await upload(lines, display: display, timeout: timeout)))]),
+            return try await create(input: .object([("file_name", .string(try await upload(path, bytes: bytes, display: display, timeout: timeout)))]),
                                     display: display, chunk: chunk, model: model, timeout: timeout)
         }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CallFailure(.local_error, "cannot read the batch's input at \(path)") }
+        let lines = Array(data)
         var requests: [JSONValue] = []
         for raw in lines.split(separator: UInt8(ascii: "\n")) {
             guard let line = try? JSONParser.parse(Array(raw)), let key = line["key"], let request = line["request"] else {
@@ -45,7 +47,7 @@ extension GeminiProvider: BatchImageProvider {
         let inline = JSONValue.object([("requests", .object([("requests", .array(requests))]))])
         requests = []
         if Self.createBody(input: inline, display: display).count > inlineLimit {
-            return try await create(input: .object([("file_name", .string(try await upload(lines, display: display, timeout: timeout)))]),
+            return try await create(input: .object([("file_name", .string(try await upload(path, bytes: bytes, display: display, timeout: timeout)))]),
                                     display: display, chunk: chunk, model: model, timeout: timeout)
         }
         return try await create(input: inline, display: display, chunk: chunk, model: model, timeout: timeout)
@@ -65,16 +67,16 @@ extension GeminiProvider: BatchImageProvider {
     }
 
     /// The Files API's resumable protocol in one piece: start (size and type), then upload and finalize.
-    private func upload(_ bytes: [UInt8], display: String, timeout: Double) async throws(CallFailure) -> String {
+    private func upload(_ path: String, bytes: Int, display: String, timeout: Double) async throws(CallFailure) -> String {
         let start = try await transport.send(.POST, "\(baseURL)/upload/v1beta/files", headers: keyHeader + [
             ("Content-Type", "application/json"), ("X-Goog-Upload-Protocol", "resumable"), ("X-Goog-Upload-Command", "start"),
-            ("X-Goog-Upload-Header-Content-Length", String(bytes.count)), ("X-Goog-Upload-Header-Content-Type", "application/jsonl"),
+            ("X-Goog-Upload-Header-Content-Length", String(bytes)), ("X-Goog-Upload-Header-Content-Type", "application/jsonl"),
         ], body: Array(JSONValue.object([("file", .object([("display_name", .string(display)), ("mime_type", .string("application/jsonl"))]))])
             .serialized(pretty: false).utf8), timeout: timeout)
         guard start.status == 200 else { throw Self.failure(start) }
         guard let url = start.header("x-goog-upload-url") else { throw CallFailure(.invalid_output, "the upload's start has no x-goog-upload-url") }
         let done = try await transport.send(.POST, url, headers: keyHeader + [("X-Goog-Upload-Command", "upload, finalize"), ("X-Goog-Upload-Offset", "0")],
-                                            body: bytes, timeout: timeout)
+                                            pieces: [.file(path)], timeout: timeout)
         guard done.status == 200 else { throw Self.failure(done) }
         guard let name = done.json?["file"]?["name"]?.stringValue else { throw CallFailure(.invalid_output, "the upload's answer has no file name") }
         return name

@@ -20,6 +20,13 @@ struct MultipartForm {
         body += Array("\r\n".utf8)
     }
 
+    /// The body up to a last file part's bytes, and what follows them: for a file sent from disk.
+    func filePart(_ name: String, filename: String, contentType: String) -> (head: [UInt8], tail: [UInt8]) {
+        let safeName = filename.replacingOccurrences(of: "\"", with: "_")
+        let head = body + Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(safeName)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8)
+        return (head, Array("\r\n--\(boundary)--\r\n".utf8))
+    }
+
     mutating func finish() -> [UInt8] {
         body += Array("--\(boundary)--\r\n".utf8)
         return body

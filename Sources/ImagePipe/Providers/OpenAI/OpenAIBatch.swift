@@ -21,12 +21,13 @@ extension OpenAIProvider: BatchImageProvider {
         return Array(line.serialized(pretty: false).utf8)
     }
 
-    func createBatch(lines: [UInt8], chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
+    func createBatch(input: String, bytes: Int, chunk: String, model: String, metadata: [(String, String)], timeout: Double) async throws(CallFailure) -> RemoteBatch {
         var form = MultipartForm()
         form.add("purpose", "batch")
-        form.addFile("file", filename: "imagepipe-\(chunk).jsonl", contentType: "application/jsonl", bytes: lines)
-        let upload = try await transport.send(.POST, baseURL + "/files", headers: authorization + [("Content-Type", form.contentType)], body: form.finish(),
-                                              timeout: timeout)
+        // The file part's header, then the input read from disk as it is sent, then the closing boundary.
+        let (head, tail) = form.filePart("file", filename: "imagepipe-\(chunk).jsonl", contentType: "application/jsonl")
+        let upload = try await transport.send(.POST, baseURL + "/files", headers: authorization + [("Content-Type", form.contentType)],
+                                              pieces: [.bytes(head), .file(input), .bytes(tail)], timeout: timeout)
         guard (200..<300).contains(upload.status) else { throw Self.failure(upload) }
         guard case .string(let file)? = upload.json?["id"] else { throw CallFailure(.invalid_output, "the file upload's answer has no id") }
         let body = JSONValue.object([

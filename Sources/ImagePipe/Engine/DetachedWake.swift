@@ -1,0 +1,42 @@
+import Foundation
+
+extension RunEngine {
+    /// Wakes a batch's detached units: reads their stage's source again, makes each member's unit
+    /// from its row as the first pass did (key, fields, fan-out), and hands it to the parking lot
+    /// with its line's outcome. Memory follows the batch's members, never the run's items.
+    /// A member whose row is gone (the file changed during the run) cannot be made again: it is
+    /// let go with a warning, and its line stays in the ledger for the next run to collect.
+    func restream(_ runtime: StageRuntime, _ members: [String: DetachedMember], _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
+        Task {
+            var left = members
+            if let source = pipeline.sources.first(where: { $0.name == runtime.stage.rootSource }),
+               let records = try? RecordStream(source: source.spec, files: pipeline.files) {
+                var row = 0
+                while !left.isEmpty {
+                    let next: (record: Record, location: SourceLocation)?
+                    do { next = try records.next() } catch { continue }
+                    guard let (record, location) = next else { break }
+                    row += 1
+                    guard let key = try? ItemKey.resolve(source.key, record: record, row: row, source: source.name) else { continue }
+                    let context = ItemContext(record: record, key: key, location: location)
+                    let expansion = runtime.stage.expansion
+                    for unit in expansion.isIdentity ? [context] : Array(expansion.units(of: context)) {
+                        guard let member = left.removeValue(forKey: unit.itemID) else { continue }
+                        let parked = ParkedUnit(runtime: runtime, unit: unit, attempt: member.attempt, reserved: member.reserved,
+                                                failure: member.failure, retries: member.retries, regeneration: nil)
+                        parked.expiredOnce = member.expiredOnce
+                        let id = member.customID
+                        parking.wake(WokenUnit(parked: parked, collect: { await outcome(id) }))
+                    }
+                }
+            }
+            guard !left.isEmpty else { return }
+            for member in left.values {
+                if member.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
+                parking.done()
+            }
+            await emit(.warning("\(left.count) item\(left.count == 1 ? "" : "s") of stage '\(runtime.name)' waiting in a batch could not be read again "
+                                + "from the source (it changed during the run); the next run collects them"))
+        }
+    }
+}
