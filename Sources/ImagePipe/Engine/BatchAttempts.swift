@@ -51,6 +51,19 @@ extension RunEngine {
             if let resumed = woken {
                 woken = nil
                 started = resumed.parked.since
+                if let expected = resumed.parked.expectedCustomID, expected != customID(place, attempt: attempt) {
+                    // Its row changed while the batch ran: the answer is the old request's, not this unit's.
+                    let paid: Bool
+                    if case .image = await resumed.collect() { paid = true } else { paid = false }
+                    if reserved { budget.settle(price, spent: paid) }
+                    reserved = false
+                    outcome.attempts = attempt - 1
+                    outcome.status = .cancelled
+                    outcome.failureClass = .cancelled
+                    outcome.message = "its row changed in the source while its batch ran, so the image made for the old row was not kept; "
+                        + "the next run sends the new request"
+                    return .failed
+                }
                 answer = await resumed.collect()
             } else if attempt == 1, let earlier = left {
                 left = nil
@@ -70,7 +83,7 @@ extension RunEngine {
                 // A unit that can be made again from its source row keeps nothing of itself while it waits.
                 let detached = detach && parking != nil
                     ? DetachedMember(customID: id, attempt: attempt, reserved: reserved, failure: outcome.failureClass.map { ($0, outcome.message) },
-                                     retries: outcome.retries, expiredOnce: expiredOnce)
+                                     retries: outcome.retries, expiredOnce: expiredOnce, since: started)
                     : nil
                 answer = await collector.submit(customID: id, line: line, place: place, parking: detached == nil ? parking : nil, detached: detached)
             }
@@ -98,6 +111,8 @@ extension RunEngine {
                 }
                 return .failed
             case .failed(let failure):
+                // The batch's input could not be written (a full disk): every later line would fail the same way.
+                if let fault = failure.localFault { breaker.trip(fault) }
                 await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
                 if failure.expired {
                     // The window ran out, not the request: sent again once, whatever the retry policy says.

@@ -174,6 +174,11 @@ final class BatchCollector: @unchecked Sendable {
                 if gathering == nil { gathering = Gathering(spool: try BatchSpool(directory: directory)) }
                 try gathering!.spool.append(line)
             } catch {
+                // A spool that holds no line yet is not a batch: never sent empty.
+                if let current = gathering, current.entries.isEmpty {
+                    current.spool.discard()
+                    gathering = nil
+                }
                 return (error, false)
             }
             gathering!.entries.append(waiting)
@@ -282,7 +287,7 @@ final class BatchCollector: @unchecked Sendable {
                 return current
             }
             if let chunk {
-                Task { await self.send(chunk) }
+                if chunk.entries.isEmpty { chunk.spool.discard() } else { Task { await self.send(chunk) } }
                 let done = lock.withLock { () -> Bool in
                     let empty = gathering == nil && ready.isEmpty
                     if empty { flushing = false }

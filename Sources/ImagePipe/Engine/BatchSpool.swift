@@ -13,9 +13,16 @@ final class BatchSpool: @unchecked Sendable {
     init(directory: String) throws(CallFailure) {
         path = directory + "/input-" + chunk + ".jsonl"
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CallFailure(.local_error, "cannot write a batch's input at \(path)")
+            throw Self.failure("cannot write a batch's input at \(path)", errno: errno, directory: directory)
         }
         self.handle = handle
+    }
+
+    /// A local failure, and the fault every later write would hit too (a full disk), for the breaker.
+    private static func failure(_ message: String, errno code: Int32?, directory: String) -> CallFailure {
+        var failure = CallFailure(.local_error, message)
+        failure.localFault = code.flatMap { LocalFault(errno: $0, place: directory) }
+        return failure
     }
 
     /// Whether a line of `size` bytes still fits the limits.
@@ -27,7 +34,13 @@ final class BatchSpool: @unchecked Sendable {
         do {
             try handle.write(contentsOf: line + [UInt8(ascii: "\n")])
         } catch {
-            throw CallFailure(.local_error, "cannot write a batch's input at \(path): \(error.localizedDescription)")
+            // A part of the line may be written: cut it off, so that the lines before it stay whole.
+            try? handle.truncate(atOffset: UInt64(bytes))
+            let ns = error as NSError
+            let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError
+            let code = ns.domain == NSPOSIXErrorDomain ? Int32(ns.code) : underlying?.domain == NSPOSIXErrorDomain ? Int32(underlying!.code) : nil
+            throw Self.failure("cannot write a batch's input at \(path): \(error.localizedDescription)", errno: code,
+                               directory: (path as NSString).deletingLastPathComponent)
         }
         count += 1
         bytes += line.count + 1

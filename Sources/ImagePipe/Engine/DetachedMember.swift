@@ -8,4 +8,6 @@ struct DetachedMember: Sendable {
     let failure: (failureClass: FailureClass, message: String?)?
     let retries: [(failureClass: FailureClass, message: String)]
     let expiredOnce: Bool
+    /// When its line was handed in: the attempt's latency counts from here.
+    let since: ContinuousClock.Instant
 }

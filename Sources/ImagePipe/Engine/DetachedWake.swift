@@ -9,12 +9,20 @@ extension RunEngine {
     func restream(_ runtime: StageRuntime, _ members: [String: DetachedMember], _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
         Task {
             var left = members
+            // Retries of these units' lines belong in one batch: the collector waits while they are read.
+            parking.reading(true)
+            defer { parking.reading(false) }
             if let source = pipeline.sources.first(where: { $0.name == runtime.stage.rootSource }),
                let records = try? RecordStream(source: source.spec, files: pipeline.files) {
                 var row = 0
                 while !left.isEmpty {
                     let next: (record: Record, location: SourceLocation)?
-                    do { next = try records.next() } catch { continue }
+                    do throws(DataFileError) {
+                        next = try records.next()
+                    } catch {
+                        if error.rest == .rowSkipped { continue }
+                        break
+                    }
                     guard let (record, location) = next else { break }
                     row += 1
                     guard let key = try? ItemKey.resolve(source.key, record: record, row: row, source: source.name) else { continue }
@@ -25,18 +33,24 @@ extension RunEngine {
                         let parked = ParkedUnit(runtime: runtime, unit: unit, attempt: member.attempt, reserved: member.reserved,
                                                 failure: member.failure, retries: member.retries, regeneration: nil)
                         parked.expiredOnce = member.expiredOnce
+                        parked.since = member.since
+                        parked.expectedCustomID = member.customID
                         let id = member.customID
                         parking.wake(WokenUnit(parked: parked, collect: { await outcome(id) }))
                     }
                 }
             }
             guard !left.isEmpty else { return }
-            for member in left.values {
-                if member.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
-                parking.done()
-            }
+            // Said before they are let go: the run may end with the last of them.
             await emit(.warning("\(left.count) item\(left.count == 1 ? "" : "s") of stage '\(runtime.name)' waiting in a batch could not be read again "
                                 + "from the source (it changed during the run); the next run collects them"))
+            for member in left.values {
+                if member.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
+                var gone = ItemOutcome(stage: runtime.name, key: member.customID, status: .submitted)
+                gone.message = "its row is gone from the source; the next run collects its line"
+                runtime.stats.ended(gone, wasInFlight: true)
+                parking.done()
+            }
         }
     }
 }

@@ -19,6 +19,9 @@ final class ParkedUnit: @unchecked Sendable {
     var expiredOnce = false
     /// When its line was handed in: the attempt's latency counts from here.
     var since = ContinuousClock.now
+    /// A detached unit's line, made again from its row: the row must make the same request (the
+    /// custom id carries its fingerprint), or the answer is not this unit's.
+    var expectedCustomID: String?
 
     init(runtime: StageRuntime, unit: ItemContext, attempt: Int, reserved: Bool, failure: (failureClass: FailureClass, message: String?)?,
          retries: [(failureClass: FailureClass, message: String)], regeneration: Regeneration?) {

@@ -33,8 +33,10 @@ final class ParkingLot: @unchecked Sendable {
     private let lock = NSLock()
     private var outstanding = 0
     private var sourcesDone = false
-    /// Woken units not yet taken into the window, and when the last one was.
+    /// Woken units not yet taken into the window (and sources being read again to wake more), and
+    /// when the last one was taken.
     private var backlog = 0
+    private var readers = 0
     private var lastTaken = ContinuousClock.now
     private let window: AsyncSemaphore
     private let stream: AsyncStream<WokenUnit>
@@ -57,8 +59,11 @@ final class ParkingLot: @unchecked Sendable {
     /// Whether woken units are still being taken in (or were, within `quiet`): the lines they send
     /// again (failed, expired) are still coming, and belong in one batch.
     func stillWaking(within quiet: Duration) -> Bool {
-        lock.withLock { backlog > 0 || ContinuousClock.now - lastTaken < quiet }
+        lock.withLock { backlog > 0 || readers > 0 || ContinuousClock.now - lastTaken < quiet }
     }
+
+    /// A source is being read again to wake a batch's detached units (or is done).
+    func reading(_ on: Bool) { lock.withLock { readers += on ? 1 : -1 } }
 
     /// A parked unit that never left (its line was refused at once) is done.
     func done() { settle { $0.outstanding -= 1 } }

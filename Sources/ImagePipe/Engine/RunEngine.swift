@@ -278,7 +278,13 @@ public final class RunEngine: Sendable {
                 // The plan read this file without errors before the run; a row that fails now
                 // (the file changed underneath) is left out, as the plan would report it.
                 let next: (record: Record, location: SourceLocation)?
-                do { next = try records.next() } catch { continue }
+                do throws(DataFileError) {
+                    next = try records.next()
+                } catch {
+                    // A row that fails is skipped; a reader that cannot go past the failure ends the source.
+                    if error.rest == .rowSkipped { continue }
+                    break
+                }
                 guard let (record, location) = next else { break }
                 count += 1
                 if selection.readsPast(row: count) { break }
@@ -660,7 +666,7 @@ extension RunEngine {
                                       control: control, writer: writer, model: runtime.stage.model ?? "",
                                       metadata: [("pipeline", pipeline.spec.name), ("stage", runtime.name), ("run", runName)],
                                       timeout: runtime.environment.timeout, cancelRemote: options.cancelRemote, wait: wait, parking: parking)
-            made.onDetached = { [self] members, outcome in restream(runtime, members, outcome) }
+            made.onDetached = { [weak self] members, outcome in self?.restream(runtime, members, outcome) }
             collectors[runtime.name] = made
             return made
         }

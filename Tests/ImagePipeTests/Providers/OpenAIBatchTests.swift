@@ -198,6 +198,32 @@ import ImagePipeEmulator
         #expect(run.emulator?.batches.creations == 2 && run.emulator?.batches.lines == 16)
     }
 
+    /// Detached units are made again from their rows when the batch ends. A row edited meanwhile
+    /// makes another request: the old image is not kept as its result. A row deleted meanwhile
+    /// cannot be made again: a warning, and its line is left for the next run. The rest finish.
+    @Test func rowsChangedWhileTheBatchRanAreNotMistaken() async throws {
+        let emulator = Emulator(configuration: Self.emulator(batchTime: 0.2), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        emulator.stats.batches.hold(true)
+        let dir = Fixtures.temporaryDirectory()
+        let editor = Task {
+            await Wait.until("the batch is created") { emulator.stats.snapshot.batches.creations == 1 }
+            let csv = "sku,name\nA1,Red mug\nB2,Blue mug with a new prompt\nD4,Grey mug\n"
+            try? csv.write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
+            emulator.stats.batches.hold(false)
+        }
+        let csv = "sku,name\nA1,Red mug\nB2,Blue mug\nC3,Green mug\nD4,Grey mug\n"
+        let run = try await RunHarness.run(Self.yaml(), files: ["products.csv": csv], server: emulator, directory: dir)
+        await editor.value
+        let lines = Dictionary(run.lines(stage: "hero").map { ($0["key"] as! String, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(lines["A1"]?["status"] as? String == "succeeded" && lines["D4"]?["status"] as? String == "succeeded", "\(lines)")
+        #expect(lines["B2"]?["status"] as? String == "cancelled" && (lines["B2"]?["message"] as? String ?? "").contains("row changed"), "\(lines)")
+        #expect(lines["C3"] == nil)
+        #expect(run.warnings.contains { $0.contains("could not be read again") }, "\(run.warnings)")
+        #expect(run.stage("hero").inFlight == 0)
+    }
+
     @Test func batchIsRefusedWhereNoBatchAPIIsDriven() {
         let placeholder = """
         version: 1
@@ -275,5 +301,27 @@ import ImagePipeEmulator
         #expect(seen.batches.creations == 1 && seen.batches.lines == 50)
         #expect(seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(try RunCommandTests.checkImages(in: dir) == 50)
+    }
+}
+
+/// A batch's input is spooled under TMPDIR: on a full disk there, the run stops as for any full
+/// disk (exit 4, the disk named), no batch is created from a broken file, and nothing is paid.
+@Suite struct BatchSpoolOnAFullDiskTests {
+    @Test func aFullSpoolDiskStopsTheRun() async throws {
+        let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 0.3), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        let yaml = OpenAIBatchTests.yaml().replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
+        // 200 lines of ~20 KB: 4 MB of input for a 1 MB disk.
+        var csv = "sku,name\n"
+        for n in 0..<200 { csv += "P\(n),Mug \(n) \(String(repeating: "x", count: 20_000))\n" }
+        let dir = try RunCommandTests.folder(yaml, csv: csv)
+        let disk = try SmallDisk(megabytes: 1, in: dir)
+        defer { disk.unmount() }
+        let run = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir, environment: ["TMPDIR": disk.url.path])
+        #expect(run.status == ExitStatus.localFault, "exit \(run.status): \(run.stdout.suffix(1500))\n\(run.stderr.suffix(500))")
+        #expect(run.stdout.contains("is full"), "\(run.stdout.suffix(1500))")
+        #expect(!run.stdout.contains("Fatal error"))
+        #expect(emulator.stats.snapshot.batches.creations == 0 && emulator.stats.snapshot.requests == 0)
     }
 }

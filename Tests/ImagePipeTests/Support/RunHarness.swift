@@ -20,6 +20,8 @@ struct RunHarness {
         var budgetReserved: Double
         /// How the run ended, as `imagepipe run` would exit.
         var ending: RunOutcome
+        /// The warnings the run gave (a consumer of its events, as progress output is).
+        var warnings: [String] = []
 
         func lines(stage: String) -> [[String: Any]] { manifest.filter { $0["stage"] as? String == stage } }
         func stage(_ name: String) -> StageStats.Snapshot { result.stages.first { $0.name == name }! }
@@ -65,10 +67,13 @@ struct RunHarness {
         } catch {
             throw Failure(description: error.lines.joined(separator: "\n"))
         }
+        let warnings = WarningCollector()
+        session.subscribe(warnings)
         let result = await session.run()
         let ending = await session.close(result)
         return Outcome(result: result, manifest: jsonLines(result.runManifestPath), current: jsonLines(result.manifestPath),
-                       emulator: emulator?.stats.snapshot, directory: dir, budgetReserved: session.engine.budget.reservedUSD, ending: ending)
+                       emulator: emulator?.stats.snapshot, directory: dir, budgetReserved: session.engine.budget.reservedUSD, ending: ending,
+                       warnings: warnings.said)
     }
 
     static func jsonLines(_ path: String) -> [[String: Any]] {
@@ -79,5 +84,17 @@ struct RunHarness {
     /// A CSV of `count` products: sku, name.
     static func products(_ count: Int, name: (Int) -> String = { "Product \($0)" }) -> String {
         "sku,name\n" + (1...count).map { "P\($0),\(name($0))" }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Keeps the warnings a run gives.
+final class WarningCollector: RunEventConsumer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    var said: [String] { lock.withLock { messages } }
+
+    func handle(_ event: RunEvent) async {
+        if case .warning(let message) = event { lock.withLock { messages.append(message) } }
     }
 }
