@@ -13,20 +13,9 @@ extension RunEngine {
             parking.reading(true)
             defer { parking.reading(false) }
             if let source = pipeline.sources.first(where: { $0.name == runtime.stage.rootSource }),
-               let records = try? RecordStream(source: source.spec, files: pipeline.files) {
-                var row = 0
-                while !left.isEmpty {
-                    let next: (record: Record, location: SourceLocation)?
-                    do throws(DataFileError) {
-                        next = try records.next()
-                    } catch {
-                        if error.rest == .rowSkipped { continue }
-                        break
-                    }
-                    guard let (record, location) = next else { break }
-                    row += 1
-                    guard let key = try? ItemKey.resolve(source.key, record: record, row: row, source: source.name) else { continue }
-                    let context = ItemContext(record: record, key: key, location: location)
+               var items = SourceItems(source, files: pipeline.files) {
+                while !left.isEmpty, let (_, item) = items.next() {
+                    guard let context = item else { continue }
                     let expansion = runtime.stage.expansion
                     for unit in expansion.isIdentity ? [context] : Array(expansion.units(of: context)) {
                         guard let member = left.removeValue(forKey: unit.itemID) else { continue }

@@ -270,29 +270,16 @@ public final class RunEngine: Sendable {
     // MARK: - Items
 
     private func stream(_ source: CompiledSource, into roots: [StageRuntime]) async {
-        guard let records = try? RecordStream(source: source.spec, files: pipeline.files) else { return }
+        guard var items = SourceItems(source, files: pipeline.files) else { return }
         let joins = joinsBySource[source.name] ?? []
         await withDiscardingTaskGroup { group in
-            var count = 0
             while !control.isStopping {
-                // The plan read this file without errors before the run; a row that fails now
-                // (the file changed underneath) is left out, as the plan would report it.
-                let next: (record: Record, location: SourceLocation)?
-                do throws(DataFileError) {
-                    next = try records.next()
-                } catch {
-                    // A row that fails is skipped; a reader that cannot go past the failure ends the source.
-                    if error.rest == .rowSkipped { continue }
-                    break
-                }
-                guard let (record, location) = next else { break }
-                count += 1
+                guard let (count, item) = items.next() else { break }
                 if selection.readsPast(row: count) { break }
                 // The plan checked every key before the run; one that fails now (the file changed
                 // underneath) is left out, as the plan would report it.
-                guard let key = try? ItemKey.resolve(source.key, record: record, row: count, source: source.name) else { continue }
-                var context = ItemContext(record: record, key: key, location: location)
-                if !selection.selects(row: count, key: key, fields: context) { continue }
+                guard var context = item else { continue }
+                if !selection.selects(row: count, key: context.key, fields: context) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
                     admission.release()

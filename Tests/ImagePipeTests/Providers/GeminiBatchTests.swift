@@ -146,25 +146,8 @@ import ImagePipeEmulator
 /// next run finds it by its display name and collects it without creating another.
 @Suite struct GeminiBatchAfterACrashTests {
     @Test func aKilledRunsBatchIsCollectedWithoutANewOne() async throws {
-        let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 0.5), threads: 1)
-        try await emulator.start()
-        defer { Task { await emulator.stop() } }
-        emulator.stats.batches.hold(true)
-        let yaml = GeminiBatchTests.yaml().replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
-        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(40))
-        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
-        let ledgerPath = dir.appendingPathComponent(".imagepipe/gemini-batch-test.sqlite").path
-        await Wait.until("the batch is created and recorded", timeout: 60) {
-            guard emulator.stats.snapshot.batches.creations == 1,
-                  let status = try? Ledger(path: ledgerPath, readOnly: true).status(stageOrder: ["hero"]) else { return false }
-            return status.batches.first?.batchID != nil
-        }
-        first.signal(SIGKILL)
-        _ = await first.wait()
-        emulator.stats.batches.hold(false)
-        let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
-        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
-        let seen = emulator.stats.snapshot
+        let (seen, dir) = try await OpenAIBatchAfterACrashTests.killAfterCreationThenRunAgain(GeminiBatchTests.yaml(), ledger: "gemini-batch-test",
+                                                                                                  items: 40)
         #expect(seen.batches.creations == 1 && seen.batches.lines == 40)
         #expect(seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(try RunCommandTests.checkImages(in: dir) == 40)

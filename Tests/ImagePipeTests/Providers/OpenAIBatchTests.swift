@@ -275,16 +275,18 @@ import ImagePipeEmulator
 /// The batch as processes use it: `kill -9` right after the batch is created, and the next run
 /// collects it without creating another.
 @Suite struct OpenAIBatchAfterACrashTests {
-    @Test func aKilledRunsBatchIsCollectedWithoutANewOne() async throws {
+    /// Runs `imagepipe run` on `yaml` (its `{{BASE}}` the emulator's), kills it once its batch is
+    /// created and recorded, checks `status` names the pending batch, lets the batch end, and
+    /// runs again. Shared with Gemini's test.
+    static func killAfterCreationThenRunAgain(_ yaml: String, ledger: String, items: Int) async throws -> (EmulatorStats.Snapshot, URL) {
         let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 0.5), threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
         // Held until the kill: however late this test wakes, the batch is still running then.
         emulator.stats.batches.hold(true)
-        let yaml = OpenAIBatchTests.yaml().replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
-        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(50))
+        let dir = try RunCommandTests.folder(yaml.replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL), csv: RunHarness.products(items))
         let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
-        let ledgerPath = dir.appendingPathComponent(".imagepipe/batch-test.sqlite").path
+        let ledgerPath = dir.appendingPathComponent(".imagepipe/\(ledger).sqlite").path
         await Wait.until("the batch is created and recorded", timeout: 60) {
             guard emulator.stats.snapshot.batches.creations == 1,
                   let status = try? Ledger(path: ledgerPath, readOnly: true).status(stageOrder: ["hero"]) else { return false }
@@ -293,11 +295,15 @@ import ImagePipeEmulator
         first.signal(SIGKILL)
         _ = await first.wait()
         let status = try await CLIProcess.run(["status", "pipeline.yaml"], in: dir)
-        #expect(status.stdout.contains("pending batch batch_emu") && status.stdout.contains("stage hero, 50 items"), "\(status.stdout)")
+        #expect(status.stdout.contains("pending batch ") && status.stdout.contains("stage hero, \(items) items"), "\(status.stdout)")
         emulator.stats.batches.hold(false)
         let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
-        let seen = emulator.stats.snapshot
+        return (emulator.stats.snapshot, dir)
+    }
+
+    @Test func aKilledRunsBatchIsCollectedWithoutANewOne() async throws {
+        let (seen, dir) = try await Self.killAfterCreationThenRunAgain(OpenAIBatchTests.yaml(), ledger: "batch-test", items: 50)
         #expect(seen.batches.creations == 1 && seen.batches.lines == 50)
         #expect(seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(try RunCommandTests.checkImages(in: dir) == 50)

@@ -9,7 +9,7 @@ import Foundation
 extension GeminiProvider: BatchImageProvider {
     static let displayPrefix = "imagepipe "
 
-    /// Up to 2 GB per input file; imagepipe holds a batch's lines in memory before it sends them,
+    /// Up to 2 GB per input file; imagepipe keeps a little of each waiting line's unit in memory,
     /// so it sends at most 50,000 per batch, as for OpenAI.
     var batchLimits: BatchLimits { BatchLimits(maxRequests: 50_000, maxBytes: 2_000_000_000) }
 
