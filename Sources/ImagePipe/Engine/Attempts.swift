@@ -192,6 +192,33 @@ extension RunEngine {
         }
     }
 
+    /// How the remote attempt loops (queued jobs, batch lines) end once the provider hands an image
+    /// back: `finish` makes the unit's product of it, `end` forgets the remote job or line. An image
+    /// that cannot be used ends it and is a failed attempt (nil: the policy retries it, the caller's
+    /// loop goes on); a kept one is spent and recorded, and ends it unless the image was paid for
+    /// but not written (a later run collects it instead of paying again).
+    func keptRemote<P, R>(_ image: ProviderImage, finish: (ProviderImage) throws(CallFailure) -> P, end: () async -> Void, attempt: Int,
+                          price: Double, reserved: inout Bool, _ runtime: StageRuntime, outcome: inout ItemOutcome,
+                          keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R>? {
+        let product: P
+        do throws(CallFailure) {
+            product = try finish(image)
+        } catch {
+            await end()
+            guard await retries(after: error, attempt: attempt, runtime, outcome: &outcome) else {
+                if reserved { budget.settle(price, spent: false) }
+                reserved = false
+                return .failed
+            }
+            return nil
+        }
+        let spending = reserved ? price : 0
+        reserved = false
+        return await kept(product, spending: spending, outcome: &outcome, keep: keep) { error in
+            if error.failureClass != .paid_not_written { await end() }
+        }
+    }
+
     /// A unit that could not take its place for the next attempt (its task was cancelled): never
     /// started on the first, cancelled after that.
     func cancelledBefore<R>(attempt: Int, outcome: inout ItemOutcome) -> CallResult<R> {

@@ -133,23 +133,10 @@ extension RunEngine {
                     return .failed
                 }
             case .image(let image):
-                let product: P
-                do throws(CallFailure) {
-                    product = try batch.finish(image)
-                } catch {
-                    await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
-                    guard await retries(after: error, attempt: attempt, runtime, outcome: &outcome) else {
-                        giveBack()
-                        return .failed
-                    }
-                    continue
-                }
-                let spending = reserved ? price : 0
-                reserved = false
-                return await kept(product, spending: spending, outcome: &outcome, keep: keep) { error in
-                    if error.failureClass != .paid_not_written {
-                        await self.writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
-                    }
+                func endLine() async { await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint)) }
+                if let ended = await keptRemote(image, finish: batch.finish, end: endLine, attempt: attempt, price: price, reserved: &reserved,
+                                                runtime, outcome: &outcome, keep: keep) {
+                    return ended
                 }
             }
         }

@@ -172,27 +172,14 @@ extension RunEngine {
             }
             outcome.attempts = attempt
             outcome.latencyMS = Self.milliseconds(since: started)
-            // Once its image is here, a job is not to be collected again, unless the image could not be
-            // written (then a later run collects it instead of paying again). A success's ledger entry
-            // ends the job in the same transaction as the item.
+            // A success's ledger entry ends the job in the same transaction as the item; `keptRemote`
+            // ends it on every other path but a paid image not written.
             func endJob() async {
                 if case .queued = step { await writer?.jobEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint) }
             }
-            let product: P
-            do throws(CallFailure) {
-                product = try remote.finish(image)
-            } catch {
-                await endJob()
-                guard await retries(after: error, attempt: attempt, runtime, outcome: &outcome) else {
-                    giveBack()
-                    return .failed
-                }
-                continue
-            }
-            let spending = reserved ? price : 0
-            reserved = false
-            return await kept(product, spending: spending, outcome: &outcome, keep: keep) { error in
-                if error.failureClass != .paid_not_written { await endJob() }
+            if let ended = await keptRemote(image, finish: remote.finish, end: endJob, attempt: attempt, price: price, reserved: &reserved,
+                                            runtime, outcome: &outcome, keep: keep) {
+                return ended
             }
         }
     }
