@@ -52,11 +52,14 @@ let package = Package(
         // points Swift calls it through.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .target(name: "CVipsShim", dependencies: ["CVips"]),
+        // libpq, PostgreSQL's own client library (Debian's libpq-dev): the shared ledger of many workers.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(
             name: "ImagePipe",
             dependencies: [
                 "ImagePipeCore",
                 "CVipsShim",
+                "CLibPQ",
                 "ImagePipeLanguage",
                 "ImagePipePlan",
                 .product(name: "Yams", package: "Yams"),

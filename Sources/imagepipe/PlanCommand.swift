@@ -53,9 +53,9 @@ struct PlanCommand: ParsableCommand {
             // What earlier runs finished: read only, and only if there is a ledger already.
             let ledgerPath = pipelineOptions.state ?? Ledger.defaultPath(for: pipeline)
             var cache: LedgerSnapshot?
-            var existing: Ledger?
+            var existing: (any LedgerStore)?
             do {
-                existing = try Ledger.existing(path: ledgerPath)
+                existing = try LedgerStores.existing(ledgerPath, pipeline: pipeline.spec.name)
                 cache = try existing?.successes()
                 if pipelineOptions.state == nil, pipeline.spec.state == nil, let owner = existing?.owner(), owner != pipeline.files.pipelineFile,
                    FileManager.default.fileExists(atPath: owner) {

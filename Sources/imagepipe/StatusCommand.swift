@@ -35,7 +35,7 @@ struct StatusCommand: ParsableCommand {
         let display = Ledger.displayPath(path, for: pipeline)
         let status: LedgerStatus
         do {
-            guard let ledger = try Ledger.existing(path: path) else {
+            guard let ledger = try LedgerStores.existing(path, pipeline: pipeline.spec.name) else {
                 StandardStream.error.write("\(file): no ledger at \(display) yet: the pipeline has not run (imagepipe run \(file))\n")
                 throw ExitCode(ExitStatus.invalid)
             }

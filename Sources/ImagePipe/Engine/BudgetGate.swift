@@ -12,7 +12,14 @@ public final class BudgetGate: @unchecked Sendable {
     private var generation = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
+    /// With workers on a shared ledger: the run's budget across all of them.
+    var shared: SharedLimits?
+    private var sharedFailure: String?
+
     public init(limit: Double?) { self.limit = limit }
+
+    /// Another worker found the budget reached.
+    func markReached() { lock.withLock { reached = true } }
 
     public var spent: Double { lock.withLock { spentUSD } }
     public var isReached: Bool { lock.withLock { reached } }
@@ -31,6 +38,7 @@ public final class BudgetGate: @unchecked Sendable {
     /// Reserves `usd` when it fits under the cap with everything spent and reserved so far.
     func reserve(_ usd: Double) -> Reservation {
         guard usd > 0 else { return .reserved }
+        if let shared, let limit { return reserveShared(usd, limit: limit, in: shared) }
         return lock.withLock {
             guard let limit else {
                 reserved += usd
@@ -51,6 +59,10 @@ public final class BudgetGate: @unchecked Sendable {
     /// whoever waits for room.
     func settle(_ usd: Double, spent: Bool) {
         guard usd > 0 else { return }
+        if let shared, limit != nil {
+            // Unrecorded, the reservation stays held: the budget errs on the side of spending less.
+            try? shared.settle(usd, spent: spent)
+        }
         let woken: [CheckedContinuation<Void, Never>] = lock.withLock {
             reserved -= usd
             // Sums of prices like 0.05 leave residues like 1e-17: nothing is outstanding then.
@@ -63,8 +75,40 @@ public final class BudgetGate: @unchecked Sendable {
         for waiter in woken { waiter.resume() }
     }
 
-    /// Returns once a settlement after `generation` has happened (at once if one has).
+    /// The run's budget across workers: this worker's share is counted here too, for its summary.
+    private func reserveShared(_ usd: Double, limit: Double, in shared: SharedLimits) -> Reservation {
+        let answer: SharedLimits.Reservation
+        do {
+            answer = try shared.reserve(usd, limit: limit)
+        } catch {
+            // Not knowing what the others spent, nothing new starts: the budget is never passed.
+            lock.withLock {
+                reached = true
+                sharedFailure = "\(error)"
+            }
+            return .refused
+        }
+        return lock.withLock {
+            switch answer {
+            case .reserved:
+                reserved += usd
+                return .reserved
+            case .wait:
+                return .waitFor(generation: generation)
+            case .refused:
+                reached = true
+                return .refused
+            }
+        }
+    }
+
+    /// Returns once a settlement after `generation` has happened (at once if one has); with
+    /// workers, after a moment too, since other workers' settlements are not seen here.
     func settled(after generation: Int) async {
+        if shared != nil {
+            try? await Task.sleep(for: .milliseconds(200))
+            return
+        }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now: Bool = lock.withLock {
                 if self.generation != generation { return true }

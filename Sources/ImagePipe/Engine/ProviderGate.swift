@@ -17,6 +17,10 @@ public final class ProviderGate: @unchecked Sendable {
     let adaptive: AdaptiveRate?
     /// Set for a provider that works through a queue (fal, Replicate): where its jobs wait.
     let queue: JobQueue?
+    /// The provider's `rate_limit` in requests per second, held across workers through `shared`.
+    let sharedRate: Double?
+    /// With workers on a shared ledger: where the provider's pace across all of them is kept.
+    var shared: SharedLimits?
     private let lock = NSLock()
     private var authFailuresInARow = 0
     private var unreachableInARow = 0
@@ -30,6 +34,7 @@ public final class ProviderGate: @unchecked Sendable {
         name = provider.name
         slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
         limiter = RateLimiter(limit: provider.rateLimit, clock: clock)
+        sharedRate = provider.rateLimit?.requestsPerSecond
         adaptive = provider.adaptive ? AdaptiveRate(limiter: limiter) : nil
         queue = provider.component.isQueued ? JobQueue(settings: QueueSettings(provider), clock: clock, callbackURL: callbackURL) : nil
     }
@@ -40,6 +45,7 @@ public final class ProviderGate: @unchecked Sendable {
         self.name = name
         slots = nil
         limiter = RateLimiter(limit: nil, clock: clock)
+        sharedRate = nil
         adaptive = nil
         queue = nil
     }
@@ -68,6 +74,11 @@ public final class ProviderGate: @unchecked Sendable {
         defer { slots?.release() }
         try await limiter.acquire { try await control.sleep(until: $0) }
         defer { limiter.finished() }
+        if let shared, let sharedRate {
+            // This worker's pace is the provider's too; the run's workers together take turns.
+            let wait = try await shared.nextStart(provider: name, rate: sharedRate)
+            if wait > 0 { try await control.sleep(until: control.clock.now + .seconds(wait)) }
+        }
         return try await body()
     }
 

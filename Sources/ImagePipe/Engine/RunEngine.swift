@@ -53,19 +53,21 @@ public final class RunEngine: Sendable {
     private let recordedAny = OnceFlag()
     let breaker: LocalFaultBreaker
     let stages: [StageRuntime]
-    private let rootsBySource: [String: [StageRuntime]]
+    let rootsBySource: [String: [StageRuntime]]
     /// Joins by their source, in dependency order: run once an item's other stages are done with it.
-    private let joinsBySource: [String: [StageRuntime]]
+    let joinsBySource: [String: [StageRuntime]]
     /// With `--only`: the stages above it (through joins too), which pass on what the ledger holds.
     private let aboveOnly: Set<String>
     let probe: CacheProbe
     let admission: AsyncSemaphore
-    let ledger: Ledger?
+    let ledger: (any LedgerStore)?
     public let runID: Int64?
     let cache: LedgerSnapshot
     let writer: LedgerWriter?
     /// The items asked for (`--limit`, `--key`, `--retry-failed`), as the plan counted them.
     let selection: ItemSelection
+    /// Successes of items this worker claimed after another worker's lease ran out, by key.
+    let reclaimed = Locked<[String: LedgerSnapshot]>([:])
     /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
     private let consumers = RunEventConsumers()
 
@@ -84,8 +86,8 @@ public final class RunEngine: Sendable {
 
     /// With a `ledger` (locked by the caller), finished work is skipped and every result is
     /// recorded; without one, everything runs and only the manifest records it.
-    public init(pipeline: CompiledPipeline, plan: PlanReport, secrets: SecretSet, options: RunOptions = RunOptions(),
-                control: RunControl = RunControl(), ledger: Ledger? = nil,
+    package init(pipeline: CompiledPipeline, plan: PlanReport, secrets: SecretSet, options: RunOptions = RunOptions(),
+                control: RunControl = RunControl(), ledger: (any LedgerStore)? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws(SetupFailure) {
         self.pipeline = pipeline
         self.ledger = ledger
@@ -128,7 +130,10 @@ public final class RunEngine: Sendable {
         parking = ParkingLot(window: admission.limit)
         do {
             currentManifestPath = options.manifestPath ?? pipeline.outputDirectory + "/manifest.jsonl"
-            runName = runID.map(String.init) ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
+            runName = runID.map { id in
+                // Workers of one run write their own lines: `runs/<run_id>-<host>-<pid>.jsonl`.
+                ledger?.workers == nil ? String(id) : "\(id)-\(WorkQueue.hostForFiles)-\(getpid())"
+            } ?? String(Int(Date().timeIntervalSince1970)) + "-" + String(getpid())
             manifest = try ManifestWriter(path: pipeline.outputDirectory + "/runs/\(runName).jsonl", secrets: secrets)
         } catch {
             transport.shutdownNow()
@@ -152,6 +157,16 @@ public final class RunEngine: Sendable {
             providers[spec.name] = spec.component.make(spec, transport: gate.watching(transport), workingDirectory: pipeline.files.directory)
         }
         providerGates = pipeline.spec.providers.compactMap { gates[$0.name] }
+        if let shared = ledger as? PostgresLedger, let runID {
+            do {
+                let limits = try shared.limits(runID: runID)
+                budget.shared = limits
+                for gate in providerGates { gate.shared = limits }
+            } catch {
+                transport.shutdownNow()
+                throw SetupFailure(description: "\(error)")
+            }
+        }
         if let listen = options.listen {
             do {
                 (receiver, listeningPort) = try Self.listen(listen, providers: pipeline.spec.providers, gates: gates, transport: transport, environment: environment)
@@ -226,10 +241,14 @@ public final class RunEngine: Sendable {
         let start = ContinuousClock.now
         await withDiscardingTaskGroup { run in
             run.addTask { await self.parking.serve { woken in await self.processUnit(woken.parked.runtime, woken.parked.unit, resuming: woken) } }
-            await withDiscardingTaskGroup { group in
-                for source in pipeline.sources {
-                    guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
-                    group.addTask { await self.stream(source, into: roots) }
+            if let queue = ledger?.workers {
+                await work(from: queue)
+            } else {
+                await withDiscardingTaskGroup { group in
+                    for source in pipeline.sources {
+                        guard let roots = rootsBySource[source.name], !roots.isEmpty else { continue }
+                        group.addTask { await self.stream(source, into: roots) }
+                    }
                 }
             }
             parking.sourcesEnded()
@@ -278,22 +297,28 @@ public final class RunEngine: Sendable {
                 if selection.readsPast(row: count) { break }
                 // The plan checked every key before the run; one that fails now (the file changed
                 // underneath) is left out, as the plan would report it.
-                guard var context = item else { continue }
+                guard let context = item else { continue }
                 if !selection.selects(row: count, key: context.key, fields: context) { continue }
                 do { try await admission.acquire() } catch { break }
                 if control.isStopping {
                     admission.release()
                     break
                 }
-                if !joins.isEmpty { context.joins = JoinCollector() }
                 group.addTask {
-                    await self.send(context, to: roots)
-                    // Everything above the joins is done with this item: they run now.
-                    for join in joins { await self.join(join, context) }
+                    await self.runItem(context, roots: roots, joins: joins)
                     self.admission.release()
                 }
             }
         }
+    }
+
+    /// One source item through its roots, then its joins.
+    func runItem(_ item: ItemContext, roots: [StageRuntime], joins: [StageRuntime]) async {
+        var context = item
+        if !joins.isEmpty { context.joins = JoinCollector() }
+        await send(context, to: roots)
+        // Everything above the joins is done with this item: they run now.
+        for join in joins { await self.join(join, context) }
     }
 
     func send(_ context: ItemContext, to stages: [StageRuntime]) async {
@@ -342,7 +367,9 @@ public final class RunEngine: Sendable {
         let stage = runtime.name
         let item = unit.itemID
         let fingerprint = prepared.fingerprint ?? "-"
-        if resuming == nil, !options.isForced(stage), let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint),
+        if resuming == nil, !options.isForced(stage),
+           let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint)
+               ?? reclaimed.withLock({ $0[unit.key] })?.success(stage: stage, item: item, fingerprint: fingerprint),
            let outputs = prepared.reuse(entry, probe, into: &outcome) {
             outcome.status = .cached
             if outputs.recordAgain {

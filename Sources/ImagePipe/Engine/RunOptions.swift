@@ -29,6 +29,8 @@ public struct RunOptions: Sendable {
     public var noWait = false
     /// `--listen HOST:PORT --public-url URL`: receive queued providers' webhooks while the run lasts.
     public var listen: Listen?
+    /// `--lease`: seconds a worker's claim on an item holds without renewal (a PostgreSQL ledger).
+    public var lease: Double = 60
 
     public struct Listen: Sendable {
         public var host: String

@@ -43,6 +43,11 @@ public final class StageStats: @unchecked Sendable {
         }
     }
 
+    /// One worker of many: it expected the units it ended, the others' are theirs.
+    func expectWhatEnded() {
+        lock.withLock { s.expected = s.finished }
+    }
+
     /// A call that was counted in flight but never went out (the run stopped first).
     func withdrawn() {
         lock.withLock { s.inFlight -= 1 }

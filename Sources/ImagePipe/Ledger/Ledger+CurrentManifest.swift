@@ -6,7 +6,7 @@ extension Ledger {
     /// the latest outcome, whichever run made it. This is `manifest.jsonl`, the index downstream
     /// jobs read, so a partial run (`--limit`, `--only`, `--retry-failed`) never shrinks it.
     /// Lines come in the stages' order, then by item; the file is replaced atomically.
-    func writeCurrentManifest(to path: String, stageOrder: [String]) throws(Failure) {
+    public func writeCurrentManifest(to path: String, stageOrder: [String]) throws(Failure) {
         // Streamed stage by stage into a temporary file beside the manifest, then renamed over
         // it: memory stays flat with the number of items.
         let temporary = path + ".tmp-\(getpid())"

@@ -35,8 +35,10 @@ extension Ledger {
     }
 
     /// The ledger's folder as `plan` and `run` check it can be written before any call.
-    package static func folderPlace(_ path: String, for pipeline: CompiledPipeline) -> StorageCheck.Place {
-        StorageCheck.Place(role: "the ledger's folder", path: (path as NSString).deletingLastPathComponent,
+    package static func folderPlace(_ path: String, for pipeline: CompiledPipeline) -> StorageCheck.Place? {
+        // A database server's disk is not checked from here.
+        if LedgerStores.isShared(path) { return nil }
+        return StorageCheck.Place(role: "the ledger's folder", path: (path as NSString).deletingLastPathComponent,
                            display: (displayPath(path, for: pipeline) as NSString).deletingLastPathComponent + "/")
     }
 }

@@ -50,13 +50,14 @@ public final class Ledger: @unchecked Sendable {
     /// The default place: `.imagepipe/NAME.sqlite` beside the pipeline file, or `state:`.
     /// `path` as a user would type it from where they ran imagepipe.
     public static func displayPath(_ path: String, for pipeline: CompiledPipeline) -> String {
+        if LedgerStores.isShared(path) { return PostgresConnection.withoutPassword(path) }
         let folder = pipeline.files.directory
         let relative = path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
         return RelativePath.join(pipeline.files.displayDirectory, relative)
     }
 
     public static func defaultPath(for pipeline: CompiledPipeline) -> String {
-        if let state = pipeline.spec.state { return pipeline.files.resolve(state) }
+        if let state = pipeline.spec.state { return LedgerStores.isShared(state) ? state : pipeline.files.resolve(state) }
         return pipeline.files.resolve(".imagepipe/\(pipeline.spec.name).sqlite")
     }
 
@@ -134,7 +135,7 @@ public final class Ledger: @unchecked Sendable {
 
     /// Writes a batch of entries and job changes in one transaction, in order. A success ends
     /// the item's job: a later run has nothing to re-attach to.
-    func write(_ writes: [LedgerWrite], runID: Int64) throws {
+    package func write(_ writes: [LedgerWrite], runID: Int64) throws {
         try pool.write { db in
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO item (\(LedgerEntry.columns), run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             let submitted = try db.cachedStatement(sql: "INSERT OR REPLACE INTO remote_job (stage, item, fingerprint, key, provider, job, submitted_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -164,6 +165,9 @@ public final class Ledger: @unchecked Sendable {
                 case .batchAbandoned(let chunk):
                     try db.execute(sql: "DELETE FROM remote_batch_item WHERE chunk = ?", arguments: [chunk])
                     try db.execute(sql: "DELETE FROM remote_batch WHERE chunk = ?", arguments: [chunk])
+                case .workDone:
+                    // One process has no shared queue.
+                    break
                 }
             }
         }

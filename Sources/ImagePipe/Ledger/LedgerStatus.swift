@@ -52,6 +52,23 @@ public struct LedgerStatus: Sendable {
         public var items: Int
         public var createdAt: Double
     }
+    /// With a shared ledger: the open run's workers and the items they hold.
+    public var workers: [Worker] = []
+    /// Items of the open run that are queued and not yet claimed; nil without a shared ledger.
+    public var queued: Int?
+
+    public struct Worker: Sendable {
+        public var host: String
+        public var pid: Int
+        /// Seconds since its last heartbeat.
+        public var heartbeatAge: Double
+        /// Items it holds, and the oldest one's age in seconds.
+        public var leased: Int
+        public var oldestLeaseAge: Double?
+        /// Its heartbeat is older than its lease: it is gone, and its items go to others.
+        public var lost: Bool
+    }
+
     /// Every run, oldest first, with its totals (`status --runs`).
     public var history: [RunTotals] = []
 

@@ -1,5 +1,5 @@
 /// One change the ledger writer commits: an item's outcome, or a remote job begun or ended.
-enum LedgerWrite: Sendable {
+package enum LedgerWrite: Sendable {
     case entry(LedgerEntry)
     case jobSubmitted(Job)
     case jobEnded(stage: String, item: String, fingerprint: String)
@@ -10,8 +10,10 @@ enum LedgerWrite: Sendable {
     case batchItemEnded(stage: String, item: String, fingerprint: String)
     /// A batch never created (the create call failed): its intent and items go.
     case batchAbandoned(chunk: String)
+    /// A worker finished a claimed item of the shared work queue (PostgreSQL only).
+    case workDone(seq: Int64, worker: Int64)
 
-    struct BatchItem: Sendable {
+    package struct BatchItem: Sendable {
         var stage: String
         var item: String
         var fingerprint: String
@@ -20,7 +22,7 @@ enum LedgerWrite: Sendable {
     }
 
     /// A job a queued provider accepted for one unit.
-    struct Job: Sendable {
+    package struct Job: Sendable {
         var stage: String
         var item: String
         var fingerprint: String

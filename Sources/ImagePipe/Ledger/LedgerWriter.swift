@@ -4,7 +4,7 @@ import Foundation
 /// while one transaction was being written goes into the next. A finished image is therefore
 /// in the ledger before the engine moves on, and the ledger never limits throughput.
 final class LedgerWriter: @unchecked Sendable {
-    private let ledger: Ledger
+    private let ledger: any LedgerStore
     private let runID: Int64
     private let lock = NSLock()
     private var pending: [(LedgerWrite, CheckedContinuation<Void, Never>)] = []
@@ -17,7 +17,7 @@ final class LedgerWriter: @unchecked Sendable {
     /// Told when the failure is the disk's (full, read-only, I/O errors): the run stops new work.
     var onFault: (@Sendable (LocalFault) -> Void)?
 
-    init(ledger: Ledger, runID: Int64) {
+    init(ledger: any LedgerStore, runID: Int64) {
         self.ledger = ledger
         self.runID = runID
     }
@@ -61,7 +61,7 @@ final class LedgerWriter: @unchecked Sendable {
                     return failure == nil
                 }
                 if first { onFailure?("cannot write to the ledger \(ledger.path): \(error); finished work is still in the files and the manifest, but a re-run will not know it") }
-                if let fault = Ledger.localFault(error, place: ledger.path) { onFault?(fault) }
+                if let fault = ledger.localFault(error) { onFault?(fault) }
             }
             for (_, continuation) in batch { continuation.resume() }
         }

@@ -40,6 +40,14 @@ public struct LedgerStatusPrinter {
         for traffic in status.providers {
             out += "  provider \(traffic.summary)\n"
         }
+        if let queued = status.queued {
+            out += "Workers: \(status.workers.filter { !$0.lost }.count) live, \(queued) items queued\n"
+            for w in status.workers {
+                let lease = w.oldestLeaseAge.map { ", oldest \(DurationText.format($0))" } ?? ""
+                out += "  \(w.host) pid \(w.pid): heartbeat \(DurationText.format(w.heartbeatAge)) ago, \(w.leased) items leased\(lease)"
+                    + (w.lost ? " (lost: its items go to other workers)" : "") + "\n"
+            }
+        }
         var rows = [["stage", "succeeded", "failed", "pending", "cached"]]
         for s in status.stages {
             let failed = s.failed.isEmpty ? "0" : s.failed.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
@@ -102,6 +110,13 @@ public struct LedgerStatusPrinter {
                      ("pace_per_second", p.pace.map(JSONValue.double) ?? .null), ("learned_from", p.learnedFrom.map(JSONValue.string) ?? .null),
                      ("adaptive", .bool(p.adaptive))])
         })))
+        if let queued = status.queued {
+            value.append(("queued", .int(queued)))
+            value.append(("workers", .array(status.workers.map { w in
+                .object([("host", .string(w.host)), ("pid", .int(w.pid)), ("heartbeat_age_seconds", .double(w.heartbeatAge)),
+                         ("leased", .int(w.leased)), ("oldest_lease_age_seconds", w.oldestLeaseAge.map(JSONValue.double) ?? .null), ("lost", .bool(w.lost))])
+            })))
+        }
         value.append(("stages", .array(status.stages.map { s in
             .object([("name", .string(s.name)), ("succeeded", .int(s.succeeded)),
                      ("failed", .object(s.failed.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),

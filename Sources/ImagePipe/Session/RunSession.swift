@@ -44,7 +44,7 @@ public final class RunSession: @unchecked Sendable {
     public let warnings: String
     /// The manifest as the user would type its path.
     public let displayManifest: String
-    let ledger: Ledger?
+    let ledger: (any LedgerStore)?
     let notifier: Notifier
     let secrets: SecretSet
     let info: RunInfo
@@ -70,7 +70,7 @@ public final class RunSession: @unchecked Sendable {
             // would slow a full resume.
             var done: LedgerSnapshot?
             if !selection.isEverything || request.options.retryFailed, request.usesLedger {
-                let existing = try? Ledger.existing(path: ledgerPath)
+                let existing = try? LedgerStores.existing(ledgerPath, pipeline: pipeline.spec.name)
                 if request.options.retryFailed { selection.unfinished = (try? existing?.unfinishedKeys()) ?? [] }
                 if !request.options.forceAll { done = try? existing?.successes() }
             }
@@ -89,11 +89,12 @@ public final class RunSession: @unchecked Sendable {
             let hint = DidYouMean.hint(for: name, among: names) ?? "stages: " + names.joined(separator: ", ")
             throw Refusal(lines: ["\(file): error: no stage named '\(name)'; \(hint)"], outcome: .refused)
         }
-        var ledger: Ledger?
+        var ledger: (any LedgerStore)?
         if request.usesLedger {
             do {
                 let path = request.statePath ?? Ledger.defaultPath(for: pipeline)
-                let opened = try Ledger(path: path)
+                let opened = try LedgerStores.open(path, pipeline: pipeline.spec.name)
+                opened.workers?.lease = request.options.lease
                 // A ledger named by `state:` or `--state` may be shared on purpose; the default one
                 // is found by `name:` alone, which two files can share by mistake.
                 if request.statePath == nil, pipeline.spec.state == nil, let other = try opened.claim(for: pipeline.files.pipelineFile) {
@@ -122,7 +123,7 @@ public final class RunSession: @unchecked Sendable {
                           manifest: request.options.manifestPath)
     }
 
-    private init(pipeline: CompiledPipeline, plan: PlanReport, engine: RunEngine, warnings: String, ledger: Ledger?, secrets: SecretSet,
+    private init(pipeline: CompiledPipeline, plan: PlanReport, engine: RunEngine, warnings: String, ledger: (any LedgerStore)?, secrets: SecretSet,
                  manifest: String?) {
         self.pipeline = pipeline
         self.plan = plan

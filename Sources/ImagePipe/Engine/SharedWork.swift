@@ -1,0 +1,120 @@
+import Foundation
+
+extension RunEngine {
+    /// With a shared ledger this process is one worker of the run: it claims items from the
+    /// queue (and fills the queue when no other worker is), renews its claims while it works,
+    /// and ends when every item of the run is done, here or elsewhere.
+    func work(from queue: WorkQueue) async {
+        let renewing = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(queue.lease / 3))
+                if Task.isCancelled { return }
+                do {
+                    try await queue.renew()
+                } catch {
+                    await self?.emit(.warning("cannot renew this worker's claims in \(queue.shown): \(error); other workers take them over after \(Int(queue.lease)) s"))
+                }
+            }
+        }
+        defer { renewing.cancel() }
+        let roots = rootsBySource
+        var rows = SourceRows(pipeline)
+        var enqueuing = false
+        var failuresInARow = 0
+        await withDiscardingTaskGroup { group in
+            while !control.isStopping {
+                let room = max(1, min(64, admission.limit - admission.inUse))
+                let claims: [WorkQueue.Claim]
+                let progress: WorkQueue.Progress?
+                do {
+                    claims = try await queue.claim(limit: room)
+                    progress = claims.isEmpty ? try await queue.progress() : nil
+                    failuresInARow = 0
+                } catch {
+                    failuresInARow += 1
+                    if failuresInARow == 1 { await emit(.warning("cannot claim work from \(queue.shown): \(error); trying again")) }
+                    if failuresInARow >= 10 {
+                        control.stop(.interrupted)
+                        await emit(.warning("gave up claiming work from \(queue.shown) after 10 tries: \(error)"))
+                        break
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
+                if let progress {
+                    if progress.budgetReached {
+                        budget.markReached()
+                        control.stop(.budget)
+                        break
+                    }
+                    if progress.finished { break }
+                    if !progress.enqueued, !enqueuing {
+                        enqueuing = true
+                        group.addTask { await self.enqueue(into: queue) }
+                    }
+                    // Waiting for the enqueuer, or for other workers' claims to end or run out.
+                    try? await Task.sleep(for: .seconds(progress.enqueued ? min(1, queue.lease / 10) : 0.05))
+                    if progress.enqueued { enqueuing = false }
+                    continue
+                }
+                for claim in claims {
+                    guard let item = rows.item(source: claim.source, row: claim.row, key: claim.key) else {
+                        await emit(.warning("row \(claim.row) of source '\(claim.source)' (key '\(claim.key)') changed since the run queued it; it was left out"))
+                        await writer?.batch(.workDone(seq: claim.seq, worker: queue.workerID))
+                        continue
+                    }
+                    do { try await admission.acquire() } catch { break }
+                    if claim.claims > 1, let shared = ledger as? PostgresLedger, let done = try? shared.successes(key: claim.key) {
+                        // Another worker began it before its lease ran out: what it finished is not made again.
+                        reclaimed.withLock { $0[claim.key] = done }
+                    }
+                    let joins = joinsBySource[claim.source] ?? []
+                    let sourceRoots = roots[claim.source] ?? []
+                    group.addTask {
+                        await self.runItem(item, roots: sourceRoots, joins: joins)
+                        self.admission.release()
+                        if claim.claims > 1 { _ = self.reclaimed.withLock { $0.removeValue(forKey: claim.key) } }
+                        // An item the run stopped in the middle of goes back to the queue when the worker leaves.
+                        if !self.control.isStopping { await self.writer?.batch(.workDone(seq: claim.seq, worker: queue.workerID)) }
+                    }
+                }
+            }
+        }
+        if !control.isStopping {
+            for runtime in stages { runtime.stats.expectWhatEnded() }
+        }
+    }
+
+    /// Streams the sources into the queue when no other worker is doing it; a worker that takes
+    /// over from one that died starts again from the top (rows already queued stay as they are).
+    private func enqueue(into queue: WorkQueue) async {
+        let enqueuer: WorkQueue.Enqueuer
+        do {
+            guard let taken = try queue.takeEnqueuing() else { return }
+            enqueuer = taken
+        } catch {
+            await emit(.warning("cannot queue the run's items in \(queue.shown): \(error)"))
+            return
+        }
+        do {
+            for source in pipeline.sources {
+                guard let roots = rootsBySource[source.name], !roots.isEmpty, var items = SourceItems(source, files: pipeline.files) else { continue }
+                var rows: [(source: String, row: Int, key: String)] = []
+                while !control.isStopping {
+                    guard let (count, item) = items.next() else { break }
+                    if selection.readsPast(row: count) { break }
+                    guard let context = item, selection.selects(row: count, key: context.key, fields: context) else { continue }
+                    rows.append((source.name, count, context.key))
+                    if rows.count == 500 {
+                        try await enqueuer.add(rows)
+                        rows.removeAll(keepingCapacity: true)
+                    }
+                }
+                try await enqueuer.add(rows)
+            }
+            if !control.isStopping { try await enqueuer.finish() }
+        } catch {
+            await emit(.warning("cannot queue the run's items in \(queue.shown): \(error); another worker takes over"))
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ImagePipeCore
+import ImagePipePlan
+
+/// A worker's reader of the rows it claimed from the shared queue: each source is read forward
+/// to the row asked for, and opened again for a row behind it (one another worker let go).
+struct SourceRows {
+    private let pipeline: CompiledPipeline
+    private var readers: [String: SourceItems] = [:]
+    private var positions: [String: Int] = [:]
+
+    init(_ pipeline: CompiledPipeline) { self.pipeline = pipeline }
+
+    /// The item at `row` of `source`, when its key is still `key`; nil when the file changed
+    /// since the row was queued.
+    mutating func item(source name: String, row: Int, key: String) -> ItemContext? {
+        if let position = positions[name], position >= row { readers[name] = nil }
+        if readers[name] == nil {
+            guard let source = pipeline.sources.first(where: { $0.name == name }), let opened = SourceItems(source, files: pipeline.files) else { return nil }
+            readers[name] = opened
+            positions[name] = 0
+        }
+        while var reader = readers[name] {
+            guard let (count, item) = reader.next() else {
+                readers[name] = nil
+                return nil
+            }
+            readers[name] = reader
+            positions[name] = count
+            if count < row { continue }
+            guard count == row, let item, item.key == key else { return nil }
+            return item
+        }
+        return nil
+    }
+}

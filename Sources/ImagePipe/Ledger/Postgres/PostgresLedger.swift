@@ -1,0 +1,254 @@
+import Foundation
+
+/// The ledger in PostgreSQL, shared by every worker of a pipeline (`state: postgres://…`): what the
+/// SQLite ledger keeps, in the pipeline's own schema, plus the work queue the workers claim from.
+/// Workers do not lock each other out: each run's processes join one run and share its work.
+final class PostgresLedger: LedgerStore, @unchecked Sendable {
+    let path: String
+    let connection: PostgresConnection
+    let url: String
+    let schema: String
+    let queue: WorkQueue
+    /// Opened without creating, and nothing was there: no run has used it.
+    private(set) var isEmpty = false
+
+    /// Opens (creating and migrating when `creating`) the pipeline's schema at `url`.
+    init(url: String, pipeline: String, creating: Bool = true) throws(Ledger.Failure) {
+        self.url = url
+        schema = PostgresSchema.name(for: pipeline)
+        path = PostgresConnection.withoutPassword(url)
+        do {
+            connection = try PostgresConnection(url: url, schema: schema, creating: creating)
+            if creating {
+                try PostgresSchema.migrate(connection)
+            } else {
+                let known = try connection.query("SELECT to_regclass('migration') IS NOT NULL")
+                isEmpty = known.first?[0] != "t"
+            }
+        } catch let failure as Ledger.Failure {
+            throw failure
+        } catch {
+            throw Ledger.Failure(description: "cannot open the ledger \(path): \(error)")
+        }
+        queue = WorkQueue(url: url, schema: schema, shown: path)
+    }
+
+    var workers: WorkQueue? { queue }
+
+    /// The budget and the providers' pace of run `runID`, across its workers.
+    func limits(runID: Int64) throws -> SharedLimits {
+        try SharedLimits(url: url, schema: schema, runID: runID)
+    }
+
+    func lock() throws(Ledger.Failure) {}
+    func unlock() {}
+    func claim(for pipelineFile: String) throws(Ledger.Failure) -> String? { nil }
+    func owner() -> String? { nil }
+
+    func localFault(_ error: Error) -> LocalFault? {
+        guard let state = (error as? PostgresConnection.Failure)?.sqlState else { return nil }
+        // The server's disk, not this machine's: still, nothing more can be recorded.
+        if state == "53100" { return LocalFault(kind: .full, place: path, reason: "the database server's disk is full") }
+        return nil
+    }
+
+    func failing<T>(_ what: String, _ body: () throws -> T) throws(Ledger.Failure) -> T {
+        do {
+            return try body()
+        } catch let failure as Ledger.Failure {
+            throw failure
+        } catch {
+            throw Ledger.Failure(description: "cannot \(what) the ledger \(path): \(error)")
+        }
+    }
+
+    // MARK: - Runs
+
+    /// Joins the pipeline's open run, or begins one: workers started together share one run.
+    func beginRun(pipelineSHA256: String) throws(Ledger.Failure) -> Int64 {
+        try failing("write to") { try queue.join(pipelineSHA256: pipelineSHA256, connection: connection) }
+    }
+
+    /// Adds this worker's totals to the run's; the last worker to leave ends the run.
+    func endRun(_ id: Int64, exitCode: Int32, stopReason: String?, costUSD: Double, stages: [Ledger.StageTotals], providers: [ProviderTraffic]) {
+        _ = try? connection.transaction { t in
+            for s in stages {
+                try t.query("""
+                    INSERT INTO run_stage (run_id, stage, expected, succeeded, failed, skipped, cached, cost_usd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    ON CONFLICT (run_id, stage) DO UPDATE SET expected = run_stage.expected + EXCLUDED.expected,
+                      succeeded = run_stage.succeeded + EXCLUDED.succeeded, failed = run_stage.failed + EXCLUDED.failed,
+                      skipped = run_stage.skipped + EXCLUDED.skipped, cached = run_stage.cached + EXCLUDED.cached,
+                      cost_usd = run_stage.cost_usd + EXCLUDED.cost_usd
+                    """, [String(id), s.stage, String(s.expected), String(s.succeeded), String(s.failed), String(s.skipped), String(s.cached), String(s.costUSD)])
+            }
+            for p in providers {
+                try t.query("""
+                    INSERT INTO run_provider (run_id, provider, answered, throttled, pace, learned_from, adaptive) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    ON CONFLICT (run_id, provider) DO UPDATE SET answered = run_provider.answered + EXCLUDED.answered,
+                      throttled = run_provider.throttled + EXCLUDED.throttled, pace = EXCLUDED.pace, learned_from = EXCLUDED.learned_from
+                    """, [String(id), p.provider, String(p.answered), String(p.throttled), p.pace.map { String($0) }, p.learnedFrom, p.adaptive ? "true" : "false"])
+            }
+            try t.query("UPDATE run SET cost_usd = cost_usd + $2, exit_code = GREATEST(COALESCE(exit_code, 0), $3), stop_reason = COALESCE(stop_reason, $4) WHERE id = $1",
+                        [String(id), String(costUSD), String(exitCode), stopReason])
+            try queue.leave(t)
+        }
+    }
+
+    // MARK: - Items
+
+    private static let itemColumns = LedgerEntry.columns + ", run_id"
+    private static let itemUpsert: String = {
+        let names = itemColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = names.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        let updates = names.filter { !["stage", "item", "fingerprint"].contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+        return "INSERT INTO item (\(itemColumns)) VALUES (\(values)) ON CONFLICT (stage, item, fingerprint) DO UPDATE SET \(updates)"
+    }()
+
+    func write(_ writes: [LedgerWrite], runID: Int64) throws {
+        let run = String(runID)
+        let now = String(Date().timeIntervalSince1970)
+        try connection.transaction { t in
+            for write in writes {
+                switch write {
+                case .entry(let e):
+                    try t.query(Self.itemUpsert, [e.stage, e.item, e.key, e.fingerprint, e.status, e.failureClass, e.message, String(e.attempts), e.path, e.sha256,
+                                                  e.bytes.map(String.init), e.width.map(String.init), e.height.map(String.init), e.url, e.response, e.prompt,
+                                                  e.model, e.provider, e.costUSD.map { String($0) }, e.latencyMS.map(String.init), String(e.finishedAt), e.line, run])
+                    if e.status == "succeeded" {
+                        try t.query("DELETE FROM remote_job WHERE stage = $1 AND item = $2 AND fingerprint = $3", [e.stage, e.item, e.fingerprint])
+                        try t.query("DELETE FROM remote_batch_item WHERE stage = $1 AND item = $2 AND fingerprint = $3", [e.stage, e.item, e.fingerprint])
+                    }
+                case .jobSubmitted(let job):
+                    try t.query("""
+                        INSERT INTO remote_job (stage, item, fingerprint, key, provider, job, submitted_at, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                        ON CONFLICT (stage, item, fingerprint) DO UPDATE SET key = EXCLUDED.key, provider = EXCLUDED.provider, job = EXCLUDED.job,
+                          submitted_at = EXCLUDED.submitted_at, run_id = EXCLUDED.run_id
+                        """, [job.stage, job.item, job.fingerprint, job.key, job.provider, job.job.json, now, run])
+                case .jobEnded(let stage, let item, let fingerprint):
+                    try t.query("DELETE FROM remote_job WHERE stage = $1 AND item = $2 AND fingerprint = $3", [stage, item, fingerprint])
+                case .batchIntent(let chunk, let provider, let stage, let items):
+                    try t.query("""
+                        INSERT INTO remote_batch (chunk, provider, stage, created_at, run_id) VALUES ($1, $2, $3, $4, $5)
+                        ON CONFLICT (chunk) DO UPDATE SET provider = EXCLUDED.provider, stage = EXCLUDED.stage, created_at = EXCLUDED.created_at, run_id = EXCLUDED.run_id
+                        """, [chunk, provider, stage, now, run])
+                    for i in items {
+                        try t.query("""
+                            INSERT INTO remote_batch_item (stage, item, fingerprint, key, chunk, custom_id) VALUES ($1, $2, $3, $4, $5, $6)
+                            ON CONFLICT (stage, item, fingerprint) DO UPDATE SET key = EXCLUDED.key, chunk = EXCLUDED.chunk, custom_id = EXCLUDED.custom_id
+                            """, [i.stage, i.item, i.fingerprint, i.key, chunk, i.customID])
+                    }
+                case .batchCreated(let chunk, let batchID):
+                    try t.query("UPDATE remote_batch SET batch_id = $2 WHERE chunk = $1", [chunk, batchID])
+                case .batchItemEnded(let stage, let item, let fingerprint):
+                    try t.query("DELETE FROM remote_batch_item WHERE stage = $1 AND item = $2 AND fingerprint = $3", [stage, item, fingerprint])
+                case .batchAbandoned(let chunk):
+                    try t.query("DELETE FROM remote_batch_item WHERE chunk = $1", [chunk])
+                    try t.query("DELETE FROM remote_batch WHERE chunk = $1", [chunk])
+                case .workDone(let seq, let worker):
+                    try t.query("UPDATE work SET state = 'done', lease_until = NULL WHERE seq = $1 AND worker_id = $2", [String(seq), String(worker)])
+                }
+            }
+        }
+    }
+
+    func successes() throws(Ledger.Failure) -> LedgerSnapshot {
+        try failing("read") { try successes(where: nil) }
+    }
+
+    /// The successes of one source item's units: what another worker finished of an item it
+    /// claimed before its lease ran out.
+    func successes(key: String) throws(Ledger.Failure) -> LedgerSnapshot {
+        try failing("read") { try successes(where: key) }
+    }
+
+    private func successes(where key: String?) throws -> LedgerSnapshot {
+        var snapshot = LedgerSnapshot()
+        let filter = key == nil ? "" : " AND key = $1"
+        let parameters: [String?] = key.map { [$0] } ?? []
+        for row in try connection.query("""
+            SELECT stage, item, fingerprint, path, sha256, bytes, width, height, attempts, cost_usd, url, response, status FROM item
+            WHERE (status = 'succeeded' OR (status = 'failed' AND failure_class = 'content_policy'))\(filter)
+            """, parameters) {
+            guard row[12] == "succeeded" else {
+                snapshot.addBlocked(stage: row[0]!, item: row[1]!, fingerprint: row[2]!)
+                continue
+            }
+            snapshot.add(stage: row[0]!, item: row[1]!, fingerprint: row[2]!, RecordedSuccess(
+                path: row[3], sha256: row[4], bytes: row[5].flatMap { Int($0) }, width: row[6].flatMap { Int($0) }, height: row[7].flatMap { Int($0) },
+                attempts: row[8].flatMap { Int($0) } ?? 1, costUSD: row[9].flatMap { Double($0) }, url: row[10], response: row[11]))
+        }
+        for row in try connection.query("""
+            SELECT i.stage, i.item, i.fingerprint, i.chunk, i.custom_id, b.batch_id FROM remote_batch_item i JOIN remote_batch b ON b.chunk = i.chunk
+            WHERE true\(key == nil ? "" : " AND i.key = $1")
+            """, parameters) {
+            snapshot.addBatchItem(stage: row[0]!, item: row[1]!, fingerprint: row[2]!, BatchPlace(chunk: row[3]!, customID: row[4]!, batchID: row[5]))
+        }
+        for row in try connection.query("SELECT stage, item, fingerprint, job FROM remote_job WHERE true\(filter)", parameters) {
+            guard let job = RemoteJob(json: row[3]!) else { continue }
+            snapshot.addJob(stage: row[0]!, item: row[1]!, fingerprint: row[2]!, job)
+        }
+        return snapshot
+    }
+
+    func unfinishedKeys() throws(Ledger.Failure) -> Set<String> {
+        try failing("read") {
+            let rows = try connection.query("SELECT DISTINCT ON (stage, item) key, status FROM item ORDER BY stage, item, finished_at DESC")
+            return Set(rows.filter { $0[1] != "succeeded" }.compactMap { $0[0] })
+        }
+    }
+
+    /// `manifest.jsonl` from the shared ledger: every (stage, item) as it last ended, whichever
+    /// worker made it; read through a cursor so memory stays flat, written aside and renamed.
+    func writeCurrentManifest(to path: String, stageOrder: [String]) throws(Ledger.Failure) {
+        let temporary = path + ".tmp-\(getpid())"
+        guard let out = FileHandle(forWritingAtPath: temporary) ?? {
+            FileManager.default.createFile(atPath: temporary, contents: nil)
+            return FileHandle(forWritingAtPath: temporary)
+        }() else { throw Ledger.Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        do {
+            try out.truncate(atOffset: 0)
+            try connection.transaction { t in
+                for stage in stageOrder {
+                    try t.query("""
+                        DECLARE lines NO SCROLL CURSOR FOR
+                        SELECT DISTINCT ON (item COLLATE "C") line, key, status, failure_class, message, path FROM item WHERE stage = $1
+                        ORDER BY item COLLATE "C", finished_at DESC
+                        """, [stage])
+                    while true {
+                        let rows = try t.query("FETCH 5000 FROM lines")
+                        if rows.isEmpty { break }
+                        var buffer = Data()
+                        for row in rows {
+                            buffer.append(contentsOf: (row[0] ?? Self.line(stage: stage, row)).utf8)
+                            buffer.append(0x0A)
+                        }
+                        try out.write(contentsOf: buffer)
+                    }
+                    try t.query("CLOSE lines")
+                }
+            }
+            try out.synchronize()
+            try out.close()
+        } catch {
+            try? out.close()
+            unlink(temporary)
+            throw Ledger.Failure(description: "cannot write \(path): \(error)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let failure = Ledger.Failure(description: "cannot move the manifest into place at \(path): \(String(cString: strerror(errno)))")
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    private static func line(stage: String, _ row: [String?]) -> String {
+        var o = JSONObjectWriter()
+        o.add("key", row[1])
+        o.add("stage", stage)
+        o.add("status", row[2])
+        o.add("failure_class", row[3])
+        o.add("message", row[4])
+        o.add("path", row[5])
+        return o.finished
+    }
+}

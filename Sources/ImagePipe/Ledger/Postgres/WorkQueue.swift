@@ -1,0 +1,198 @@
+import Foundation
+
+/// The work of one run shared by many worker processes, in PostgreSQL: one enqueuer at a time
+/// streams the sources into `work` rows (source, row, key); every worker claims rows with
+/// `FOR UPDATE SKIP LOCKED` under a lease it renews while it works; a row whose lease ran out
+/// (its worker was killed, its machine gone) is claimed again by another worker.
+package final class WorkQueue: @unchecked Sendable {
+    package struct Claim: Sendable {
+        var seq: Int64
+        var source: String
+        var row: Int
+        var key: String
+        /// How many times the row has been claimed: past 1, another worker began it.
+        var claims: Int
+    }
+
+    package struct Progress: Sendable {
+        /// Every selected item is in the queue.
+        var enqueued: Bool
+        var ready: Bool
+        /// Rows other workers hold (this one's are running here).
+        var leasedElsewhere: Bool
+        var budgetReached: Bool
+        var finished: Bool { enqueued && !ready && !leasedElsewhere }
+    }
+
+    let url: String
+    let schema: String
+    let shown: String
+    /// Seconds a claim holds without renewal (`run --lease`).
+    package var lease: Double = 60
+    private(set) package var runID: Int64 = 0
+    private(set) package var workerID: Int64 = 0
+    private let lock = NSLock()
+    private var claimsConnection: PostgresConnection?
+
+    /// This machine's name as part of a file name.
+    static var hostForFiles: String {
+        String(ProcessInfo.processInfo.hostName.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+    }
+
+    init(url: String, schema: String, shown: String) {
+        self.url = url
+        self.schema = schema
+        self.shown = shown
+    }
+
+    private func connection() throws -> PostgresConnection {
+        try lock.withLock {
+            if let claimsConnection { return claimsConnection }
+            let opened = try PostgresConnection(url: url, schema: schema)
+            claimsConnection = opened
+            return opened
+        }
+    }
+
+    /// Joins the open run of this pipeline when live workers run it with the same file, else
+    /// ends a run whose workers are all gone and begins one; registers this worker.
+    func join(pipelineSHA256: String, connection: PostgresConnection) throws -> Int64 {
+        let host = ProcessInfo.processInfo.hostName
+        let (run, worker) = try connection.transaction { t -> (Int64, Int64) in
+            try t.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' run'))")
+            var run: Int64?
+            if let open = try t.query("""
+                SELECT r.id, r.pipeline_sha256,
+                       (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL
+                          AND w.heartbeat_at > clock_timestamp() - $1 * interval '1 second')
+                FROM run r WHERE r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1
+                """, [String(lease)]).first, let id = open[0].flatMap({ Int64($0) }) {
+                let live = Int(open[2] ?? "0") ?? 0
+                if live > 0 {
+                    guard open[1] == pipelineSHA256 else {
+                        throw Ledger.Failure(description: "run \(id) in \(shown) is being run by \(live) worker(s) with another version of the pipeline file "
+                                             + "(SHA-256 \(open[1]!.prefix(12))…, this file's is \(pipelineSHA256.prefix(12))…); give every worker the same file, "
+                                             + "or wait for that run to end")
+                    }
+                    run = id
+                } else {
+                    // Every worker of it is gone (killed, or its machine lost): it ends, and its
+                    // finished work is found in the ledger by the run that follows.
+                    try t.query("UPDATE run SET ended_at = $2, stop_reason = COALESCE(stop_reason, 'abandoned') WHERE id = $1",
+                                [String(id), String(Date().timeIntervalSince1970)])
+                }
+            }
+            if run == nil {
+                run = Int64(try t.query("INSERT INTO run (started_at, pipeline_sha256) VALUES ($1, $2) RETURNING id",
+                                        [String(Date().timeIntervalSince1970), pipelineSHA256])[0][0]!)!
+            }
+            let worker = Int64(try t.query("INSERT INTO worker (run_id, host, pid) VALUES ($1, $2, $3) RETURNING id",
+                                           [String(run!), host, String(getpid())])[0][0]!)!
+            return (run!, worker)
+        }
+        lock.withLock {
+            runID = run
+            workerID = worker
+        }
+        return run
+    }
+
+    /// This worker is done: its unfinished claims go back to the queue, and the last worker out ends the run.
+    func leave(_ t: PostgresConnection.Transaction) throws {
+        try t.query("UPDATE worker SET ended_at = clock_timestamp() WHERE id = $1", [String(workerID)])
+        try t.query("UPDATE work SET state = 'ready', worker_id = NULL, lease_until = NULL WHERE worker_id = $1 AND state = 'leased'", [String(workerID)])
+        let live = try t.query("""
+            SELECT count(*) FROM worker WHERE run_id = $1 AND ended_at IS NULL AND heartbeat_at > clock_timestamp() - $2 * interval '1 second'
+            """, [String(runID), String(lease)])
+        if live.first?[0] == "0" {
+            try t.query("UPDATE run SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL", [String(runID), String(Date().timeIntervalSince1970)])
+        }
+    }
+
+    /// Up to `limit` rows, oldest first, that are ready or whose lease ran out.
+    func claim(limit: Int) async throws -> [Claim] {
+        let run = String(runID), worker = String(workerID), lease = String(lease)
+        return try await connection().perform { c in
+            try c.query("""
+                UPDATE work SET state = 'leased', worker_id = $2, lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
+                WHERE seq IN (
+                  SELECT seq FROM work WHERE run_id = $1 AND (state = 'ready' OR (state = 'leased' AND lease_until < clock_timestamp()))
+                  ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+                RETURNING seq, source, row_number, key, claims
+                """, [run, worker, lease, String(limit)]).map {
+                Claim(seq: Int64($0[0]!)!, source: $0[1]!, row: Int($0[2]!)!, key: $0[3]!, claims: Int($0[4]!)!)
+            }.sorted { $0.seq < $1.seq }
+        }
+    }
+
+    /// The heartbeat: this worker is alive, and its claims hold for another lease.
+    func renew() async throws {
+        let run = String(runID), worker = String(workerID), lease = String(lease)
+        try await connection().perform { c in
+            try c.transaction { t in
+                try t.query("UPDATE worker SET heartbeat_at = clock_timestamp() WHERE id = $1", [worker])
+                try t.query("UPDATE work SET lease_until = clock_timestamp() + $2 * interval '1 second' WHERE worker_id = $1 AND state = 'leased' AND run_id = $3",
+                            [worker, lease, run])
+            }
+        }
+    }
+
+    func progress() async throws -> Progress {
+        let run = String(runID), worker = String(workerID)
+        return try await connection().perform { c in
+            let row = try c.query("""
+                SELECT r.enqueued, r.budget_reached,
+                       EXISTS (SELECT 1 FROM work WHERE run_id = r.id AND state = 'ready'),
+                       EXISTS (SELECT 1 FROM work WHERE run_id = r.id AND state = 'leased' AND worker_id <> $2)
+                FROM run r WHERE r.id = $1
+                """, [run, worker]).first
+            return Progress(enqueued: row?[0] == "t", ready: row?[2] == "t", leasedElsewhere: row?[3] == "t", budgetReached: row?[1] == "t")
+        }
+    }
+
+    /// Becomes the run's enqueuer when nobody is (a session advisory lock, freed with its
+    /// connection if this process dies) and the run's items are not all queued yet.
+    func takeEnqueuing() throws -> Enqueuer? {
+        let connection = try PostgresConnection(url: url, schema: schema)
+        let key = "\(schema) enqueue \(runID)"
+        guard try connection.query("SELECT pg_try_advisory_lock(hashtext($1))", [key]).first?[0] == "t" else { return nil }
+        if try connection.query("SELECT enqueued FROM run WHERE id = $1", [String(runID)]).first?[0] == "t" { return nil }
+        return Enqueuer(connection: connection, runID: runID)
+    }
+
+    /// Streams a run's items into the queue; rows already there (an enqueuer before it died) stay as they are.
+    final class Enqueuer: @unchecked Sendable {
+        let connection: PostgresConnection
+        let runID: Int64
+
+        init(connection: PostgresConnection, runID: Int64) {
+            self.connection = connection
+            self.runID = runID
+        }
+
+        func add(_ rows: [(source: String, row: Int, key: String)]) async throws {
+            guard !rows.isEmpty else { return }
+            let parameters = [String(runID), Self.array(rows.map(\.source)), Self.array(rows.map { String($0.row) }), Self.array(rows.map(\.key))]
+            try await connection.perform { c in
+                try c.query("""
+                    INSERT INTO work (run_id, source, row_number, key)
+                    SELECT $1, s, r, k FROM unnest($2::text[], $3::int[], $4::text[]) AS u(s, r, k) ORDER BY r
+                    ON CONFLICT DO NOTHING
+                    """, parameters)
+            }
+        }
+
+        /// Every item is queued: workers that find the queue empty may now stop.
+        func finish() async throws {
+            let run = String(runID)
+            try await connection.perform { c in
+                try c.query("UPDATE run SET enqueued = true WHERE id = $1", [run])
+            }
+        }
+
+        /// A PostgreSQL array literal of texts.
+        static func array(_ values: [String]) -> String {
+            "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+        }
+    }
+}
