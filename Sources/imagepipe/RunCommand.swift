@@ -68,6 +68,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-wait"), help: "Send batch-mode stages' batches and leave without waiting for them (exit 3: work pending remotely); a later run collects them.")
     var noWait = false
 
+    @Option(help: ArgumentHelp("With a PostgreSQL ledger (many workers): how long a worker's claim on an item holds without renewal, e.g. 60s (renewed at a third of that). Another worker takes over the items of one that is gone once it runs out.", valueName: "duration"))
+    var lease: String = "60s"
+
     @Option(help: ArgumentHelp("Receive queued providers' webhooks (fal, Replicate) on this address while the run lasts; jobs are then polled only as a fallback.", valueName: "HOST:PORT"))
     var listen: String?
 
@@ -84,6 +87,9 @@ struct RunCommand: AsyncParsableCommand {
         _ = try WhereArgument.parse(condition)
         _ = try ShardArgument.parse(shard)
         _ = try ListenArgument.parse(listen: listen, publicURL: publicURL)
+        guard let seconds = DurationParser.seconds(lease), seconds >= 1 else {
+            throw ValidationError("--lease: write a duration of 1s or more, like 60s or 2m")
+        }
     }
 
     func run() async throws {
@@ -102,6 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         options.noWait = noWait
         options.listen = try ListenArgument.parse(listen: listen, publicURL: publicURL)
         options.shard = try ShardArgument.parse(shard)
+        options.lease = DurationParser.seconds(lease) ?? 60
         let secrets = SecretSet()
         let session: RunSession
         do {

@@ -104,6 +104,7 @@ public final class RunSession: @unchecked Sendable {
                                           + "or set 'state:' to a ledger of its own (or to \(display), to share it on purpose)"], outcome: .refused)
                 }
                 try opened.lock()
+                try (opened as? PostgresLedger)?.checkJoin(pipelineSHA256: RunEngine.pipelineHash(pipeline))
                 ledger = opened
             } catch let refusal as Refusal {
                 throw refusal

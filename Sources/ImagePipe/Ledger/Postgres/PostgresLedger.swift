@@ -64,6 +64,12 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
 
     // MARK: - Runs
 
+    /// Refuses a worker whose pipeline file differs from the one the run's live workers run.
+    func checkJoin(pipelineSHA256: String) throws(Ledger.Failure) {
+        let refusal = try failing("read") { try queue.refusal(pipelineSHA256: pipelineSHA256, connection: connection) }
+        if let refusal { throw Ledger.Failure(description: refusal) }
+    }
+
     /// Joins the pipeline's open run, or begins one: workers started together share one run.
     func beginRun(pipelineSHA256: String) throws(Ledger.Failure) -> Int64 {
         try failing("write to") { try queue.join(pipelineSHA256: pipelineSHA256, connection: connection) }

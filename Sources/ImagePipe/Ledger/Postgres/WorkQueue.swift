@@ -54,6 +54,22 @@ package final class WorkQueue: @unchecked Sendable {
         }
     }
 
+    /// Why this worker may not join the run live workers are running: another pipeline file.
+    func refusal(pipelineSHA256: String, connection: PostgresConnection) throws -> String? {
+        guard let open = try connection.query("""
+            SELECT r.id, r.pipeline_sha256,
+                   (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL
+                      AND w.heartbeat_at > clock_timestamp() - $1 * interval '1 second')
+            FROM run r WHERE r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1
+            """, [String(lease)]).first, let id = open[0], let live = open[2].flatMap({ Int($0) }), live > 0, open[1] != pipelineSHA256 else { return nil }
+        return Self.differentFile(run: id, live: live, theirs: open[1] ?? "", ours: pipelineSHA256, shown: shown)
+    }
+
+    static func differentFile(run: String, live: Int, theirs: String, ours: String, shown: String) -> String {
+        "run \(run) in \(shown) is being run by \(live) worker\(live == 1 ? "" : "s") with another version of the pipeline file "
+            + "(SHA-256 \(theirs.prefix(12))…, this file's is \(ours.prefix(12))…); give every worker the same file, or wait for that run to end"
+    }
+
     /// Joins the open run of this pipeline when live workers run it with the same file, else
     /// ends a run whose workers are all gone and begins one; registers this worker.
     func join(pipelineSHA256: String, connection: PostgresConnection) throws -> Int64 {
@@ -70,9 +86,7 @@ package final class WorkQueue: @unchecked Sendable {
                 let live = Int(open[2] ?? "0") ?? 0
                 if live > 0 {
                     guard open[1] == pipelineSHA256 else {
-                        throw Ledger.Failure(description: "run \(id) in \(shown) is being run by \(live) worker(s) with another version of the pipeline file "
-                                             + "(SHA-256 \(open[1]!.prefix(12))…, this file's is \(pipelineSHA256.prefix(12))…); give every worker the same file, "
-                                             + "or wait for that run to end")
+                        throw Ledger.Failure(description: Self.differentFile(run: String(id), live: live, theirs: open[1] ?? "", ours: pipelineSHA256, shown: shown))
                     }
                     run = id
                 } else {

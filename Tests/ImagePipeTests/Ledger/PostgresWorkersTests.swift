@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+@testable import ImagePipeCore
+import ImagePipeEmulator
+
+/// Many `imagepipe run` processes on one PostgreSQL ledger: one run, every item done once,
+/// a killed worker's items finished by the others, and the provider's rate and the budget held
+/// for the sum of all workers. Real processes, a real PostgreSQL, the emulator over loopback.
+@Suite(.serialized) struct PostgresWorkersTests {
+    static func yaml(name: String, base: String, concurrency: Int = 8, rate: Int? = nil, budget: Double? = nil) -> String {
+        """
+        version: 1
+        name: \(name)
+        \(budget.map { "budget: { max_usd: \($0) }" } ?? "")
+        providers:
+          p: { kind: openai, base_url: "\(base)/v1", api_key: test-key-123456, prices: { gpt-image-1: 0.05 }\(rate.map { ", rate_limit: { requests_per_second: \($0) }" } ?? "") }
+        sources:
+          products: { csv: products.csv, key: "{{ sku }}" }
+        stages:
+          hero:
+            generate:
+              from: products
+              provider: p
+              model: gpt-image-1
+              prompt: "{{ name }}"
+              size: 64x64
+              output: hero/{{ sku }}.png
+              concurrency: \(concurrency)
+              retry: { attempts: 2, initial: 10ms }
+        """
+    }
+
+    static func emulator(latency: Double) async throws -> Emulator {
+        var configuration = EmulatorConfiguration()
+        configuration.latency = latency
+        let emulator = Emulator(configuration: configuration, threads: 2)
+        try await emulator.start()
+        return emulator
+    }
+
+    static func workers(_ count: Int, in dir: URL, url: String, extra: [String] = []) throws -> [CLIProcess] {
+        try (0..<count).map { n in
+            // One reads the ledger's place from IMAGEPIPE_STATE, as a Kubernetes Job sets it; the others from --state.
+            n == 0 ? try CLIProcess(["run", "--progress", "none", "pipeline.yaml"] + extra, in: dir, environment: ["IMAGEPIPE_STATE": url])
+                : try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url] + extra, in: dir)
+        }
+    }
+
+    static func manifest(_ dir: URL) throws -> [[String: Any]] {
+        let text = try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func aSharedLedgerRemembersWhatItDid() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0)
+        defer { Task { await emulator.stop() } }
+        let name = TestPostgres.uniqueName("pg-resume")
+        let yaml = Self.yaml(name: name, base: emulator.baseURL).replacingOccurrences(of: "sources:", with: "output_dir: out\nstate: \"\(url)\"\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(12))
+        let first = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
+        #expect(!first.stdout.contains("NOTICE") && !first.stderr.contains("NOTICE"))
+        let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        #expect(emulator.stats.snapshot.requests == 12)
+        #expect(try Self.manifest(dir).count == 12)
+        let plan = try await CLIProcess.run(["plan", "pipeline.yaml"], in: dir)
+        #expect(plan.stdout.contains("12 cached, 0 to run"), "\(plan.stdout)")
+        let status = try await CLIProcess.run(["status", "pipeline.yaml", "--runs"], in: dir)
+        #expect(status.status == 0 && status.stdout.contains("hero   12"), "\(status.stdout)\n\(status.stderr)")
+        #expect(status.stdout.contains("2 runs"), "\(status.stdout)")
+        // The URL is shown, the ledger's place, but not as a file beside the pipeline.
+        #expect(status.stdout.contains("Ledger postgres://imagepipe@127.0.0.1"), "\(status.stdout)")
+        // --force pays again; --retry-failed finds nothing to retry.
+        let forced = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml", "--force", "hero", "--limit", "2"], in: dir)
+        #expect(forced.status == 0, "\(forced.stdout)\n\(forced.stderr)")
+        #expect(emulator.stats.snapshot.requests == 14)
+    }
+
+    @Test func fourWorkersDoEveryItemExactlyOnce() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.005)
+        defer { Task { await emulator.stop() } }
+        let items = 2000
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-four"), base: emulator.baseURL, concurrency: 16)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let workers = try Self.workers(4, in: dir, url: url)
+        for worker in workers {
+            let status = await worker.wait(timeout: 300)
+            #expect(status == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
+        }
+        let seen = emulator.stats.snapshot
+        #expect(seen.byPrompt.count == items && seen.byPrompt.values.allSatisfy { $0 == 1 }, "\(seen.requests) requests for \(seen.byPrompt.count) prompts")
+        #expect(try RunCommandTests.checkImages(in: dir) == items)
+        let lines = try Self.manifest(dir)
+        #expect(lines.count == items && lines.allSatisfy { $0["status"] as? String == "succeeded" })
+        // Each worker's own lines, named by the run, its host and its pid; together every item once.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/runs").path)
+        #expect(runs.count == 4, "\(runs)")
+        let runIDs = Set(runs.map { $0.split(separator: "-").first.map(String.init) ?? "" })
+        #expect(runIDs.count == 1, "one run for all workers: \(runs)")
+        for worker in workers {
+            #expect(runs.contains { $0.hasSuffix("-\(worker.process.processIdentifier).jsonl") }, "\(runs)")
+        }
+        var perRun = 0
+        for file in runs {
+            perRun += try String(contentsOf: dir.appendingPathComponent("out/runs/\(file)"), encoding: .utf8).split(separator: "\n").count
+        }
+        #expect(perRun == items)
+        let status = try await CLIProcess.run(["status", "pipeline.yaml", "--state", url], in: dir)
+        #expect(status.stdout.contains("hero   2000"), "\(status.stdout)")
+        #expect(status.stdout.contains("Last run #1") && status.stdout.contains("exit 0"), "\(status.stdout)")
+    }
+
+    @Test func aKilledWorkersItemsAreFinishedByTheOthers() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.05)
+        defer { Task { await emulator.stop() } }
+        let items = 400, concurrency = 8
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-kill"), base: emulator.baseURL, concurrency: concurrency)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let workers = try Self.workers(4, in: dir, url: url, extra: ["--lease", "3s"])
+        await Wait.until("a quarter of the items were asked for", timeout: 60) { emulator.stats.snapshot.requests >= items / 4 }
+        let victim = workers[1]
+        victim.signal(SIGKILL)
+        _ = await victim.wait()
+        // While the others work, `status` lists the run's workers: the killed one among them until its lease runs out.
+        let status = try await CLIProcess.run(["status", "pipeline.yaml", "--state", url], in: dir)
+        #expect(status.stdout.contains("Workers: ") && status.stdout.contains("pid \(victim.process.processIdentifier)"), "\(status.stdout)")
+        for worker in workers where worker !== victim {
+            let code = await worker.wait(timeout: 300)
+            #expect(code == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
+        }
+        let seen = emulator.stats.snapshot
+        #expect(seen.byPrompt.count == items, "every item was asked for")
+        // Paid calls: every item once, plus at most the killed worker's calls in flight.
+        #expect(seen.requests <= items + concurrency, "\(seen.requests) requests for \(items) items")
+        let lines = try Self.manifest(dir)
+        #expect(lines.count == items && lines.allSatisfy { $0["status"] as? String == "succeeded" }, "\(lines.count) lines")
+        #expect(try RunCommandTests.checkImages(in: dir) == items)
+    }
+
+    @Test func theRateLimitHoldsForTheSumOfTheWorkers() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.01)
+        defer { Task { await emulator.stop() } }
+        let items = 120
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-rate"), base: emulator.baseURL, concurrency: 8, rate: 20)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let workers = try Self.workers(4, in: dir, url: url)
+        for worker in workers {
+            let code = await worker.wait(timeout: 300)
+            #expect(code == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
+        }
+        let arrivals = emulator.stats.snapshot.arrivals.sorted()
+        try #require(arrivals.count == items)
+        var most = 0, low = 0
+        for (high, t) in arrivals.enumerated() {
+            while arrivals[low] <= t - 1 { low += 1 }
+            most = max(most, high - low + 1)
+        }
+        #expect(most <= 21, "\(most) requests in one second")
+        let rate = Double(arrivals.count - 1) / (arrivals.last! - arrivals.first!)
+        #expect(rate >= 0.95 * 20, "\(rate) requests per second")
+    }
+
+    @Test func theBudgetHoldsForTheSumOfTheWorkersAndStopsThemAll() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.05)
+        defer { Task { await emulator.stop() } }
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-budget"), base: emulator.baseURL, concurrency: 4, budget: 1.0)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(200))
+        let workers = try Self.workers(4, in: dir, url: url)
+        for worker in workers {
+            let code = await worker.wait(timeout: 300)
+            #expect(code == ExitStatus.itemsFailed, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
+            #expect(worker.stdout.contains("budget"), "\(worker.stdout.suffix(2000))")
+        }
+        let paid = Double(emulator.stats.snapshot.requests) * 0.05
+        #expect(paid <= 1.0 + 1e-9, "paid $\(paid)")
+        #expect(paid >= 0.8, "stopped early: $\(paid)")
+    }
+
+    @Test func aWorkerWithAnotherPipelineFileIsRefused() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.2)
+        defer { Task { await emulator.stop() } }
+        let name = TestPostgres.uniqueName("pg-hash")
+        let yaml = Self.yaml(name: name, base: emulator.baseURL, concurrency: 2).replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(40))
+        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: dir)
+        await Wait.until("the first worker is working", timeout: 60) { emulator.stats.snapshot.requests >= 2 }
+        let other = try RunCommandTests.folder(yaml.replacingOccurrences(of: "concurrency: 2", with: "concurrency: 3"), csv: RunHarness.products(40))
+        let refused = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: other)
+        #expect(refused.status == ExitStatus.invalid, "\(refused.stdout)\n\(refused.stderr)")
+        #expect((refused.stdout + refused.stderr).contains("another version of the pipeline file"), "\(refused.stdout)\n\(refused.stderr)")
+        first.signal(SIGINT)
+        _ = await first.wait()
+    }
+}
