@@ -14,15 +14,32 @@ public final class AsyncSemaphore: @unchecked Sendable {
     /// Index of the first live waiter: removing from the front of an array is O(n).
     private var head = 0
     private var nextID: UInt64 = 0
-    public let limit: Int
+    private var currentLimit: Int
+    public var limit: Int { lock.withLock { currentLimit } }
 
     public init(permits: Int) {
         precondition(permits > 0)
         self.permits = permits
-        limit = permits
+        currentLimit = permits
     }
 
-    public var inUse: Int { lock.withLock { limit - permits } }
+    public var inUse: Int { lock.withLock { currentLimit - permits } }
+
+    /// Changes how many permits there are: fewer take effect as holders release theirs (none is
+    /// taken back), more wake waiters at once.
+    func resize(to newLimit: Int) {
+        lock.lock()
+        permits += newLimit - currentLimit
+        currentLimit = newLimit
+        var woken: [Waiter] = []
+        while permits > 0, head < waiters.count {
+            woken.append(waiters[head])
+            head += 1
+            permits -= 1
+        }
+        lock.unlock()
+        for waiter in woken { waiter.continuation.resume() }
+    }
     /// Callers queued for a permit.
     var waiting: Int { lock.withLock { waiters.count - head } }
 
@@ -66,7 +83,11 @@ public final class AsyncSemaphore: @unchecked Sendable {
 
     public func release() {
         lock.lock()
-        if head < waiters.count {
+        if permits < 0 {
+            // Shrunk while held: this permit is one of those that go.
+            permits += 1
+            lock.unlock()
+        } else if head < waiters.count {
             let next = waiters[head]
             head += 1
             if head > 1024, head * 2 > waiters.count {

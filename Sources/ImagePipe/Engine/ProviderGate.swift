@@ -11,6 +11,8 @@ public final class ProviderGate: @unchecked Sendable {
     public static let unreachableToGiveUp = 3
 
     public let name: String
+    /// The provider's `concurrency`: this process's cap, or the run's across workers.
+    let concurrency: Int?
     let slots: AsyncSemaphore?
     let limiter: RateLimiter
     /// The provider's learned pace; nil with `adaptive: false` and for integration stages.
@@ -32,6 +34,7 @@ public final class ProviderGate: @unchecked Sendable {
     /// `callbackURL`: where a queued provider delivers its jobs (`run --listen`).
     public init(provider: ProviderSpec, clock: any RunClock = SystemClock(), callbackURL: String? = nil) {
         name = provider.name
+        concurrency = provider.concurrency
         slots = provider.concurrency.map { AsyncSemaphore(permits: $0) }
         limiter = RateLimiter(limit: provider.rateLimit, clock: clock)
         sharedRate = provider.rateLimit?.requestsPerSecond
@@ -43,6 +46,7 @@ public final class ProviderGate: @unchecked Sendable {
     /// 429 still pauses it and refused credentials still stop it early.
     public init(name: String, clock: any RunClock = SystemClock()) {
         self.name = name
+        concurrency = nil
         slots = nil
         limiter = RateLimiter(limit: nil, clock: clock)
         sharedRate = nil
@@ -80,6 +84,17 @@ public final class ProviderGate: @unchecked Sendable {
             if wait > 0 { try await control.sleep(until: control.clock.now + .seconds(wait)) }
         }
         return try await body()
+    }
+
+    /// With workers: takes this worker's share of the provider's concurrency across the run (at
+    /// most `usable`, what its stages can use) and caps its calls to the slots it holds. No call
+    /// starts while the slots are counted, so that what it gives back is never in use here.
+    func rebalanceSlots(usable: Int) throws {
+        guard let shared, let slots, let total = concurrency else { return }
+        slots.resize(to: min(slots.limit, slots.inUse))
+        var held = slots.inUse
+        defer { slots.resize(to: held) }
+        held = try shared.rebalance(provider: name, total: total, usable: usable, inUse: slots.inUse)
     }
 
     /// Tells the gate how a call ended, so that throttling slows the provider and refusals add up.

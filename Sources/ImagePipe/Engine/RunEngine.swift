@@ -161,7 +161,10 @@ public final class RunEngine: Sendable {
             do {
                 let limits = try shared.limits(runID: runID)
                 budget.shared = limits
-                for gate in providerGates { gate.shared = limits }
+                for gate in providerGates {
+                    gate.shared = limits
+                    try gate.rebalanceSlots(usable: Self.usableSlots(of: gate.name, in: pipeline))
+                }
             } catch {
                 transport.shutdownNow()
                 throw SetupFailure(description: "\(error)")
@@ -206,6 +209,11 @@ public final class RunEngine: Sendable {
     }
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
+
+    /// The calls to a provider this process's stages can have at once.
+    static func usableSlots(of provider: String, in pipeline: CompiledPipeline) -> Int {
+        pipeline.stages.filter { $0.provider?.name == provider }.map(\.concurrency).reduce(0, +)
+    }
 
     /// Each provider's traffic so far (answers, 429s, the pace it is held to).
     public var providerTraffic: [ProviderTraffic] { providerGates.map(\.traffic) }

@@ -16,7 +16,20 @@ extension RunEngine {
                 }
             }
         }
-        defer { renewing.cancel() }
+        // A provider's concurrency is shared out again as workers come and go.
+        let sharing = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                guard let self, !Task.isCancelled else { return }
+                for gate in self.providerGates {
+                    try? gate.rebalanceSlots(usable: Self.usableSlots(of: gate.name, in: self.pipeline))
+                }
+            }
+        }
+        defer {
+            renewing.cancel()
+            sharing.cancel()
+        }
         let roots = rootsBySource
         var rows = SourceRows(pipeline)
         var enqueuing = false

@@ -8,13 +8,13 @@ import ImagePipeEmulator
 /// a killed worker's items finished by the others, and the provider's rate and the budget held
 /// for the sum of all workers. Real processes, a real PostgreSQL, the emulator over loopback.
 @Suite(.serialized) struct PostgresWorkersTests {
-    static func yaml(name: String, base: String, concurrency: Int = 8, rate: Int? = nil, budget: Double? = nil) -> String {
+    static func yaml(name: String, base: String, concurrency: Int = 8, rate: Int? = nil, budget: Double? = nil, providerConcurrency: Int? = nil) -> String {
         """
         version: 1
         name: \(name)
         \(budget.map { "budget: { max_usd: \($0) }" } ?? "")
         providers:
-          p: { kind: openai, base_url: "\(base)/v1", api_key: test-key-123456, prices: { gpt-image-1: 0.05 }\(rate.map { ", rate_limit: { requests_per_second: \($0) }" } ?? "") }
+          p: { kind: openai, base_url: "\(base)/v1", api_key: test-key-123456, prices: { gpt-image-1: 0.05 }\(providerConcurrency.map { ", concurrency: \($0)" } ?? "")\(rate.map { ", rate_limit: { requests_per_second: \($0) }" } ?? "") }
         sources:
           products: { csv: products.csv, key: "{{ sku }}" }
         stages:
@@ -167,6 +167,26 @@ import ImagePipeEmulator
         #expect(most <= 21, "\(most) requests in one second")
         let rate = Double(arrivals.count - 1) / (arrivals.last! - arrivals.first!)
         #expect(rate >= 0.95 * 20, "\(rate) requests per second")
+    }
+
+    @Test func aProvidersConcurrencyHoldsForTheSumOfTheWorkers() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.05)
+        defer { Task { await emulator.stop() } }
+        let items = 300
+        // Each worker could send 8 at once; the provider takes 12 from all of them together.
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-slots"), base: emulator.baseURL, concurrency: 8, providerConcurrency: 12)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let workers = try Self.workers(4, in: dir, url: url)
+        for worker in workers {
+            let code = await worker.wait(timeout: 300)
+            #expect(code == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
+        }
+        let seen = emulator.stats.snapshot
+        #expect(seen.byPrompt.count == items && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        #expect(seen.peakInFlight <= 12, "\(seen.peakInFlight) calls at once")
+        #expect(seen.peakInFlight >= 10, "the workers' shares add up to the provider's: \(seen.peakInFlight) at most")
     }
 
     @Test func theBudgetHoldsForTheSumOfTheWorkersAndStopsThemAll() async throws {

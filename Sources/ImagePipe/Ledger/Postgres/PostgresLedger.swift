@@ -37,7 +37,7 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
 
     /// The budget and the providers' pace of run `runID`, across its workers.
     func limits(runID: Int64) throws -> SharedLimits {
-        try SharedLimits(url: url, schema: schema, runID: runID)
+        try SharedLimits(url: url, schema: schema, runID: runID, workerID: queue.workerID, lease: queue.lease)
     }
 
     func lock() throws(Ledger.Failure) {}

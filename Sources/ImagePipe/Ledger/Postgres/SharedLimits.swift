@@ -8,9 +8,48 @@ final class SharedLimits: @unchecked Sendable {
     private let connection: PostgresConnection
     private let runID: String
 
-    init(url: String, schema: String, runID: Int64) throws {
+    private let workerID: String
+    private let lease: String
+
+    init(url: String, schema: String, runID: Int64, workerID: Int64, lease: Double) throws {
         connection = try PostgresConnection(url: url, schema: schema)
         self.runID = String(runID)
+        self.workerID = String(workerID)
+        self.lease = String(lease)
+    }
+
+    /// A provider's `concurrency` across workers: `total` slot rows, each held by one worker. This
+    /// worker takes its fair share (the total over the live workers, at most what its stages can
+    /// use) from the free slots and those of workers that are gone, and gives back what it holds
+    /// over its share and does not use. Returns the slots it holds: its local cap, never more.
+    func rebalance(provider: String, total: Int, usable: Int, inUse: Int) throws -> Int {
+        try connection.transaction { t in
+            try t.query("INSERT INTO provider_slot (provider, slot) SELECT $1, g FROM generate_series(1, $2::int) g ON CONFLICT DO NOTHING", [provider, String(total)])
+            let live = max(1, Int(try t.query("""
+                SELECT count(*) FROM worker WHERE run_id = $1 AND ended_at IS NULL AND heartbeat_at > clock_timestamp() - $2 * interval '1 second'
+                """, [runID, lease]).first?[0] ?? "1") ?? 1)
+            let fair = min(usable, (total + live - 1) / live)
+            let owned = Int(try t.query("SELECT count(*) FROM provider_slot WHERE provider = $1 AND slot <= $2::int AND worker_id = $3",
+                                        [provider, String(total), workerID]).first?[0] ?? "0") ?? 0
+            if owned < fair {
+                let taken = try t.query("""
+                    UPDATE provider_slot SET worker_id = $3 WHERE (provider, slot) IN (
+                      SELECT provider, slot FROM provider_slot s WHERE provider = $1 AND slot <= $2::int AND (s.worker_id IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM worker w WHERE w.id = s.worker_id AND w.ended_at IS NULL AND w.heartbeat_at > clock_timestamp() - $4 * interval '1 second'))
+                      ORDER BY slot LIMIT $5 FOR UPDATE SKIP LOCKED)
+                    RETURNING slot
+                    """, [provider, String(total), workerID, lease, String(fair - owned)])
+                return owned + taken.count
+            }
+            let keep = max(fair, inUse)
+            if owned > keep {
+                try t.query("""
+                    UPDATE provider_slot SET worker_id = NULL WHERE (provider, slot) IN (
+                      SELECT provider, slot FROM provider_slot WHERE provider = $1 AND worker_id = $2 ORDER BY slot DESC LIMIT $3)
+                    """, [provider, workerID, String(owned - keep)])
+            }
+            return min(owned, keep)
+        }
     }
 
     enum Reservation {

@@ -115,6 +115,7 @@ package final class WorkQueue: @unchecked Sendable {
     func leave(_ t: PostgresConnection.Transaction) throws {
         try t.query("UPDATE worker SET ended_at = clock_timestamp() WHERE id = $1", [String(workerID)])
         try t.query("UPDATE work SET state = 'ready', worker_id = NULL, lease_until = NULL WHERE worker_id = $1 AND state = 'leased'", [String(workerID)])
+        try t.query("UPDATE provider_slot SET worker_id = NULL WHERE worker_id = $1", [String(workerID)])
         let live = try t.query("""
             SELECT count(*) FROM worker WHERE run_id = $1 AND ended_at IS NULL AND heartbeat_at > clock_timestamp() - $2 * interval '1 second'
             """, [String(runID), String(lease)])
