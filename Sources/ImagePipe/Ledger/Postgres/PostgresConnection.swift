@@ -31,7 +31,9 @@ final class PostgresConnection: @unchecked Sendable {
             throw Failure(description: "cannot connect to \(shown): \(message)")
         }
         if let schema {
-            try execute("SET client_min_messages TO warning; " + (creating ? "CREATE SCHEMA IF NOT EXISTS \(Self.identifier(schema)); " : "") + "SET search_path TO \(Self.identifier(schema))")
+            // Workers started together create the schema once: IF NOT EXISTS alone races.
+            try execute("SET client_min_messages TO warning; " + (creating ? "SELECT pg_advisory_lock(hashtext('imagepipe schema')); CREATE SCHEMA IF NOT EXISTS \(Self.identifier(schema)); SELECT pg_advisory_unlock(hashtext('imagepipe schema')); " : "")
+                        + "SET search_path TO \(Self.identifier(schema))")
         }
     }
 

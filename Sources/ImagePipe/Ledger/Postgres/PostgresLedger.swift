@@ -103,27 +103,80 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
     // MARK: - Items
 
     private static let itemColumns = LedgerEntry.columns + ", run_id"
-    private static let itemUpsert: String = {
+    private static let itemColumnCount = itemColumns.split(separator: ",").count
+
+    /// One statement for many rows: `rows` of `itemColumnCount` values each.
+    private static func itemUpsert(rows: Int) -> String {
         let names = itemColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let values = names.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        let values = (0..<rows).map { row in "(" + names.indices.map { "$\(row * names.count + $0 + 1)" }.joined(separator: ", ") + ")" }.joined(separator: ", ")
         let updates = names.filter { !["stage", "item", "fingerprint"].contains($0) }.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
-        return "INSERT INTO item (\(itemColumns)) VALUES (\(values)) ON CONFLICT (stage, item, fingerprint) DO UPDATE SET \(updates)"
-    }()
+        return "INSERT INTO item (\(itemColumns)) VALUES \(values) ON CONFLICT (stage, item, fingerprint) DO UPDATE SET \(updates)"
+    }
+
+    /// Entries, the jobs their successes end and the work they finish, gathered so that a group
+    /// commit of many items costs a few statements, not several per item.
+    private struct Pending {
+        var entries: [String: [String?]] = [:]
+        var order: [String] = []
+        var succeeded: (stages: [String], items: [String], fingerprints: [String]) = ([], [], [])
+        var done: [String: [String]] = [:]
+
+        var isEmpty: Bool { order.isEmpty && succeeded.stages.isEmpty && done.isEmpty }
+
+        mutating func add(_ e: LedgerEntry, run: String) {
+            let key = e.stage + "\u{0}" + e.item + "\u{0}" + e.fingerprint
+            // One row per key in a statement: the later outcome of the same unit wins, as it would one by one.
+            if entries[key] == nil { order.append(key) }
+            entries[key] = [e.stage, e.item, e.key, e.fingerprint, e.status, e.failureClass, e.message, String(e.attempts), e.path, e.sha256,
+                            e.bytes.map(String.init), e.width.map(String.init), e.height.map(String.init), e.url, e.response, e.prompt,
+                            e.model, e.provider, e.costUSD.map { String($0) }, e.latencyMS.map(String.init), String(e.finishedAt), e.line, run]
+            if e.status == "succeeded" {
+                succeeded.stages.append(e.stage)
+                succeeded.items.append(e.item)
+                succeeded.fingerprints.append(e.fingerprint)
+            }
+        }
+
+        mutating func flush(_ t: PostgresConnection.Transaction) throws {
+            let rows = order.compactMap { entries[$0] }
+            for start in stride(from: 0, to: rows.count, by: 1000) {
+                let chunk = rows[start..<min(rows.count, start + 1000)]
+                try t.query(PostgresLedger.itemUpsert(rows: chunk.count), chunk.flatMap { $0 })
+            }
+            if !succeeded.stages.isEmpty {
+                let keys = [WorkQueue.Enqueuer.array(succeeded.stages), WorkQueue.Enqueuer.array(succeeded.items), WorkQueue.Enqueuer.array(succeeded.fingerprints)]
+                let matching = "(stage, item, fingerprint) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))"
+                try t.query("DELETE FROM remote_job WHERE \(matching)", keys)
+                try t.query("DELETE FROM remote_batch_item WHERE \(matching)", keys)
+            }
+            for (worker, seqs) in done {
+                try t.query("UPDATE work SET state = 'done', lease_until = NULL WHERE worker_id = $1 AND seq = ANY($2::bigint[])",
+                            [worker, WorkQueue.Enqueuer.array(seqs)])
+            }
+            self = Pending()
+        }
+    }
 
     func write(_ writes: [LedgerWrite], runID: Int64) throws {
         let run = String(runID)
         let now = String(Date().timeIntervalSince1970)
         try connection.transaction { t in
+            var pending = Pending()
             for write in writes {
                 switch write {
                 case .entry(let e):
-                    try t.query(Self.itemUpsert, [e.stage, e.item, e.key, e.fingerprint, e.status, e.failureClass, e.message, String(e.attempts), e.path, e.sha256,
-                                                  e.bytes.map(String.init), e.width.map(String.init), e.height.map(String.init), e.url, e.response, e.prompt,
-                                                  e.model, e.provider, e.costUSD.map { String($0) }, e.latencyMS.map(String.init), String(e.finishedAt), e.line, run])
-                    if e.status == "succeeded" {
-                        try t.query("DELETE FROM remote_job WHERE stage = $1 AND item = $2 AND fingerprint = $3", [e.stage, e.item, e.fingerprint])
-                        try t.query("DELETE FROM remote_batch_item WHERE stage = $1 AND item = $2 AND fingerprint = $3", [e.stage, e.item, e.fingerprint])
-                    }
+                    pending.add(e, run: run)
+                    continue
+                case .workDone(let seq, let worker):
+                    pending.done[String(worker), default: []].append(String(seq))
+                    continue
+                default:
+                    // Everything gathered so far goes first: the order of changes is kept.
+                    if !pending.isEmpty { try pending.flush(t) }
+                }
+                switch write {
+                case .entry, .workDone:
+                    break
                 case .jobSubmitted(let job):
                     try t.query("""
                         INSERT INTO remote_job (stage, item, fingerprint, key, provider, job, submitted_at, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -150,10 +203,9 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
                 case .batchAbandoned(let chunk):
                     try t.query("DELETE FROM remote_batch_item WHERE chunk = $1", [chunk])
                     try t.query("DELETE FROM remote_batch WHERE chunk = $1", [chunk])
-                case .workDone(let seq, let worker):
-                    try t.query("UPDATE work SET state = 'done', lease_until = NULL WHERE seq = $1 AND worker_id = $2", [String(seq), String(worker)])
                 }
             }
+            if !pending.isEmpty { try pending.flush(t) }
         }
     }
 

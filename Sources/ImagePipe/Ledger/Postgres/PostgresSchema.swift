@@ -137,9 +137,9 @@ enum PostgresSchema {
 
     /// Applies what is missing, one worker at a time (a transaction-scoped advisory lock).
     static func migrate(_ connection: PostgresConnection) throws {
-        try connection.execute("CREATE TABLE IF NOT EXISTS migration (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
         try connection.transaction { t in
             try t.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' migrate'))")
+            try t.query("CREATE TABLE IF NOT EXISTS migration (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             let applied = Set(try t.query("SELECT name FROM migration").compactMap { $0[0] })
             for migration in migrations where !applied.contains(migration.name) {
                 try t.execute(migration.sql)

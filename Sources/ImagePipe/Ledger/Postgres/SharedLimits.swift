@@ -12,7 +12,7 @@ final class SharedLimits: @unchecked Sendable {
     private let lease: String
 
     init(url: String, schema: String, runID: Int64, workerID: Int64, lease: Double) throws {
-        connection = try PostgresConnection(url: url, schema: schema)
+        connection = try PostgresConnection(url: url, schema: schema, creating: false)
         self.runID = String(runID)
         self.workerID = String(workerID)
         self.lease = String(lease)

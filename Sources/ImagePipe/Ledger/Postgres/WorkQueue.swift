@@ -48,7 +48,7 @@ package final class WorkQueue: @unchecked Sendable {
     private func connection() throws -> PostgresConnection {
         try lock.withLock {
             if let claimsConnection { return claimsConnection }
-            let opened = try PostgresConnection(url: url, schema: schema)
+            let opened = try PostgresConnection(url: url, schema: schema, creating: false)
             claimsConnection = opened
             return opened
         }
@@ -168,7 +168,7 @@ package final class WorkQueue: @unchecked Sendable {
     /// Becomes the run's enqueuer when nobody is (a session advisory lock, freed with its
     /// connection if this process dies) and the run's items are not all queued yet.
     func takeEnqueuing() throws -> Enqueuer? {
-        let connection = try PostgresConnection(url: url, schema: schema)
+        let connection = try PostgresConnection(url: url, schema: schema, creating: false)
         let key = "\(schema) enqueue \(runID)"
         guard try connection.query("SELECT pg_try_advisory_lock(hashtext($1))", [key]).first?[0] == "t" else { return nil }
         if try connection.query("SELECT enqueued FROM run WHERE id = $1", [String(runID)]).first?[0] == "t" { return nil }
