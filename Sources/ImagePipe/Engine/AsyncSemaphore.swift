@@ -55,6 +55,9 @@ public final class AsyncSemaphore: @unchecked Sendable {
         }
     }
 
+    /// Takes a permit only if one is free now and nobody is queued.
+    func tryAcquire() -> Bool { takeOrTicket() == nil }
+
     public func acquire() async throws {
         guard let id = takeOrTicket() else { return }
         try await withTaskCancellationHandler {

@@ -32,18 +32,36 @@ extension RunEngine {
         }
         let roots = rootsBySource
         var rows = SourceRows(pipeline)
-        var enqueuing = false
+        // Set while this process fills the queue; another worker's enqueuer may die, so a worker
+        // that finds the queue unfilled tries to take over now and then.
+        let enqueuing = Locked(false)
+        var lastTry = ContinuousClock.now - .seconds(10)
         var failuresInARow = 0
         await withDiscardingTaskGroup { group in
             while !control.isStopping {
-                let room = max(1, min(64, admission.limit - admission.inUse))
-                let claims: [WorkQueue.Claim]
-                let progress: WorkQueue.Progress?
+                // Room first, a quarter of the items in flight at least (the rest keep the stages
+                // busy meanwhile), then as many as there is room for: each round trip claims many.
+                var room = 0
+                do {
+                    for _ in 0..<max(1, admission.limit / 4) {
+                        try await admission.acquire()
+                        room += 1
+                    }
+                } catch {
+                    for _ in 0..<room { admission.release() }
+                    break
+                }
+                while room < 64, admission.tryAcquire() { room += 1 }
+                var claims: [WorkQueue.Claim] = []
+                var progress: WorkQueue.Progress?
                 do {
                     claims = try await queue.claim(limit: room)
-                    progress = claims.isEmpty ? try await queue.progress() : nil
+                    for _ in claims.count..<room { admission.release() }
+                    room = 0
+                    if claims.isEmpty { progress = try await queue.progress() }
                     failuresInARow = 0
                 } catch {
+                    for _ in 0..<room { admission.release() }
                     failuresInARow += 1
                     if failuresInARow == 1 { await emit(.warning("cannot claim work from \(queue.shown): \(error); trying again")) }
                     if failuresInARow >= 10 {
@@ -61,22 +79,29 @@ extension RunEngine {
                         break
                     }
                     if progress.finished { break }
-                    if !progress.enqueued, !enqueuing {
-                        enqueuing = true
-                        group.addTask { await self.enqueue(into: queue) }
+                    if !progress.enqueued, ContinuousClock.now - lastTry > .seconds(1), enqueuing.withLock({ running in
+                        if running { return false }
+                        running = true
+                        return true
+                    }) {
+                        lastTry = .now
+                        group.addTask {
+                            await self.enqueue(into: queue)
+                            enqueuing.withLock { $0 = false }
+                        }
                     }
-                    // Waiting for the enqueuer, or for other workers' claims to end or run out.
-                    try? await Task.sleep(for: .seconds(progress.enqueued ? min(1, queue.lease / 10) : 0.05))
-                    if progress.enqueued { enqueuing = false }
+                    // Waiting for the enqueuer, or for other workers' claims to end (then every
+                    // worker leaves at once) or run out (then this one takes them over).
+                    try? await Task.sleep(for: .seconds(progress.enqueued ? 0.2 : 0.05))
                     continue
                 }
                 for claim in claims {
                     guard let item = rows.item(source: claim.source, row: claim.row, key: claim.key) else {
                         await emit(.warning("row \(claim.row) of source '\(claim.source)' (key '\(claim.key)') changed since the run queued it; it was left out"))
                         await writer?.batch(.workDone(seq: claim.seq, worker: queue.workerID))
+                        admission.release()
                         continue
                     }
-                    do { try await admission.acquire() } catch { break }
                     if claim.claims > 1, let shared = ledger as? PostgresLedger, let done = try? shared.successes(key: claim.key) {
                         // Another worker began it before its lease ran out: what it finished is not made again.
                         reclaimed.withLock { $0[claim.key] = done }

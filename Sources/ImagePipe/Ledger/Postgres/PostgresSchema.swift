@@ -120,6 +120,7 @@ enum PostgresSchema {
             );
             CREATE INDEX work_open ON work(run_id, state, seq);
             CREATE INDEX work_worker ON work(worker_id) WHERE state = 'leased';
+            CREATE INDEX work_lease ON work(run_id, lease_until) WHERE state = 'leased';
             -- A provider's rate across workers: the next moment a request may start.
             CREATE TABLE provider_pace (
                 provider TEXT PRIMARY KEY,

@@ -129,10 +129,14 @@ package final class WorkQueue: @unchecked Sendable {
         let run = String(runID), worker = String(workerID), lease = String(lease)
         return try await connection().perform { c in
             try c.query("""
+                WITH expired AS (
+                  SELECT seq FROM work WHERE run_id = $1 AND state = 'leased' AND lease_until < clock_timestamp()
+                  ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED),
+                ready AS (
+                  SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
+                chosen AS (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM ready) c ORDER BY seq LIMIT $4)
                 UPDATE work SET state = 'leased', worker_id = $2, lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
-                WHERE seq IN (
-                  SELECT seq FROM work WHERE run_id = $1 AND (state = 'ready' OR (state = 'leased' AND lease_until < clock_timestamp()))
-                  ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+                WHERE seq IN (SELECT seq FROM chosen)
                 RETURNING seq, source, row_number, key, claims
                 """, [run, worker, lease, String(limit)]).map {
                 Claim(seq: Int64($0[0]!)!, source: $0[1]!, row: Int($0[2]!)!, key: $0[3]!, claims: Int($0[4]!)!)
