@@ -36,6 +36,18 @@ public enum LedgerStores {
         state.hasPrefix("postgres://") || state.hasPrefix("postgresql://")
     }
 
+    /// What a shared ledger's connection holds that no log may show: the URL's password and PGPASSWORD.
+    package static func secrets(of state: String, environment: [String: String]) -> [String] {
+        guard isShared(state) else { return [] }
+        var found: [String] = []
+        if let password = URLComponents(string: state)?.password, !password.isEmpty {
+            found.append(password)
+            found.append(password.removingPercentEncoding ?? password)
+        }
+        if let password = environment["PGPASSWORD"], !password.isEmpty { found.append(password) }
+        return found
+    }
+
     /// The ledger to run with, created (and migrated) when it is not there.
     package static func open(_ state: String, pipeline: String) throws(Ledger.Failure) -> any LedgerStore {
         if isShared(state) { return try PostgresLedger(url: state, pipeline: pipeline) }

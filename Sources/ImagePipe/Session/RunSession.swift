@@ -93,6 +93,8 @@ public final class RunSession: @unchecked Sendable {
         if request.usesLedger {
             do {
                 let path = request.statePath ?? Ledger.defaultPath(for: pipeline)
+                // A shared ledger's password (in its URL, or PGPASSWORD) is masked like any secret.
+                LedgerStores.secrets(of: path, environment: request.environment).forEach(secrets.register)
                 let opened = try LedgerStores.open(path, pipeline: pipeline.spec.name)
                 opened.workers?.lease = request.options.lease
                 // A ledger named by `state:` or `--state` may be shared on purpose; the default one

@@ -38,7 +38,7 @@ public struct PipelineSpec: Sendable {
         FieldSpec("version", .choice(["1"]), required: true, doc: "The language version: 1."),
         FieldSpec("name", .string(pattern: pipelineNamePattern, patternHelp: "lower-case letters, digits, '-' and '_', starting with a letter or digit"), required: true, doc: "The pipeline's name; names the ledger and appears in notifications."),
         FieldSpec("output_dir", .path, default: .string("out"), doc: "Where images are written, relative to the pipeline file. Every `output` path stays inside it."),
-        FieldSpec("state", .path, doc: "Where the run ledger lives (default: `.imagepipe/NAME.sqlite` beside the pipeline file)."),
+        FieldSpec("state", .path, doc: "Where the run ledger lives: a SQLite file (default: `.imagepipe/NAME.sqlite` beside the pipeline file), or `postgres://USER@HOST:PORT/DB` shared by many workers (`--state` and `IMAGEPIPE_STATE` override it; the password goes in `PGPASSWORD` or `~/.pgpass`)."),
         FieldSpec("defaults", .object(defaultsDeclaration), doc: "Settings every stage inherits."),
         FieldSpec("providers", .map(.object(providers), keyPattern: namePattern), doc: "Generation backends by name."),
         FieldSpec("sources", .map(.object(SourceSpec.declaration), keyPattern: namePattern), doc: "Data sources by name."),

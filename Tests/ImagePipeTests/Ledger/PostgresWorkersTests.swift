@@ -79,6 +79,31 @@ import ImagePipeEmulator
         #expect(emulator.stats.snapshot.requests == 14)
     }
 
+    /// The URL's password (the test server trusts loopback, so any password is let in) never
+    /// reaches the output, the manifest, `status` or `plan`.
+    @Test func theURLsPasswordIsNeverShown() async throws {
+        let url = try TestPostgres.url().replacingOccurrences(of: "postgres://imagepipe@", with: "postgres://imagepipe:pw-s3cret-9f2@")
+        let emulator = try await Self.emulator(latency: 0)
+        defer { Task { await emulator.stop() } }
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-secret"), base: emulator.baseURL).replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(3))
+        var said = ""
+        for arguments in [["run", "--progress", "plain", "pipeline.yaml", "--state", url], ["status", "pipeline.yaml", "--state", url],
+                          ["plan", "pipeline.yaml", "--state", url], ["status", "pipeline.yaml", "--state", url, "--format", "json"]] {
+            let run = try await CLIProcess.run(arguments, in: dir, environment: ["PGPASSWORD": "env-pw-77aa"])
+            #expect(run.status == 0, "\(arguments): \(run.stdout)\n\(run.stderr)")
+            said += run.stdout + run.stderr
+        }
+        said += try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
+        #expect(said.contains("postgres://imagepipe@127.0.0.1"), "\(said.prefix(1500))")
+        #expect(!said.contains("pw-s3cret-9f2") && !said.contains("env-pw-77aa"))
+        // A server that is not there: the error names the URL without its password.
+        let down = try await CLIProcess.run(["run", "pipeline.yaml", "--state", "postgres://imagepipe:pw-s3cret-9f2@127.0.0.1:1/postgres"], in: dir)
+        #expect(down.status == ExitStatus.invalid, "\(down.stdout)\n\(down.stderr)")
+        #expect(down.stderr.contains("cannot connect to postgres://imagepipe@127.0.0.1:1/postgres"), "\(down.stderr)")
+        #expect(!(down.stdout + down.stderr).contains("pw-s3cret-9f2"))
+    }
+
     @Test func fourWorkersDoEveryItemExactlyOnce() async throws {
         let url = try TestPostgres.url()
         let emulator = try await Self.emulator(latency: 0.005)

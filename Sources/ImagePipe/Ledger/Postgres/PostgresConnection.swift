@@ -24,12 +24,13 @@ final class PostgresConnection: @unchecked Sendable {
     init(url: String, schema: String?, creating: Bool = true) throws(Failure) {
         shown = Self.withoutPassword(url)
         guard let opened = PQconnectdb(url) else { throw Failure(description: "cannot connect to \(shown): out of memory") }
-        connection = opened
-        guard PQstatus(connection) == CONNECTION_OK else {
-            let message = Self.message(connection)
-            PQfinish(connection)
+        guard PQstatus(opened) == CONNECTION_OK else {
+            // Finished here, before it is stored: an init that throws later is undone by deinit.
+            let message = Self.message(opened)
+            PQfinish(opened)
             throw Failure(description: "cannot connect to \(shown): \(message)")
         }
+        connection = opened
         if let schema {
             // Workers started together create the schema once: IF NOT EXISTS alone races.
             try execute("SET client_min_messages TO warning; " + (creating ? "SELECT pg_advisory_lock(hashtext('imagepipe schema')); CREATE SCHEMA IF NOT EXISTS \(Self.identifier(schema)); SELECT pg_advisory_unlock(hashtext('imagepipe schema')); " : "")
