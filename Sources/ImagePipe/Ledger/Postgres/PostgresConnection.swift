@@ -133,8 +133,10 @@ final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// libpq's message on one line (it wraps hints onto tab-indented lines).
     private static func message(_ connection: OpaquePointer) -> String {
-        String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+        String(cString: PQerrorMessage(connection)).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     /// A name quoted for SQL.

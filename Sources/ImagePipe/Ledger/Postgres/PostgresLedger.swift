@@ -25,8 +25,9 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
                 let known = try connection.query("SELECT to_regclass('migration') IS NOT NULL")
                 isEmpty = known.first?[0] != "t"
             }
-        } catch let failure as Ledger.Failure {
-            throw failure
+        } catch let failure as PostgresConnection.Failure where failure.sqlState == nil {
+            // Not connected: where the URL came from is the fix.
+            throw Ledger.Failure(description: failure.description + "; check the server, or the ledger's URL in --state, IMAGEPIPE_STATE or 'state:'")
         } catch {
             throw Ledger.Failure(description: "cannot open the ledger \(path): \(error)")
         }
