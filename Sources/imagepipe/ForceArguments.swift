@@ -6,7 +6,8 @@
 /// `--force-all` always every stage.
 enum ForceArguments {
     /// `run`'s options that take a value (their value is not a positional argument).
-    static let optionsWithValues: Set<String> = ["--progress", "--progress-interval", "--grace", "--manifest", "--state", "--only", "--limit", "--force"]
+    static let optionsWithValues: Set<String> = ["--progress", "--progress-interval", "--grace", "--manifest", "--state", "--only", "--limit", "--force",
+                                                 "--key", "--where", "--shard", "--lease", "--listen", "--public-url", "--junit"]
 
     static func rewrite(_ arguments: [String]) -> [String] {
         guard arguments.first == "run" else { return arguments }

@@ -84,6 +84,10 @@ import ImagePipeEmulator
         let all = try await CLIProcess.run(["run", "--force", "pipeline"], in: dir)
         #expect(all.status == 0, "\(all.stderr)")
         #expect(counts(all.stdout, "hero") == ["1", "0"] && counts(all.stdout, "thumb") == ["1", "0"], "\(all.stdout)")
+        // A later option's value is not a second positional word: the file after --force is still the file.
+        let valued = try await CLIProcess.run(["run", "--force", "pipeline.yaml", "--junit", "junit.xml", "--lease", "30s"], in: dir)
+        #expect(valued.status == 0, "\(valued.stderr)")
+        #expect(counts(valued.stdout, "hero") == ["1", "0"], "\(valued.stdout)")
         // The spellings that say it outright.
         #expect(counts(try await CLIProcess.run(["run", "--force=thumb", "pipeline.yaml"], in: dir).stdout, "thumb") == ["1", "0"])
         #expect(counts(try await CLIProcess.run(["run", "--force-all", "pipeline.yaml"], in: dir).stdout, "hero") == ["1", "0"])
