@@ -55,6 +55,18 @@ public final class AsyncSemaphore: @unchecked Sendable {
         }
     }
 
+    /// Lowers the permits to at most `cap` at once and returns how many are held, in one step: a
+    /// permit released meanwhile cannot be taken by a caller the new cap would refuse.
+    func shrink(to cap: Int) -> Int {
+        lock.withLock {
+            if cap < currentLimit {
+                permits -= currentLimit - cap
+                currentLimit = cap
+            }
+            return currentLimit - permits
+        }
+    }
+
     /// Takes a permit only if one is free now and nobody is queued.
     func tryAcquire() -> Bool { takeOrTicket() == nil }
 

@@ -87,14 +87,11 @@ public final class ProviderGate: @unchecked Sendable {
     }
 
     /// With workers: takes this worker's share of the provider's concurrency across the run (at
-    /// most `usable`, what its stages can use) and caps its calls to the slots it holds. No call
-    /// starts while the slots are counted, so that what it gives back is never in use here.
+    /// most `usable`, what its stages can use) and caps its calls to the slots it holds.
     func rebalanceSlots(usable: Int) throws {
         guard let shared, let slots, let total = concurrency else { return }
-        slots.resize(to: min(slots.limit, slots.inUse))
-        var held = slots.inUse
-        defer { slots.resize(to: held) }
-        held = try shared.rebalance(provider: name, total: total, usable: usable, inUse: slots.inUse)
+        let cap = try shared.rebalance(provider: name, total: total, usable: usable) { fair in slots.shrink(to: fair) }
+        slots.resize(to: cap)
     }
 
     /// Tells the gate how a call ended, so that throttling slows the provider and refusals add up.

@@ -125,7 +125,7 @@ public final class RunEngine: Sendable {
         // Batch lines wait parked, without room here, unless a join waits for them in the item's task.
         let feedingJoins = pipeline.stagesFeedingJoins
         let waitingRemotely = max(pipeline.spec.providers.filter(\.component.isQueued).map { QueueSettings($0).maxQueued }.max() ?? 0,
-                                  pipeline.stages.filter { feedingJoins.contains($0.name) }.map(\.body.waitingRemotely).max() ?? 0)
+                                  pipeline.stages.filter { ledger?.workers != nil || feedingJoins.contains($0.name) }.map(\.body.waitingRemotely).max() ?? 0)
         admission = AsyncSemaphore(permits: options.itemsInFlight ?? max(16, 2 * largest, largest + waitingRemotely))
         parking = ParkingLot(window: admission.limit)
         do {
@@ -444,12 +444,13 @@ public final class RunEngine: Sendable {
                 let place = JobPlace(stage: stage, item: item, fingerprint: fingerprint, key: unit.key, provider: runtime.gate.name)
                 let regeneration = regenerations == 0 ? nil : Regeneration(count: regenerations, attempts: earlierAttempts, cost: earlierCost, refused: refused)
                 // A join waits for its inputs in the item's task: a stage above one waits there too.
-                let park = runtime.feedsJoin ? nil : { (attempt: Int, reserved: Bool, outcome: ItemOutcome) in
+                // A worker of a shared run holds its claim until the item is done: its lines wait in the item's task too.
+                let park = runtime.feedsJoin || ledger?.workers != nil ? nil : { (attempt: Int, reserved: Bool, outcome: ItemOutcome) in
                     ParkedUnit(runtime: runtime, unit: unit, attempt: attempt, reserved: reserved,
                                failure: outcome.failureClass.map { ($0, outcome.message) }, retries: outcome.retries, regeneration: regeneration)
                 }
                 // A root stage's unit is made again from its source row when its batch ends: nothing of it is kept meanwhile.
-                let detach = regenerations == 0 && runtime.stage.inputName == runtime.stage.rootSource && !runtime.stage.isJoin
+                let detach = park != nil && regenerations == 0 && runtime.stage.inputName == runtime.stage.rootSource && !runtime.stage.isJoin
                 result = await batchAttempts(runtime, price: current.price, outcome: &outcome, batch: batch, collector: collector(for: runtime, batch),
                                              place: place, resuming: woken, park: park, detach: detach, keep: keep)
                 woken = nil

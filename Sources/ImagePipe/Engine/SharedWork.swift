@@ -52,11 +52,15 @@ extension RunEngine {
                     break
                 }
                 while room < 64, admission.tryAcquire() { room += 1 }
+                if control.isStopping {
+                    for _ in 0..<room { admission.release() }
+                    break
+                }
                 var claims: [WorkQueue.Claim] = []
                 var progress: WorkQueue.Progress?
                 do {
                     claims = try await queue.claim(limit: room)
-                    for _ in claims.count..<room { admission.release() }
+                    for _ in 0..<max(0, room - claims.count) { admission.release() }
                     room = 0
                     if claims.isEmpty { progress = try await queue.progress() }
                     failuresInARow = 0

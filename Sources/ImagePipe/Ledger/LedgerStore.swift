@@ -39,11 +39,7 @@ public enum LedgerStores {
     /// What a shared ledger's connection holds that no log may show: the URL's password and PGPASSWORD.
     package static func secrets(of state: String, environment: [String: String]) -> [String] {
         guard isShared(state) else { return [] }
-        var found: [String] = []
-        if let password = URLComponents(string: state)?.password, !password.isEmpty {
-            found.append(password)
-            found.append(password.removingPercentEncoding ?? password)
-        }
+        var found = PostgresConnection.passwords(in: state)
         if let password = environment["PGPASSWORD"], !password.isEmpty { found.append(password) }
         return found
     }

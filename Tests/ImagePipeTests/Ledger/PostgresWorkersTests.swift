@@ -232,6 +232,50 @@ import ImagePipeEmulator
         #expect(paid >= 0.8, "stopped early: $\(paid)")
     }
 
+    /// A worker killed with calls in flight holds budget it will never settle: once it is gone,
+    /// what it held counts as spent (it may have been billed) and the others stop at the budget
+    /// instead of waiting for it forever.
+    @Test func aKilledWorkersHeldBudgetNeitherPassesNorBlocksTheBudget() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.3)
+        defer { Task { await emulator.stop() } }
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-budget-kill"), base: emulator.baseURL, concurrency: 4, budget: 2.0)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(200))
+        let workers = try Self.workers(2, in: dir, url: url, extra: ["--lease", "2s"])
+        await Wait.until("both workers send", timeout: 60) { emulator.stats.snapshot.requests >= 8 }
+        workers[0].signal(SIGKILL)
+        _ = await workers[0].wait()
+        let code = await workers[1].wait(timeout: 120)
+        #expect(code == ExitStatus.itemsFailed, "\(workers[1].stdout.suffix(2000))\n\(workers[1].stderr.suffix(1000))")
+        #expect(workers[1].stdout.contains("budget"), "\(workers[1].stdout.suffix(2000))")
+        let paid = Double(emulator.stats.snapshot.requests) * 0.05
+        #expect(paid <= 2.0 + 1e-9, "paid $\(paid)")
+    }
+
+    /// A worker that joins while the first keeps every slot busy still gets its share: the first
+    /// caps itself and gives back slots as its calls end.
+    @Test func aLaterWorkerGetsItsShareOfABusyProvider() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.1)
+        defer { Task { await emulator.stop() } }
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-share"), base: emulator.baseURL, concurrency: 8, providerConcurrency: 8)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(300))
+        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: dir)
+        await Wait.until("the first worker is busy", timeout: 60) { emulator.stats.snapshot.requests >= 16 }
+        let second = try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: dir)
+        for worker in [first, second] {
+            let code = await worker.wait(timeout: 120)
+            #expect(code == 0, "\(worker.stdout.suffix(1500))\n\(worker.stderr.suffix(1000))")
+        }
+        #expect(emulator.stats.snapshot.peakInFlight <= 8)
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/runs").path)
+        let secondsFile = try #require(runs.first { $0.hasSuffix("-\(second.process.processIdentifier).jsonl") })
+        let secondsLines = try String(contentsOf: dir.appendingPathComponent("out/runs/\(secondsFile)"), encoding: .utf8).split(separator: "\n").count
+        #expect(secondsLines >= 60, "the second worker made \(secondsLines) of 300")
+    }
+
     @Test func aWorkerWithAnotherPipelineFileIsRefused() async throws {
         let url = try TestPostgres.url()
         let emulator = try await Self.emulator(latency: 0.2)

@@ -31,10 +31,16 @@ final class PostgresConnection: @unchecked Sendable {
             throw Failure(description: "cannot connect to \(shown): \(message)")
         }
         connection = opened
+        // A worker whose machine vanishes is noticed by the server within about 25 s (its
+        // advisory locks, such as the enqueuer's, then pass on), not after TCP's two hours.
+        try execute("SET client_min_messages TO warning; SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3")
         if let schema {
-            // Workers started together create the schema once: IF NOT EXISTS alone races.
-            try execute("SET client_min_messages TO warning; " + (creating ? "SELECT pg_advisory_lock(hashtext('imagepipe schema')); CREATE SCHEMA IF NOT EXISTS \(Self.identifier(schema)); SELECT pg_advisory_unlock(hashtext('imagepipe schema')); " : "")
-                        + "SET search_path TO \(Self.identifier(schema))")
+            let name = Self.identifier(schema)
+            if creating {
+                // Workers started together create the schema once: IF NOT EXISTS alone races.
+                try execute("BEGIN; SELECT pg_advisory_xact_lock(hashtext('imagepipe schema')); CREATE SCHEMA IF NOT EXISTS \(name); COMMIT")
+            }
+            try execute("SET search_path TO \(name)")
         }
     }
 
@@ -142,10 +148,43 @@ final class PostgresConnection: @unchecked Sendable {
     /// A name quoted for SQL.
     static func identifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
-    /// `postgres://user:secret@host/db` as `postgres://user@host/db`; other forms as they are.
+    /// The URL without its password, wherever it is: `user:secret@`, or `password=` in the query;
+    /// for several hosts too (`postgres://u:pw@h1,h2/db`, which URLComponents cannot read).
     static func withoutPassword(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = nil
-        return parts.string ?? url
+        var shown = url
+        // `scheme://user:password@`: everything from the first ':' after the user to the last '@' before the path.
+        if let scheme = shown.range(of: "://") {
+            let rest = shown[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                shown.removeSubrange(colon..<at)
+            }
+        }
+        // `password=…` in the query.
+        if let query = shown.firstIndex(of: "?") {
+            let head = shown[..<query]
+            let kept = shown[shown.index(after: query)...].split(separator: "&").filter { !$0.lowercased().hasPrefix("password=") }
+            shown = String(head) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+        }
+        return shown
+    }
+
+    /// The passwords a URL holds (for masking), raw and decoded.
+    static func passwords(in url: String) -> [String] {
+        var found: [String] = []
+        if let scheme = url.range(of: "://") {
+            let rest = url[scheme.upperBound...]
+            let authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex)]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                found.append(String(authority[authority.index(after: colon)..<at]))
+            }
+        }
+        if let query = url.firstIndex(of: "?") {
+            for pair in url[url.index(after: query)...].split(separator: "&") where pair.lowercased().hasPrefix("password=") {
+                found.append(String(pair.dropFirst("password=".count)))
+            }
+        }
+        return found.filter { !$0.isEmpty }.flatMap { [$0, $0.removingPercentEncoding ?? $0] }
     }
 }

@@ -59,10 +59,10 @@ extension PostgresLedger {
                 status.workers = try c.query("""
                     SELECT w.host, w.pid, EXTRACT(EPOCH FROM clock_timestamp() - w.heartbeat_at),
                            (SELECT count(*) FROM work k WHERE k.worker_id = w.id AND k.state = 'leased'),
-                           (SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(k.lease_until)) + $2 FROM work k WHERE k.worker_id = w.id AND k.state = 'leased'),
-                           w.heartbeat_at < clock_timestamp() - $2 * interval '1 second'
+                           (SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(k.leased_at)) FROM work k WHERE k.worker_id = w.id AND k.state = 'leased'),
+                           w.alive_until < clock_timestamp()
                     FROM worker w WHERE w.run_id = $1 AND w.ended_at IS NULL ORDER BY w.id
-                    """, [open, String(queue.lease)]).map {
+                    """, [open]).map {
                     LedgerStatus.Worker(host: $0[0]!, pid: Int($0[1]!)!, heartbeatAge: Double($0[2]!)!, leased: Int($0[3]!)!,
                                         oldestLeaseAge: $0[4].flatMap { Double($0) }, lost: $0[5] == "t")
                 }

@@ -38,7 +38,7 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
 
     /// The budget and the providers' pace of run `runID`, across its workers.
     func limits(runID: Int64) throws -> SharedLimits {
-        try SharedLimits(url: url, schema: schema, runID: runID, workerID: queue.workerID, lease: queue.lease)
+        try SharedLimits(url: url, schema: schema, runID: runID, workerID: queue.workerID)
     }
 
     func lock() throws(Ledger.Failure) {}

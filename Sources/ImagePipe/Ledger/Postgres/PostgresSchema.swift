@@ -14,9 +14,8 @@ enum PostgresSchema {
                 cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
                 -- Every selected item is in the work queue.
                 enqueued BOOLEAN NOT NULL DEFAULT false,
-                -- The budget across workers: spent, and held by calls in flight.
+                -- The budget across workers: spent (held by calls in flight: worker.budget_reserved).
                 budget_spent DOUBLE PRECISION NOT NULL DEFAULT 0,
-                budget_reserved DOUBLE PRECISION NOT NULL DEFAULT 0,
                 budget_reached BOOLEAN NOT NULL DEFAULT false
             );
             CREATE TABLE run_stage (
@@ -104,6 +103,11 @@ enum PostgresSchema {
                 pid INTEGER NOT NULL,
                 started_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
                 heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+                -- Its own lease: past this, it is gone (its items and slots go to others).
+                lease_seconds DOUBLE PRECISION NOT NULL,
+                alive_until TIMESTAMPTZ NOT NULL,
+                -- The budget its calls in flight hold.
+                budget_reserved DOUBLE PRECISION NOT NULL DEFAULT 0,
                 ended_at TIMESTAMPTZ
             );
             CREATE TABLE work (
@@ -114,6 +118,7 @@ enum PostgresSchema {
                 key TEXT NOT NULL,
                 state TEXT NOT NULL DEFAULT 'ready',
                 worker_id BIGINT,
+                leased_at TIMESTAMPTZ,
                 lease_until TIMESTAMPTZ,
                 claims INTEGER NOT NULL DEFAULT 0,
                 PRIMARY KEY (run_id, source, row_number)

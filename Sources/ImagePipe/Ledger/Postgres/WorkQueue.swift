@@ -58,10 +58,9 @@ package final class WorkQueue: @unchecked Sendable {
     func refusal(pipelineSHA256: String, connection: PostgresConnection) throws -> String? {
         guard let open = try connection.query("""
             SELECT r.id, r.pipeline_sha256,
-                   (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL
-                      AND w.heartbeat_at > clock_timestamp() - $1 * interval '1 second')
+                   (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL AND w.alive_until > clock_timestamp())
             FROM run r WHERE r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1
-            """, [String(lease)]).first, let id = open[0], let live = open[2].flatMap({ Int($0) }), live > 0, open[1] != pipelineSHA256 else { return nil }
+            """).first, let id = open[0], let live = open[2].flatMap({ Int($0) }), live > 0, open[1] != pipelineSHA256 else { return nil }
         return Self.differentFile(run: id, live: live, theirs: open[1] ?? "", ours: pipelineSHA256, shown: shown)
     }
 
@@ -79,10 +78,9 @@ package final class WorkQueue: @unchecked Sendable {
             var run: Int64?
             if let open = try t.query("""
                 SELECT r.id, r.pipeline_sha256,
-                       (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL
-                          AND w.heartbeat_at > clock_timestamp() - $1 * interval '1 second')
+                       (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL AND w.alive_until > clock_timestamp())
                 FROM run r WHERE r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1
-                """, [String(lease)]).first, let id = open[0].flatMap({ Int64($0) }) {
+                """).first, let id = open[0].flatMap({ Int64($0) }) {
                 let live = Int(open[2] ?? "0") ?? 0
                 if live > 0 {
                     guard open[1] == pipelineSHA256 else {
@@ -100,8 +98,9 @@ package final class WorkQueue: @unchecked Sendable {
                 run = Int64(try t.query("INSERT INTO run (started_at, pipeline_sha256) VALUES ($1, $2) RETURNING id",
                                         [String(Date().timeIntervalSince1970), pipelineSHA256])[0][0]!)!
             }
-            let worker = Int64(try t.query("INSERT INTO worker (run_id, host, pid) VALUES ($1, $2, $3) RETURNING id",
-                                           [String(run!), host, String(getpid())])[0][0]!)!
+            let worker = Int64(try t.query("""
+                INSERT INTO worker (run_id, host, pid, lease_seconds, alive_until) VALUES ($1, $2, $3, $4, clock_timestamp() + $4 * interval '1 second') RETURNING id
+                """, [String(run!), host, String(getpid()), String(lease)])[0][0]!)!
             return (run!, worker)
         }
         lock.withLock {
@@ -113,12 +112,12 @@ package final class WorkQueue: @unchecked Sendable {
 
     /// This worker is done: its unfinished claims go back to the queue, and the last worker out ends the run.
     func leave(_ t: PostgresConnection.Transaction) throws {
+        // Serialised with joins: a worker joining now either counts this one or finds the run ended.
+        try t.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' run'))")
         try t.query("UPDATE worker SET ended_at = clock_timestamp() WHERE id = $1", [String(workerID)])
         try t.query("UPDATE work SET state = 'ready', worker_id = NULL, lease_until = NULL WHERE worker_id = $1 AND state = 'leased'", [String(workerID)])
         try t.query("UPDATE provider_slot SET worker_id = NULL WHERE worker_id = $1", [String(workerID)])
-        let live = try t.query("""
-            SELECT count(*) FROM worker WHERE run_id = $1 AND ended_at IS NULL AND heartbeat_at > clock_timestamp() - $2 * interval '1 second'
-            """, [String(runID), String(lease)])
+        let live = try t.query("SELECT count(*) FROM worker WHERE run_id = $1 AND ended_at IS NULL AND alive_until > clock_timestamp()", [String(runID)])
         if live.first?[0] == "0" {
             try t.query("UPDATE run SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL", [String(runID), String(Date().timeIntervalSince1970)])
         }
@@ -130,12 +129,12 @@ package final class WorkQueue: @unchecked Sendable {
         return try await connection().perform { c in
             try c.query("""
                 WITH expired AS (
-                  SELECT seq FROM work WHERE run_id = $1 AND state = 'leased' AND lease_until < clock_timestamp()
+                  SELECT seq FROM work WHERE run_id = $1 AND state = 'leased' AND lease_until < clock_timestamp() AND worker_id <> $2
                   ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED),
                 ready AS (
                   SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
                 chosen AS (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM ready) c ORDER BY seq LIMIT $4)
-                UPDATE work SET state = 'leased', worker_id = $2, lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
+                UPDATE work SET state = 'leased', worker_id = $2, leased_at = clock_timestamp(), lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
                 WHERE seq IN (SELECT seq FROM chosen)
                 RETURNING seq, source, row_number, key, claims
                 """, [run, worker, lease, String(limit)]).map {
@@ -149,7 +148,8 @@ package final class WorkQueue: @unchecked Sendable {
         let run = String(runID), worker = String(workerID), lease = String(lease)
         try await connection().perform { c in
             try c.transaction { t in
-                try t.query("UPDATE worker SET heartbeat_at = clock_timestamp() WHERE id = $1", [worker])
+                try t.query("UPDATE worker SET heartbeat_at = clock_timestamp(), alive_until = clock_timestamp() + lease_seconds * interval '1 second' WHERE id = $1",
+                            [worker])
                 try t.query("UPDATE work SET lease_until = clock_timestamp() + $2 * interval '1 second' WHERE worker_id = $1 AND state = 'leased' AND run_id = $3",
                             [worker, lease, run])
             }
