@@ -59,7 +59,7 @@ import FoundationXML
         #expect(reader.suites.compactMap { $0["skipped"].flatMap(Int.init) }.reduce(0, +) == 1)
         // And a published schema accepts it: Jenkins xUnit's junit-10.xsd, through xmllint
         // (scripts/install-test-tools installs it).
-        let lint = Process()
+        let lint = ChildProcess()
         lint.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
         lint.arguments = ["--noout", "--schema", Fixtures.repository.appendingPathComponent("Tests/Fixtures/junit/junit-10.xsd").path,
                           dir.appendingPathComponent("junit.xml").path]
@@ -88,7 +88,7 @@ import FoundationXML
         #expect(markdown.contains("`imagepipe report` writes `out/report/index.html`; this run's [artifacts](https://github.com/shop/catalog/actions/runs/42#artifacts)"), "\(markdown)")
         // Rendered as GitHub-flavoured Markdown (markdown-it-py with tables, from scripts/install-test-tools):
         // one table with a row per stage, the failure as a list item.
-        let render = Process()
+        let render = ChildProcess()
         render.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         render.arguments = ["python3", "-c", "import sys; from markdown_it import MarkdownIt; print(MarkdownIt('commonmark').enable('table').render(sys.stdin.read()))"]
         let input = Pipe(), output = Pipe()

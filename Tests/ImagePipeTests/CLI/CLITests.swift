@@ -12,7 +12,7 @@ import Testing
     }
 
     func run(_ arguments: [String], in directory: URL = Fixtures.repository) throws -> Result {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory

@@ -18,7 +18,7 @@ import Testing
             // It loads into bash and registers the completion.
             let file = dir.appendingPathComponent("imagepipe.bash")
             try result.stdout.write(to: file, atomically: true, encoding: .utf8)
-            let bash = Process()
+            let bash = ChildProcess()
             bash.executableURL = URL(fileURLWithPath: "/bin/bash")
             bash.arguments = ["-c", "source '\(file.path)' && complete -p imagepipe"]
             let out = Pipe()

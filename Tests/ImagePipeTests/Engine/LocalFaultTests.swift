@@ -117,7 +117,7 @@ import ImagePipeEmulator
         try yaml.replacingOccurrences(of: "disk/", with: "").write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
         try csv.write(to: dir.appendingPathComponent("products.csv"), atomically: true, encoding: .utf8)
         let script = "'\(CLIProcess.binary.path)' plan --format json --samples 20000 p.yaml | head -1 > /dev/null; echo \"exit ${PIPESTATUS[0]}\" >&2"
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", script]
         process.currentDirectoryURL = dir

@@ -25,7 +25,7 @@ import Testing
         assert all(raw[y * row] == 0 for y in range(200)), "filter type 0 on every row"
         sys.stdout.write(b''.join(raw[y * row + 1:(y + 1) * row] for y in range(200)).hex())
         """
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, file.path]
         let pipe = Pipe()

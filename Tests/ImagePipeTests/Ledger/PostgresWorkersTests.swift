@@ -142,9 +142,9 @@ import ImagePipeEmulator
 
     @Test func aKilledWorkersItemsAreFinishedByTheOthers() async throws {
         let url = try TestPostgres.url()
-        let emulator = try await Self.emulator(latency: 0.05)
+        let emulator = try await Self.emulator(latency: 0.03)
         defer { Task { await emulator.stop() } }
-        let items = 400, concurrency = 8
+        let items = 2000, concurrency = 8
         let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-kill"), base: emulator.baseURL, concurrency: concurrency)
             .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))

@@ -5,7 +5,7 @@ import Foundation
 final class CLIProcess {
     static let binary = Fixtures.repository.appendingPathComponent(".build/debug/imagepipe")
 
-    let process = Process()
+    let process = ChildProcess()
     private let outURL: URL
     private let errURL: URL
 

@@ -20,7 +20,7 @@ enum Chromium {
 
     /// The DOM of a page after its scripts ran (`--dump-dom`).
     static func dom(of page: String) throws -> String {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try path())
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                              "--user-data-dir=" + Fixtures.temporaryDirectory().path, "--dump-dom", URL(fileURLWithPath: page).absoluteString]
@@ -36,7 +36,7 @@ enum Chromium {
     /// Opens the report, clicks its filters, searches, and takes a screenshot; returns what the
     /// driver saw as JSON.
     static func drive(report: String, screenshot: String, search: String = "", stage: String = "") throws -> [String: Any] {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Fixtures.repository.appendingPathComponent("Tests/Fixtures/browser/drive_report.py").path,
                              try path(), report, screenshot, search, stage]

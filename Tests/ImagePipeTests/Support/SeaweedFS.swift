@@ -15,7 +15,7 @@ final class SeaweedFS: @unchecked Sendable {
         var description: String
     }
 
-    let process = Process()
+    let process = ChildProcess()
     let port: Int
     let folder: URL
     let transport = HTTPTransport(connectionsPerHost: 4)

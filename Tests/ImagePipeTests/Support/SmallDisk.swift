@@ -25,7 +25,7 @@ final class SmallDisk {
     }
 
     func unmount() {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/umount")
         process.arguments = ["-l", url.path]
         try? process.run()
@@ -33,7 +33,7 @@ final class SmallDisk {
     }
 
     private static func mount(_ arguments: [String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/mount")
         process.arguments = arguments
         let errors = Pipe()
