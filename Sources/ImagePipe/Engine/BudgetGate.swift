@@ -14,7 +14,10 @@ public final class BudgetGate: @unchecked Sendable {
 
     /// With workers on a shared ledger: the run's budget across all of them.
     var shared: SharedLimits?
-    private var sharedFailure: String?
+    /// Why the shared budget could not be read, when that stopped new work.
+    private(set) var sharedFailure: String?
+    /// Reads of the shared budget that failed in a row: a moment's trouble is waited out.
+    private var sharedFailuresInARow = 0
 
     public init(limit: Double?) { self.limit = limit }
 
@@ -81,14 +84,18 @@ public final class BudgetGate: @unchecked Sendable {
         do {
             answer = try shared.reserve(usd, limit: limit)
         } catch {
-            // Not knowing what the others spent, nothing new starts: the budget is never passed.
-            lock.withLock {
+            // Not knowing what the others spent, nothing starts meanwhile: the budget is never
+            // passed. A database that stays away for 10 s (50 tries) stops new work for good.
+            return lock.withLock {
+                sharedFailuresInARow += 1
+                guard sharedFailuresInARow >= 50 else { return .waitFor(generation: generation) }
                 reached = true
                 sharedFailure = "\(error)"
+                return .refused
             }
-            return .refused
         }
         return lock.withLock {
+            sharedFailuresInARow = 0
             switch answer {
             case .reserved:
                 reserved += usd

@@ -261,6 +261,9 @@ public final class RunEngine: Sendable {
             }
             parking.sourcesEnded()
         }
+        if let failure = budget.sharedFailure {
+            await emit(.warning("the run's budget could not be read from the shared ledger (\(failure)), so no new paid call started; run again once the database answers"))
+        }
         await breaker.writeKeptAnswers()
         await receiver?.stop()
         for collector in batchCollectors.withLock({ Array($0.values) }) { collector.cleanUp() }

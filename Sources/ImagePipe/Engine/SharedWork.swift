@@ -12,6 +12,9 @@ extension RunEngine {
                 do {
                     try await queue.renew()
                 } catch {
+                    // Others may take this worker's provider slots once its lease runs out: it
+                    // starts no call until its share is counted again.
+                    for gate in self?.providerGates ?? [] { _ = gate.slots?.shrink(to: 0) }
                     await self?.emit(.warning("cannot renew this worker's claims in \(queue.shown): \(error); other workers take them over after \(Int(queue.lease)) s"))
                 }
             }
@@ -109,6 +112,11 @@ extension RunEngine {
                     if claim.claims > 1, let shared = ledger as? PostgresLedger, let done = try? shared.successes(key: claim.key) {
                         // Another worker began it before its lease ran out: what it finished is not made again.
                         reclaimed.withLock { $0[claim.key] = done }
+                        // …when its files are here: a stage whose input was made on another machine says so.
+                        for file in done.files where !FileManager.default.fileExists(atPath: pipeline.outputDirectory + "/" + file.path) {
+                            await emit(.warning("item '\(claim.key)': stage '\(file.stage)' made \(file.path) on another worker, and it is not on this machine, "
+                                                + "so it is made again here; put output_dir on storage every worker shares (see docs/examples/kubernetes-workers.yaml)"))
+                        }
                     }
                     let joins = joinsBySource[claim.source] ?? []
                     let sourceRoots = roots[claim.source] ?? []

@@ -21,6 +21,11 @@ public struct LedgerSnapshot: CompletedWork {
         entries[Self.key(stage, item, fingerprint)]
     }
 
+    /// Every recorded file, as (stage, path relative to the output folder).
+    var files: [(stage: String, path: String)] {
+        entries.compactMap { key, output in output.path.map { (String(key.prefix { $0 != "\u{0}" }), $0) } }
+    }
+
     /// Requests the provider refused (`content_policy`) the last time they were sent.
     private var blocked = Set<String>()
 

@@ -47,6 +47,14 @@ import ImagePipeEmulator
         }
     }
 
+    /// Waits for each worker and expects its exit code, showing its output when it differs.
+    static func expectExits(_ workers: [CLIProcess], _ code: Int32 = 0, sourceLocation: Testing.SourceLocation = #_sourceLocation) async {
+        for worker in workers {
+            let status = await worker.wait(timeout: 300)
+            #expect(status == code, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))", sourceLocation: sourceLocation)
+        }
+    }
+
     static func manifest(_ dir: URL) throws -> [[String: Any]] {
         let text = try String(contentsOf: dir.appendingPathComponent("out/manifest.jsonl"), encoding: .utf8)
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -113,10 +121,7 @@ import ImagePipeEmulator
             .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
         let workers = try Self.workers(4, in: dir, url: url)
-        for worker in workers {
-            let status = await worker.wait(timeout: 300)
-            #expect(status == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
-        }
+        await Self.expectExits(workers)
         let seen = emulator.stats.snapshot
         #expect(seen.byPrompt.count == items && seen.byPrompt.values.allSatisfy { $0 == 1 }, "\(seen.requests) requests for \(seen.byPrompt.count) prompts")
         #expect(try RunCommandTests.checkImages(in: dir) == items)
@@ -156,10 +161,7 @@ import ImagePipeEmulator
         // While the others work, `status` lists the run's workers: the killed one among them until its lease runs out.
         let status = try await CLIProcess.run(["status", "pipeline.yaml", "--state", url], in: dir)
         #expect(status.stdout.contains("Workers: ") && status.stdout.contains("pid \(victim.process.processIdentifier)"), "\(status.stdout)")
-        for worker in workers where worker !== victim {
-            let code = await worker.wait(timeout: 300)
-            #expect(code == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
-        }
+        await Self.expectExits(workers.filter { $0 !== victim })
         let seen = emulator.stats.snapshot
         #expect(seen.byPrompt.count == items, "every item was asked for")
         // Paid calls: every item once, plus at most the killed worker's calls in flight.
@@ -178,10 +180,7 @@ import ImagePipeEmulator
             .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
         let workers = try Self.workers(4, in: dir, url: url)
-        for worker in workers {
-            let code = await worker.wait(timeout: 300)
-            #expect(code == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
-        }
+        await Self.expectExits(workers)
         let arrivals = emulator.stats.snapshot.arrivals.sorted()
         try #require(arrivals.count == items)
         var most = 0, low = 0
@@ -204,10 +203,7 @@ import ImagePipeEmulator
             .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
         let workers = try Self.workers(4, in: dir, url: url)
-        for worker in workers {
-            let code = await worker.wait(timeout: 300)
-            #expect(code == 0, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
-        }
+        await Self.expectExits(workers)
         let seen = emulator.stats.snapshot
         #expect(seen.byPrompt.count == items && seen.byPrompt.values.allSatisfy { $0 == 1 })
         #expect(seen.peakInFlight <= 12, "\(seen.peakInFlight) calls at once")
@@ -222,11 +218,8 @@ import ImagePipeEmulator
             .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(200))
         let workers = try Self.workers(4, in: dir, url: url)
-        for worker in workers {
-            let code = await worker.wait(timeout: 300)
-            #expect(code == ExitStatus.itemsFailed, "\(worker.stdout.suffix(2000))\n\(worker.stderr.suffix(2000))")
-            #expect(worker.stdout.contains("budget"), "\(worker.stdout.suffix(2000))")
-        }
+        await Self.expectExits(workers, ExitStatus.itemsFailed)
+        for worker in workers { #expect(worker.stdout.contains("budget"), "\(worker.stdout.suffix(2000))") }
         let paid = Double(emulator.stats.snapshot.requests) * 0.05
         #expect(paid <= 1.0 + 1e-9, "paid $\(paid)")
         #expect(paid >= 0.8, "stopped early: $\(paid)")
@@ -265,10 +258,7 @@ import ImagePipeEmulator
         let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: dir)
         await Wait.until("the first worker is busy", timeout: 60) { emulator.stats.snapshot.requests >= 16 }
         let second = try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: dir)
-        for worker in [first, second] {
-            let code = await worker.wait(timeout: 120)
-            #expect(code == 0, "\(worker.stdout.suffix(1500))\n\(worker.stderr.suffix(1000))")
-        }
+        await Self.expectExits([first, second])
         #expect(emulator.stats.snapshot.peakInFlight <= 8)
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/runs").path)
         let secondsFile = try #require(runs.first { $0.hasSuffix("-\(second.process.processIdentifier).jsonl") })
