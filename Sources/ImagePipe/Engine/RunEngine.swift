@@ -66,8 +66,12 @@ public final class RunEngine: Sendable {
     let writer: LedgerWriter?
     /// The items asked for (`--limit`, `--key`, `--retry-failed`), as the plan counted them.
     let selection: ItemSelection
-    /// Successes of items this worker claimed after another worker's lease ran out, by key.
-    let reclaimed = Locked<[String: LedgerSnapshot]>([:])
+    /// Successes other workers recorded for items this worker claimed (a lease that ran out, a
+    /// later stage's claim), by key, with the claims that use them.
+    let reclaimed = Locked<[String: (claims: Int, done: LedgerSnapshot)]>([:])
+    /// Each stage's ancestors, for claims stage by stage.
+    let stagesAbove: [String: Set<String>]
+    let rootNames: Set<String>
     /// Who hears the run's events: the manifest and the ledger from the start, then whoever subscribes.
     private let consumers = RunEventConsumers()
 
@@ -206,6 +210,8 @@ public final class RunEngine: Sendable {
         rootsBySource = Dictionary(grouping: stages.filter { byName[$0.stage.inputName] == nil }, by: \.stage.inputName)
         joinsBySource = Dictionary(grouping: stages.filter(\.stage.isJoin), by: \.stage.rootSource)
         aboveOnly = options.only.map { pipeline.stagesAbove($0) } ?? []
+        stagesAbove = Dictionary(uniqueKeysWithValues: pipeline.stages.map { ($0.name, pipeline.stagesAbove($0.name)) })
+        rootNames = Set(rootsBySource.values.flatMap { $0.map(\.name) })
     }
 
     public var stageStats: [StageStats] { stages.map(\.stats) }
@@ -342,10 +348,34 @@ public final class RunEngine: Sendable {
     private func process(_ runtime: StageRuntime, _ incoming: ItemContext) async {
         // `when:` false: not this stage's item, nor its children's.
         guard runtime.takes(incoming) else { return }
+        // A claim for one stage: only the stages on its path run (those above pass on the ledger's).
+        if let claim = incoming.claim, !claim.stage.isEmpty, claim.stage != runtime.name,
+           stagesAbove[claim.stage]?.contains(runtime.name) != true { return }
         let expansion = runtime.stage.expansion
-        if expansion.isIdentity { return await processUnit(runtime, incoming) }
-        await withDiscardingTaskGroup { group in
-            for unit in expansion.units(of: incoming) { group.addTask { await self.processUnit(runtime, unit) } }
+        if expansion.isIdentity {
+            await processUnit(runtime, incoming)
+        } else {
+            await withDiscardingTaskGroup { group in
+                for unit in expansion.units(of: incoming) { group.addTask { await self.processUnit(runtime, unit) } }
+            }
+        }
+        if let claim = incoming.claim, isClaimed(runtime, by: claim), claim.made.contains(runtime.name) {
+            await queueChildren(of: runtime, incoming, claim)
+        }
+    }
+
+    /// Whether `claim` runs this stage (rather than passing on what the ledger holds).
+    func isClaimed(_ runtime: StageRuntime, by claim: StageClaim) -> Bool {
+        claim.stage.isEmpty ? rootNames.contains(runtime.name) : claim.stage == runtime.name
+    }
+
+    /// The claimed stage is done with the item: each child that takes it is claimed in turn,
+    /// by whichever worker is free. Queued before this claim is marked done, so the run never
+    /// looks finished in between.
+    private func queueChildren(of runtime: StageRuntime, _ item: ItemContext, _ claim: StageClaim) async {
+        guard let queue = ledger?.workers else { return }
+        for child in runtime.children where child.takes(item) {
+            await writer?.batch(.workQueued(run: queue.runID, source: runtime.stage.rootSource, row: claim.row, key: item.key, stage: child.name))
         }
     }
 
@@ -380,7 +410,7 @@ public final class RunEngine: Sendable {
         let fingerprint = prepared.fingerprint ?? "-"
         if resuming == nil, !options.isForced(stage),
            let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint)
-               ?? reclaimed.withLock({ $0[unit.key] })?.success(stage: stage, item: item, fingerprint: fingerprint),
+               ?? reclaimed.withLock({ $0[unit.key] })?.done.success(stage: stage, item: item, fingerprint: fingerprint),
            let outputs = prepared.reuse(entry, probe, into: &outcome) {
             outcome.status = .cached
             if outputs.recordAgain {
@@ -398,6 +428,15 @@ public final class RunEngine: Sendable {
             outcome.failureClass = .content_policy
             outcome.message = "the provider refused this exact request before (content_policy) and it has not changed, so it was not sent again; "
                 + "change the prompt, or send it anyway with --retry-failed"
+            return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
+        }
+        if resuming == nil, let claim = unit.claim, !claim.stage.isEmpty, claim.stage != stage {
+            // Above the claimed stage, and neither in the ledger nor found here: made by another
+            // worker whose files this machine does not see.
+            outcome.status = .skipped
+            outcome.failureClass = nil
+            outcome.message = "not run here: stage '\(claim.stage)' needs this item's '\(stage)', which is not done or whose file is not on this machine "
+                + "(made by another worker); put output_dir on storage every worker shares (see docs/examples/kubernetes-workers.yaml)"
             return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
         }
         if resuming == nil, let only = options.only, only != stage {
@@ -540,6 +579,11 @@ public final class RunEngine: Sendable {
     private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
                          wasInFlight: Bool, line: String? = nil) async {
         await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
+        if let claim = incoming.claim, isClaimed(runtime, by: claim) {
+            // Its children are claimed in turn once the stage is done with the item (`process`).
+            claim.made.insert(runtime.name)
+            return
+        }
         let joined = runtime.feedsJoin
         guard !runtime.children.isEmpty || joined else { return }
         var context = incoming

@@ -103,27 +103,39 @@ extension RunEngine {
                     continue
                 }
                 for claim in claims {
-                    guard let item = rows.item(source: claim.source, row: claim.row, key: claim.key) else {
+                    guard var item = rows.item(source: claim.source, row: claim.row, key: claim.key) else {
                         await emit(.warning("row \(claim.row) of source '\(claim.source)' (key '\(claim.key)') changed since the run queued it; it was left out"))
                         await writer?.batch(.workDone(seq: claim.seq, worker: queue.workerID))
                         admission.release()
                         continue
                     }
-                    if claim.claims > 1, let shared = ledger as? PostgresLedger, let done = try? shared.successes(key: claim.key) {
-                        // Another worker began it before its lease ran out: what it finished is not made again.
-                        reclaimed.withLock { $0[claim.key] = done }
+                    let joins = joinsBySource[claim.source] ?? []
+                    // Stage by stage, unless the source has joins: a join needs all its inputs in one task.
+                    if joins.isEmpty { item.claim = StageClaim(stage: claim.stage, row: claim.row) }
+                    let fromOthers = claim.claims > 1 || !claim.stage.isEmpty
+                    if fromOthers, let shared = ledger as? PostgresLedger, let done = try? shared.successes(key: claim.key) {
+                        // What other workers finished of the item (its stages above, or what a worker
+                        // whose lease ran out made) passes on from the ledger, not made again…
+                        reclaimed.withLock { $0[claim.key] = (($0[claim.key]?.claims ?? 0) + 1, done) }
                         // …when its files are here: a stage whose input was made on another machine says so.
-                        for file in done.files where !FileManager.default.fileExists(atPath: pipeline.outputDirectory + "/" + file.path) {
-                            await emit(.warning("item '\(claim.key)': stage '\(file.stage)' made \(file.path) on another worker, and it is not on this machine, "
-                                                + "so it is made again here; put output_dir on storage every worker shares (see docs/examples/kubernetes-workers.yaml)"))
+                        if claim.claims > 1 {
+                            for file in done.files where !FileManager.default.fileExists(atPath: pipeline.outputDirectory + "/" + file.path) {
+                                await emit(.warning("item '\(claim.key)': stage '\(file.stage)' made \(file.path) on another worker, and it is not on this machine, "
+                                                    + "so it is made again here; put output_dir on storage every worker shares (see docs/examples/kubernetes-workers.yaml)"))
+                            }
                         }
                     }
-                    let joins = joinsBySource[claim.source] ?? []
                     let sourceRoots = roots[claim.source] ?? []
+                    let ready = item
                     group.addTask {
-                        await self.runItem(item, roots: sourceRoots, joins: joins)
+                        await self.runItem(ready, roots: sourceRoots, joins: joins)
                         self.admission.release()
-                        if claim.claims > 1 { _ = self.reclaimed.withLock { $0.removeValue(forKey: claim.key) } }
+                        if fromOthers {
+                            self.reclaimed.withLock { held in
+                                guard let entry = held[claim.key] else { return }
+                                held[claim.key] = entry.claims > 1 ? (entry.claims - 1, entry.done) : nil
+                            }
+                        }
                         // An item the run stopped in the middle of goes back to the queue when the worker leaves.
                         if !self.control.isStopping { await self.writer?.batch(.workDone(seq: claim.seq, worker: queue.workerID)) }
                     }

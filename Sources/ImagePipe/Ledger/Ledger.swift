@@ -165,7 +165,7 @@ public final class Ledger: @unchecked Sendable {
                 case .batchAbandoned(let chunk):
                     try db.execute(sql: "DELETE FROM remote_batch_item WHERE chunk = ?", arguments: [chunk])
                     try db.execute(sql: "DELETE FROM remote_batch WHERE chunk = ?", arguments: [chunk])
-                case .workDone:
+                case .workDone, .workQueued:
                     // One process has no shared queue.
                     break
                 }

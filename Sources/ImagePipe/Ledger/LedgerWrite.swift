@@ -12,6 +12,8 @@ package enum LedgerWrite: Sendable {
     case batchAbandoned(chunk: String)
     /// A worker finished a claimed item of the shared work queue (PostgreSQL only).
     case workDone(seq: Int64, worker: Int64)
+    /// A stage of an item to be claimed in turn, by any worker (PostgreSQL only).
+    case workQueued(run: Int64, source: String, row: Int, key: String, stage: String)
 
     package struct BatchItem: Sendable {
         var stage: String

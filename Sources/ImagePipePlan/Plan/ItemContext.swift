@@ -13,6 +13,8 @@ package struct ItemContext: TemplateFields {
     package var outputs: [StageOutput] = []
     /// What the item's stages produced, for joins (`from: [hero, lifestyle]`); nil without joins.
     package var joins: JoinCollector?
+    /// With workers claiming stage by stage: the stage this item's claim runs; nil runs its whole path.
+    package var claim: StageClaim?
 
     package init(record: Record, key: String, location: SourceLocation) {
         self.record = record

@@ -266,6 +266,81 @@ import ImagePipeEmulator
         #expect(secondsLines >= 60, "the second worker made \(secondsLines) of 300")
     }
 
+    /// Two stages: each item's second stage is queued once its first is done, and claimed by
+    /// whichever worker is free, which takes the first stage's result from the ledger.
+    static func twoStages(name: String, base: String) -> String {
+        Self.yaml(name: name, base: base, concurrency: 8).replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:") + """
+
+              log:
+                http: { from: hero, method: POST, url: "\(base)/capture/log/{{ sku }}", json: { image: "{{ hero.path }}", bytes: "{{ hero.bytes }}" } }
+            """
+    }
+
+    /// Which worker's file (by pid) holds each (stage, key) line.
+    static func makers(_ dir: URL) throws -> [String: String] {
+        var made: [String: String] = [:]
+        let folder = dir.appendingPathComponent("out/runs")
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let stage = object["stage"] as? String, let key = object["key"] as? String, object["status"] as? String == "succeeded" else { continue }
+                made[stage + "/" + key] = file
+            }
+        }
+        return made
+    }
+
+    @Test func laterStagesAreClaimedByAnyWorker() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.02)
+        defer { Task { await emulator.stop() } }
+        let items = 400
+        let dir = try RunCommandTests.folder(Self.twoStages(name: TestPostgres.uniqueName("pg-stages"), base: emulator.baseURL), csv: RunHarness.products(items))
+        let workers = try Self.workers(4, in: dir, url: url)
+        await Self.expectExits(workers)
+        let seen = emulator.stats.snapshot
+        #expect(seen.byPrompt.count == items && seen.byPrompt.values.allSatisfy { $0 == 1 })
+        let logged = emulator.stats.captured.filter { $0.path.hasPrefix("/capture/log/") }.map(\.path)
+        #expect(logged.count == items && Set(logged).count == items, "\(logged.count) posts for \(items) items")
+        let lines = try Self.manifest(dir)
+        #expect(lines.count == 2 * items && lines.allSatisfy { $0["status"] as? String == "succeeded" }, "\(lines.count) lines")
+        // Each post carries the image the first stage made, whichever worker made it.
+        let hero = Dictionary(uniqueKeysWithValues: lines.filter { $0["stage"] as? String == "hero" }.map { ($0["key"] as! String, $0["bytes"] as? Int ?? -1) })
+        for request in emulator.stats.captured where request.path.hasPrefix("/capture/log/") {
+            let key = String(request.path.dropFirst("/capture/log/".count))
+            #expect(request.body.contains("\"bytes\":\"\(hero[key] ?? -2)\""), "\(request.body)")
+        }
+        // Claimed stage by stage: some items' two stages ran on different workers.
+        let made = try Self.makers(dir)
+        let crossed = (1...items).filter { made["hero/P\($0)"] != nil && made["hero/P\($0)"] != made["log/P\($0)"] }.count
+        #expect(crossed > 0, "every item's stages ran on one worker")
+    }
+
+    /// A later stage claimed on a machine without the first stage's file (no shared output
+    /// folder) says so, instead of failing obscurely or paying for the image again.
+    @Test func aLaterStageWhoseInputIsOnAnotherMachineSaysSo() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.02)
+        defer { Task { await emulator.stop() } }
+        let yaml = Self.twoStages(name: TestPostgres.uniqueName("pg-apart"), base: emulator.baseURL)
+        let csv = RunHarness.products(200)
+        // Two machines: the same pipeline and data, each with its own output folder.
+        let first = try RunCommandTests.folder(yaml, csv: csv), second = try RunCommandTests.folder(yaml, csv: csv)
+        let workers = [try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: first),
+                       try CLIProcess(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: second)]
+        for worker in workers { _ = await worker.wait(timeout: 300) }
+        #expect(emulator.stats.snapshot.byPrompt.values.allSatisfy { $0 == 1 }, "no image paid for twice")
+        var said = ""
+        for dir in [first, second] {
+            let folder = dir.appendingPathComponent("out/runs")
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+                said += try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            }
+        }
+        #expect(said.contains("whose file is not on this machine (made by another worker); put output_dir on storage every worker shares"), "\(said.suffix(1500))")
+    }
+
     @Test func aWorkerWithAnotherPipelineFileIsRefused() async throws {
         let url = try TestPostgres.url()
         let emulator = try await Self.emulator(latency: 0.2)

@@ -121,8 +121,9 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
         var order: [String] = []
         var succeeded: (stages: [String], items: [String], fingerprints: [String]) = ([], [], [])
         var done: [String: [String]] = [:]
+        var queued: [(run: String, source: String, row: String, key: String, stage: String)] = []
 
-        var isEmpty: Bool { order.isEmpty && succeeded.stages.isEmpty && done.isEmpty }
+        var isEmpty: Bool { order.isEmpty && succeeded.stages.isEmpty && done.isEmpty && queued.isEmpty }
 
         mutating func add(_ e: LedgerEntry, run: String) {
             let key = e.stage + "\u{0}" + e.item + "\u{0}" + e.fingerprint
@@ -150,6 +151,11 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
                 try t.query("DELETE FROM remote_job WHERE \(matching)", keys)
                 try t.query("DELETE FROM remote_batch_item WHERE \(matching)", keys)
             }
+            // Before the claims that queued them are marked done: the run never looks finished in between.
+            for q in queued {
+                try t.query("INSERT INTO work (run_id, source, row_number, key, stage) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                            [q.run, q.source, q.row, q.key, q.stage])
+            }
             for (worker, seqs) in done {
                 try t.query("UPDATE work SET state = 'done', lease_until = NULL WHERE worker_id = $1 AND seq = ANY($2::bigint[])",
                             [worker, WorkQueue.Enqueuer.array(seqs)])
@@ -171,12 +177,15 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
                 case .workDone(let seq, let worker):
                     pending.done[String(worker), default: []].append(String(seq))
                     continue
+                case .workQueued(let run, let source, let row, let key, let stage):
+                    pending.queued.append((String(run), source, String(row), key, stage))
+                    continue
                 default:
                     // Everything gathered so far goes first: the order of changes is kept.
                     if !pending.isEmpty { try pending.flush(t) }
                 }
                 switch write {
-                case .entry, .workDone:
+                case .entry, .workDone, .workQueued:
                     break
                 case .jobSubmitted(let job):
                     try t.query("""

@@ -116,12 +116,14 @@ enum PostgresSchema {
                 source TEXT NOT NULL,
                 row_number INTEGER NOT NULL,
                 key TEXT NOT NULL,
+                -- The stage the claim runs: '' for the source's root stages, else one queued when its input was done.
+                stage TEXT NOT NULL DEFAULT '',
                 state TEXT NOT NULL DEFAULT 'ready',
                 worker_id BIGINT,
                 leased_at TIMESTAMPTZ,
                 lease_until TIMESTAMPTZ,
                 claims INTEGER NOT NULL DEFAULT 0,
-                PRIMARY KEY (run_id, source, row_number)
+                PRIMARY KEY (run_id, source, row_number, stage)
             );
             CREATE INDEX work_open ON work(run_id, state, seq);
             CREATE INDEX work_worker ON work(worker_id) WHERE state = 'leased';

@@ -10,6 +10,8 @@ package final class WorkQueue: @unchecked Sendable {
         var source: String
         var row: Int
         var key: String
+        /// The stage it runs: "" for the source's root stages.
+        var stage: String
         /// How many times the row has been claimed: past 1, another worker began it.
         var claims: Int
     }
@@ -136,9 +138,9 @@ package final class WorkQueue: @unchecked Sendable {
                 chosen AS (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM ready) c ORDER BY seq LIMIT $4)
                 UPDATE work SET state = 'leased', worker_id = $2, leased_at = clock_timestamp(), lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
                 WHERE seq IN (SELECT seq FROM chosen)
-                RETURNING seq, source, row_number, key, claims
+                RETURNING seq, source, row_number, key, stage, claims
                 """, [run, worker, lease, String(limit)]).map {
-                Claim(seq: Int64($0[0]!)!, source: $0[1]!, row: Int($0[2]!)!, key: $0[3]!, claims: Int($0[4]!)!)
+                Claim(seq: Int64($0[0]!)!, source: $0[1]!, row: Int($0[2]!)!, key: $0[3]!, stage: $0[4]!, claims: Int($0[5]!)!)
             }.sorted { $0.seq < $1.seq }
         }
     }
