@@ -359,9 +359,6 @@ public final class RunEngine: Sendable {
                 for unit in expansion.units(of: incoming) { group.addTask { await self.processUnit(runtime, unit) } }
             }
         }
-        if let claim = incoming.claim, isClaimed(runtime, by: claim), claim.made.contains(runtime.name) {
-            await queueChildren(of: runtime, incoming, claim)
-        }
     }
 
     /// Whether `claim` runs this stage (rather than passing on what the ledger holds).
@@ -369,13 +366,14 @@ public final class RunEngine: Sendable {
         claim.stage.isEmpty ? rootNames.contains(runtime.name) : claim.stage == runtime.name
     }
 
-    /// The claimed stage is done with the item: each child that takes it is claimed in turn,
-    /// by whichever worker is free. Queued before this claim is marked done, so the run never
-    /// looks finished in between.
-    private func queueChildren(of runtime: StageRuntime, _ item: ItemContext, _ claim: StageClaim) async {
-        guard let queue = ledger?.workers else { return }
-        for child in runtime.children where child.takes(item) {
-            await writer?.batch(.workQueued(run: queue.runID, source: runtime.stage.rootSource, row: claim.row, key: item.key, stage: child.name))
+    /// The claim is done with the item: each child of a claimed stage that made a unit is claimed
+    /// in turn, by whichever worker is free (its `when:` is tested there, on each unit). Queued
+    /// before this claim is marked done, so the run never looks finished in between.
+    func queueChildren(of claim: StageClaim, source: String, key: String, in queue: WorkQueue) async {
+        for runtime in stages where isClaimed(runtime, by: claim) && claim.made.contains(runtime.name) && runtime.stage.rootSource == source {
+            for child in runtime.children {
+                await writer?.batch(.workQueued(run: queue.runID, source: source, row: claim.row, key: key, stage: child.name))
+            }
         }
     }
 
@@ -408,7 +406,9 @@ public final class RunEngine: Sendable {
         let stage = runtime.name
         let item = unit.itemID
         let fingerprint = prepared.fingerprint ?? "-"
-        if resuming == nil, !options.isForced(stage),
+        // Above a claimed stage, the ledger's result is passed on even under --force: this run's own claim made it.
+        let passingOn = unit.claim.map { !$0.stage.isEmpty && $0.stage != stage } ?? false
+        if resuming == nil, !options.isForced(stage) || passingOn,
            let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint)
                ?? reclaimed.withLock({ $0[unit.key] })?.done.success(stage: stage, item: item, fingerprint: fingerprint),
            let outputs = prepared.reuse(entry, probe, into: &outcome) {
@@ -578,9 +578,13 @@ public final class RunEngine: Sendable {
     /// Records a success (or a cache hit) and sends the item on with what this stage produced.
     private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
                          wasInFlight: Bool, line: String? = nil) async {
-        await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
+        // A stage passed on for a later stage's claim was counted by the claim that made it.
+        let passingOn = incoming.claim.map { !$0.stage.isEmpty && $0.stage != runtime.name } ?? false
+        if !passingOn {
+            await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
+        }
         if let claim = incoming.claim, isClaimed(runtime, by: claim) {
-            // Its children are claimed in turn once the stage is done with the item (`process`).
+            // Its children are claimed in turn once the claim is done with the item (SharedWork).
             claim.made.insert(runtime.name)
             return
         }

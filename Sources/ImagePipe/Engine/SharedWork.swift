@@ -40,6 +40,8 @@ extension RunEngine {
         let enqueuing = Locked(false)
         var lastTry = ContinuousClock.now - .seconds(10)
         var failuresInARow = 0
+        // This worker's claims still running: they may queue later stages of their items.
+        let running = Locked(0)
         await withDiscardingTaskGroup { group in
             while !control.isStopping {
                 // Room first, a quarter of the items in flight at least (the rest keep the stages
@@ -85,7 +87,9 @@ extension RunEngine {
                         control.stop(.budget)
                         break
                     }
-                    if progress.finished { break }
+                    // Finished only once this worker's own claims are done too (they queue the
+                    // later stages of their items before they end).
+                    if progress.finished, running.withLock({ $0 }) == 0, (try? await queue.progress())?.finished == true { break }
                     if !progress.enqueued, ContinuousClock.now - lastTry > .seconds(1), enqueuing.withLock({ running in
                         if running { return false }
                         running = true
@@ -113,23 +117,34 @@ extension RunEngine {
                     // Stage by stage, unless the source has joins: a join needs all its inputs in one task.
                     if joins.isEmpty { item.claim = StageClaim(stage: claim.stage, row: claim.row) }
                     let fromOthers = claim.claims > 1 || !claim.stage.isEmpty
-                    if fromOthers, let shared = ledger as? PostgresLedger, let done = try? shared.successes(key: claim.key) {
+                    if fromOthers, let shared = ledger as? PostgresLedger {
                         // What other workers finished of the item (its stages above, or what a worker
                         // whose lease ran out made) passes on from the ledger, not made again…
+                        guard let done = try? shared.successes(key: claim.key) else {
+                            // Unread, the claim is left to its lease: it is claimed again, not lost.
+                            await emit(.warning("cannot read item '\(claim.key)' from \(queue.shown); it is left for another try"))
+                            admission.release()
+                            continue
+                        }
                         reclaimed.withLock { $0[claim.key] = (($0[claim.key]?.claims ?? 0) + 1, done) }
                         // …when its files are here: a stage whose input was made on another machine says so.
                         if claim.claims > 1 {
                             for file in done.files where !FileManager.default.fileExists(atPath: pipeline.outputDirectory + "/" + file.path) {
-                                await emit(.warning("item '\(claim.key)': stage '\(file.stage)' made \(file.path) on another worker, and it is not on this machine, "
-                                                    + "so it is made again here; put output_dir on storage every worker shares (see docs/examples/kubernetes-workers.yaml)"))
+                                await emit(.warning("item '\(claim.key)': stage '\(file.stage)' made \(file.path) on another worker, and it is not on this machine; "
+                                                    + "put output_dir on storage every worker shares (see docs/examples/kubernetes-workers.yaml)"))
                             }
                         }
                     }
                     let sourceRoots = roots[claim.source] ?? []
                     let ready = item
+                    running.withLock { $0 += 1 }
                     group.addTask {
                         await self.runItem(ready, roots: sourceRoots, joins: joins)
                         self.admission.release()
+                        defer { running.withLock { $0 -= 1 } }
+                        if let stageClaim = ready.claim, !self.control.isStopping {
+                            await self.queueChildren(of: stageClaim, source: claim.source, key: claim.key, in: queue)
+                        }
                         if fromOthers {
                             self.reclaimed.withLock { held in
                                 guard let entry = held[claim.key] else { return }

@@ -41,7 +41,7 @@ struct SourceRows {
     }
 
     private mutating func keep(_ item: ItemContext, row: Int, source: String) {
-        recent[source, default: [:]][row] = item
+        if recent[source, default: [:]].updateValue(item, forKey: row) != nil { return }
         recentOrder[source, default: []].append(row)
         if recentOrder[source]!.count > Self.kept * 2 {
             // Dropped in halves: the order list is not shifted on every row.

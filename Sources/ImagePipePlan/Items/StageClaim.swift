@@ -21,6 +21,7 @@ package struct StageClaim: Sendable {
         private var stages = Set<String>()
         package init() {}
         package func contains(_ stage: String) -> Bool { lock.withLock { stages.contains(stage) } }
+        package var isEmpty: Bool { lock.withLock { stages.isEmpty } }
         package func insert(_ stage: String) { _ = lock.withLock { stages.insert(stage) } }
     }
 }

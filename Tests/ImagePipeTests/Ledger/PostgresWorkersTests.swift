@@ -317,6 +317,40 @@ import ImagePipeEmulator
         #expect(crossed > 0, "every item's stages ran on one worker")
     }
 
+    /// Three levels below a stage with variants, one worker then four: every unit of every
+    /// level once, `when:` tested on each unit, and `--force` redoing every level.
+    @Test func everyLevelBelowVariantsIsClaimedOnce() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.01)
+        defer { Task { await emulator.stop() } }
+        let items = 60
+        let base = emulator.baseURL
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-levels"), base: base, concurrency: 8)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+            .replacingOccurrences(of: "output: hero/{{ sku }}.png", with: "output: hero/{{ sku }}-{{ variant }}.png\n      variants: 2") + """
+
+              log:
+                http: { from: hero, method: POST, url: "\(base)/capture/log/{{ sku }}-{{ variant }}", json: { image: "{{ hero.path }}" } }
+              audit:
+                http: { from: log, when: 'variant == 2', method: POST, url: "\(base)/capture/audit/{{ sku }}-{{ variant }}", json: { status: "{{ log.status }}" } }
+            """
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        func posts(_ prefix: String) -> [String] { emulator.stats.captured.map(\.path).filter { $0.hasPrefix(prefix) } }
+        // One worker alone: it must not leave while its own claims still queue later stages.
+        let alone = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml", "--state", url], in: dir)
+        #expect(alone.status == 0, "\(alone.stdout.suffix(2000))\n\(alone.stderr.suffix(1000))")
+        #expect(emulator.stats.snapshot.byPrompt.values.reduce(0, +) == 2 * items)
+        #expect(Set(posts("/capture/log/")).count == 2 * items && posts("/capture/log/").count == 2 * items, "\(posts("/capture/log/").count)")
+        #expect(Set(posts("/capture/audit/")).count == items && posts("/capture/audit/").allSatisfy { $0.hasSuffix("-2") }, "\(posts("/capture/audit/").count)")
+        // Forced, by four workers: every level again, once.
+        let workers = try Self.workers(4, in: dir, url: url, extra: ["--force"])
+        await Self.expectExits(workers)
+        #expect(posts("/capture/log/").count == 4 * items, "\(posts("/capture/log/").count)")
+        #expect(posts("/capture/audit/").count == 2 * items, "\(posts("/capture/audit/").count)")
+        let lines = try Self.manifest(dir)
+        #expect(lines.count == 5 * items && lines.allSatisfy { $0["status"] as? String == "succeeded" }, "\(lines.count) lines")
+    }
+
     /// A later stage claimed on a machine without the first stage's file (no shared output
     /// folder) says so, instead of failing obscurely or paying for the image again.
     @Test func aLaterStageWhoseInputIsOnAnotherMachineSaysSo() async throws {

@@ -127,6 +127,7 @@ enum PostgresSchema {
             );
             CREATE INDEX work_open ON work(run_id, state, seq);
             CREATE INDEX work_worker ON work(worker_id) WHERE state = 'leased';
+            CREATE INDEX work_later ON work(run_id, seq) WHERE state = 'ready' AND stage <> '';
             CREATE INDEX work_lease ON work(run_id, lease_until) WHERE state = 'leased';
             -- A provider's rate across workers: the next moment a request may start.
             CREATE TABLE provider_pace (

@@ -133,11 +133,17 @@ package final class WorkQueue: @unchecked Sendable {
                 WITH expired AS (
                   SELECT seq FROM work WHERE run_id = $1 AND state = 'leased' AND lease_until < clock_timestamp() AND worker_id <> $2
                   ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED),
+                later AS (
+                  SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' AND stage <> '' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
                 ready AS (
                   SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
-                chosen AS (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM ready) c ORDER BY seq LIMIT $4)
+                -- Items already begun first (their later stages), then new ones: items finish early,
+                -- and their rows are still among the ones a worker read last.
+                chosen AS (SELECT DISTINCT ON (seq) seq, p FROM (SELECT seq, 0 AS p FROM expired UNION ALL SELECT seq, 1 FROM later
+                           UNION ALL SELECT seq, 2 FROM ready) c ORDER BY seq, p),
+                picked AS (SELECT seq FROM chosen ORDER BY p, seq LIMIT $4)
                 UPDATE work SET state = 'leased', worker_id = $2, leased_at = clock_timestamp(), lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
-                WHERE seq IN (SELECT seq FROM chosen)
+                WHERE seq IN (SELECT seq FROM picked)
                 RETURNING seq, source, row_number, key, stage, claims
                 """, [run, worker, lease, String(limit)]).map {
                 Claim(seq: Int64($0[0]!)!, source: $0[1]!, row: Int($0[2]!)!, key: $0[3]!, stage: $0[4]!, claims: Int($0[5]!)!)
