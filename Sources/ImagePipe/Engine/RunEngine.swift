@@ -51,6 +51,8 @@ public final class RunEngine: Sendable {
     let runName: String
     /// Set once anything reaches the ledger, so that a run with nothing new leaves the manifest be.
     private let recordedAny = OnceFlag()
+    /// A worker that saw the shared run finished: every item's outcome is in the ledger.
+    let sawRunFinished = OnceFlag()
     let breaker: LocalFaultBreaker
     let stages: [StageRuntime]
     let rootsBySource: [String: [StageRuntime]]
@@ -290,6 +292,14 @@ public final class RunEngine: Sendable {
     private func writeCurrentManifest() async {
         // A run that recorded nothing (everything was done before) leaves the current state as it was.
         if !recordedAny.value, FileManager.default.fileExists(atPath: currentManifestPath) { return }
+        // Workers sharing this output folder that all saw the run finished write the same file: the
+        // one writing it now writes everything, and the others leave it to that one.
+        var writing: ManifestWriterLock?
+        if sawRunFinished.value {
+            writing = ManifestWriterLock(beside: currentManifestPath)
+            if writing == nil { return }
+        }
+        defer { writing?.release() }
         do {
             if let ledger {
                 try ledger.writeCurrentManifest(to: currentManifestPath, stageOrder: pipeline.stages.map(\.name))

@@ -34,6 +34,7 @@ extension RunEngine {
             sharing.cancel()
         }
         let roots = rootsBySource
+        queue.hasLaterStages = stages.contains { !$0.children.isEmpty }
         var rows = SourceRows(pipeline)
         // Set while this process fills the queue; another worker's enqueuer may die, so a worker
         // that finds the queue unfilled tries to take over now and then.
@@ -89,7 +90,10 @@ extension RunEngine {
                     }
                     // Finished only once this worker's own claims are done too (they queue the
                     // later stages of their items before they end).
-                    if progress.finished, running.withLock({ $0 }) == 0, (try? await queue.progress())?.finished == true { break }
+                    if progress.finished, running.withLock({ $0 }) == 0, (try? await queue.progress())?.finished == true {
+                        sawRunFinished.set()
+                        break
+                    }
                     if !progress.enqueued, ContinuousClock.now - lastTry > .seconds(1), enqueuing.withLock({ running in
                         if running { return false }
                         running = true

@@ -125,23 +125,33 @@ package final class WorkQueue: @unchecked Sendable {
         }
     }
 
-    /// Up to `limit` rows, oldest first, that are ready or whose lease ran out.
+    /// Whether the pipeline has stages below its roots, claimed in turn (`work.stage` other than '').
+    package var hasLaterStages = false
+
+    /// Up to `limit` rows: those whose lease ran out, then items already begun (their later
+    /// stages), then new items, each oldest first.
     func claim(limit: Int) async throws -> [Claim] {
         let run = String(runID), worker = String(workerID), lease = String(lease)
+        // Without later stages the middle part is always empty: one index read less per claim.
+        let chosen = hasLaterStages ? """
+            later AS (
+              SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' AND stage <> '' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
+            ready AS (
+              SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
+            chosen AS (SELECT DISTINCT ON (seq) seq, p FROM (SELECT seq, 0 AS p FROM expired UNION ALL SELECT seq, 1 FROM later
+                       UNION ALL SELECT seq, 2 FROM ready) c ORDER BY seq, p),
+            picked AS (SELECT seq FROM chosen ORDER BY p, seq LIMIT $4)
+            """ : """
+            ready AS (
+              SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
+            picked AS (SELECT seq FROM (SELECT seq FROM expired UNION ALL SELECT seq FROM ready) c ORDER BY seq LIMIT $4)
+            """
         return try await connection().perform { c in
             try c.query("""
                 WITH expired AS (
                   SELECT seq FROM work WHERE run_id = $1 AND state = 'leased' AND lease_until < clock_timestamp() AND worker_id <> $2
                   ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED),
-                later AS (
-                  SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' AND stage <> '' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
-                ready AS (
-                  SELECT seq FROM work WHERE run_id = $1 AND state = 'ready' ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED),
-                -- Items already begun first (their later stages), then new ones: items finish early,
-                -- and their rows are still among the ones a worker read last.
-                chosen AS (SELECT DISTINCT ON (seq) seq, p FROM (SELECT seq, 0 AS p FROM expired UNION ALL SELECT seq, 1 FROM later
-                           UNION ALL SELECT seq, 2 FROM ready) c ORDER BY seq, p),
-                picked AS (SELECT seq FROM chosen ORDER BY p, seq LIMIT $4)
+                \(chosen)
                 UPDATE work SET state = 'leased', worker_id = $2, leased_at = clock_timestamp(), lease_until = clock_timestamp() + $3 * interval '1 second', claims = claims + 1
                 WHERE seq IN (SELECT seq FROM picked)
                 RETURNING seq, source, row_number, key, stage, claims
