@@ -359,8 +359,7 @@ public final class RunEngine: Sendable {
         // `when:` false: not this stage's item, nor its children's.
         guard runtime.takes(incoming) else { return }
         // A claim for one stage: only the stages on its path run (those above pass on the ledger's).
-        if let claim = incoming.claim, !claim.stage.isEmpty, claim.stage != runtime.name,
-           stagesAbove[claim.stage]?.contains(runtime.name) != true { return }
+        if let claim = incoming.claim, claim.passesOn(runtime.name), stagesAbove[claim.stage]?.contains(runtime.name) != true { return }
         let expansion = runtime.stage.expansion
         if expansion.isIdentity {
             await processUnit(runtime, incoming)
@@ -417,7 +416,7 @@ public final class RunEngine: Sendable {
         let item = unit.itemID
         let fingerprint = prepared.fingerprint ?? "-"
         // Above a claimed stage, the ledger's result is passed on even under --force: this run's own claim made it.
-        let passingOn = unit.claim.map { !$0.stage.isEmpty && $0.stage != stage } ?? false
+        let passingOn = unit.claim?.passesOn(stage) ?? false
         if resuming == nil, !options.isForced(stage) || passingOn,
            let entry = cache.success(stage: stage, item: item, fingerprint: fingerprint)
                ?? reclaimed.withLock({ $0[unit.key] })?.done.success(stage: stage, item: item, fingerprint: fingerprint),
@@ -440,7 +439,7 @@ public final class RunEngine: Sendable {
                 + "change the prompt, or send it anyway with --retry-failed"
             return await finish(runtime, outcome, context: unit, wasInFlight: false, fingerprint: nil, record: false)
         }
-        if resuming == nil, let claim = unit.claim, !claim.stage.isEmpty, claim.stage != stage {
+        if resuming == nil, passingOn, let claim = unit.claim {
             // Above the claimed stage, and neither in the ledger nor found here: made by another
             // worker whose files this machine does not see.
             outcome.status = .skipped
@@ -589,7 +588,7 @@ public final class RunEngine: Sendable {
     private func succeed(_ runtime: StageRuntime, _ outcome: ItemOutcome, context incoming: ItemContext, outputs: UnitOutputs,
                          wasInFlight: Bool, line: String? = nil) async {
         // A stage passed on for a later stage's claim was counted by the claim that made it.
-        let passingOn = incoming.claim.map { !$0.stage.isEmpty && $0.stage != runtime.name } ?? false
+        let passingOn = incoming.claim?.passesOn(runtime.name) ?? false
         if !passingOn {
             await finish(runtime, outcome, context: incoming, wasInFlight: wasInFlight, fingerprint: nil, record: false, line: line)
         }

@@ -10,6 +10,9 @@ package struct StageClaim: Sendable {
     /// The claimed stages that made (or had made before) a unit of the item: their children are queued.
     package let made: Made
 
+    /// Whether `stage` only passes on the ledger's result for this claim (a stage above the claimed one).
+    package func passesOn(_ stage: String) -> Bool { !self.stage.isEmpty && self.stage != stage }
+
     package init(stage: String, row: Int) {
         self.stage = stage
         self.row = row

@@ -148,43 +148,9 @@ final class PostgresConnection: @unchecked Sendable {
     /// A name quoted for SQL.
     static func identifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
-    /// The URL without its password, wherever it is: `user:secret@`, or `password=` in the query;
-    /// for several hosts too (`postgres://u:pw@h1,h2/db`, which URLComponents cannot read).
-    static func withoutPassword(_ url: String) -> String {
-        var shown = url
-        // `scheme://user:password@`: everything from the first ':' after the user to the last '@' before the path.
-        if let scheme = shown.range(of: "://") {
-            let rest = shown[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                shown.removeSubrange(colon..<at)
-            }
-        }
-        // `password=…` in the query.
-        if let query = shown.firstIndex(of: "?") {
-            let head = shown[..<query]
-            let kept = shown[shown.index(after: query)...].split(separator: "&").filter { !$0.lowercased().hasPrefix("password=") }
-            shown = String(head) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
-        }
-        return shown
-    }
+    /// The URL without its password, wherever it is (`PostgresURLPasswords`).
+    static func withoutPassword(_ url: String) -> String { PostgresURLPasswords(url).shown }
 
     /// The passwords a URL holds (for masking), raw and decoded.
-    static func passwords(in url: String) -> [String] {
-        var found: [String] = []
-        if let scheme = url.range(of: "://") {
-            let rest = url[scheme.upperBound...]
-            let authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex)]
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                found.append(String(authority[authority.index(after: colon)..<at]))
-            }
-        }
-        if let query = url.firstIndex(of: "?") {
-            for pair in url[url.index(after: query)...].split(separator: "&") where pair.lowercased().hasPrefix("password=") {
-                found.append(String(pair.dropFirst("password=".count)))
-            }
-        }
-        return found.filter { !$0.isEmpty }.flatMap { [$0, $0.removingPercentEncoding ?? $0] }
-    }
+    static func passwords(in url: String) -> [String] { PostgresURLPasswords(url).passwords }
 }

@@ -56,19 +56,36 @@ package final class WorkQueue: @unchecked Sendable {
         }
     }
 
-    /// Why this worker may not join the run live workers are running: another pipeline file.
-    func refusal(pipelineSHA256: String, connection: PostgresConnection) throws -> String? {
-        guard let open = try connection.query("""
+    /// The pipeline's run that has not ended: its file's hash and how many workers are alive in it.
+    struct OpenRun {
+        var id: Int64
+        var pipelineSHA256: String
+        var live: Int
+
+        static let query = """
             SELECT r.id, r.pipeline_sha256,
                    (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL AND w.alive_until > clock_timestamp())
             FROM run r WHERE r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1
-            """).first, let id = open[0], let live = open[2].flatMap({ Int($0) }), live > 0, open[1] != pipelineSHA256 else { return nil }
-        return Self.differentFile(run: id, live: live, theirs: open[1] ?? "", ours: pipelineSHA256, shown: shown)
+            """
+
+        init?(_ rows: PostgresConnection.Rows) {
+            guard let row = rows.first, let id = row[0].flatMap({ Int64($0) }) else { return nil }
+            self.id = id
+            pipelineSHA256 = row[1] ?? ""
+            live = row[2].flatMap { Int($0) } ?? 0
+        }
+
+        /// Why a worker with another file may not join, while this run's workers live.
+        func refusal(joining sha256: String, shown: String) -> String? {
+            guard live > 0, pipelineSHA256 != sha256 else { return nil }
+            return "run \(id) in \(shown) is being run by \(live) worker\(live == 1 ? "" : "s") with another version of the pipeline file "
+                + "(SHA-256 \(pipelineSHA256.prefix(12))…, this file's is \(sha256.prefix(12))…); give every worker the same file, or wait for that run to end"
+        }
     }
 
-    static func differentFile(run: String, live: Int, theirs: String, ours: String, shown: String) -> String {
-        "run \(run) in \(shown) is being run by \(live) worker\(live == 1 ? "" : "s") with another version of the pipeline file "
-            + "(SHA-256 \(theirs.prefix(12))…, this file's is \(ours.prefix(12))…); give every worker the same file, or wait for that run to end"
+    /// Why this worker may not join the run live workers are running: another pipeline file.
+    func refusal(pipelineSHA256: String, connection: PostgresConnection) throws -> String? {
+        OpenRun(try connection.query(OpenRun.query))?.refusal(joining: pipelineSHA256, shown: shown)
     }
 
     /// Joins the open run of this pipeline when live workers run it with the same file, else
@@ -78,22 +95,15 @@ package final class WorkQueue: @unchecked Sendable {
         let (run, worker) = try connection.transaction { t -> (Int64, Int64) in
             try t.query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ' run'))")
             var run: Int64?
-            if let open = try t.query("""
-                SELECT r.id, r.pipeline_sha256,
-                       (SELECT count(*) FROM worker w WHERE w.run_id = r.id AND w.ended_at IS NULL AND w.alive_until > clock_timestamp())
-                FROM run r WHERE r.ended_at IS NULL ORDER BY r.id DESC LIMIT 1
-                """).first, let id = open[0].flatMap({ Int64($0) }) {
-                let live = Int(open[2] ?? "0") ?? 0
-                if live > 0 {
-                    guard open[1] == pipelineSHA256 else {
-                        throw Ledger.Failure(description: Self.differentFile(run: String(id), live: live, theirs: open[1] ?? "", ours: pipelineSHA256, shown: shown))
-                    }
-                    run = id
+            if let open = OpenRun(try t.query(OpenRun.query)) {
+                if let refusal = open.refusal(joining: pipelineSHA256, shown: shown) { throw Ledger.Failure(description: refusal) }
+                if open.live > 0 {
+                    run = open.id
                 } else {
                     // Every worker of it is gone (killed, or its machine lost): it ends, and its
                     // finished work is found in the ledger by the run that follows.
                     try t.query("UPDATE run SET ended_at = $2, stop_reason = COALESCE(stop_reason, 'abandoned') WHERE id = $1",
-                                [String(id), String(Date().timeIntervalSince1970)])
+                                [String(open.id), String(Date().timeIntervalSince1970)])
                 }
             }
             if run == nil {
