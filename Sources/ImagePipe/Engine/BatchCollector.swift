@@ -25,13 +25,6 @@ final class BatchCollector: @unchecked Sendable {
         var expired = false
     }
 
-    private struct Waiting {
-        var customID: String
-        var place: JobPlace
-        /// Set for a unit that waits detached: nothing of it but this is kept.
-        var detached: DetachedMember?
-    }
-
     /// Who waits for a line's outcome: a unit's suspended task, or a unit parked in the run's lot.
     private enum Waiter {
         case task(CheckedContinuation<Outcome, Never>)
@@ -59,22 +52,19 @@ final class BatchCollector: @unchecked Sendable {
     private let directory: String
 
     private let lock = NSLock()
-    /// The batch being gathered, and full ones not yet sent.
-    private struct Gathering {
-        let spool: BatchSpool
-        var entries: [Waiting] = []
-    }
-    private var gathering: Gathering?
-    private var ready: [Gathering] = []
+    /// The batch being gathered, and full ones not yet sent: their lines, and who waits on each.
+    private var gathering: BatchSpool?
+    private var ready: [BatchSpool] = []
+    private let roster: BatchRoster
     private var lastLine = ContinuousClock.now
     private var flushing = false
     private var waiters: [String: Waiter] = [:]
     private let parking: ParkingLot
-    /// Detached units by batch: item id → what it needs to carry on.
-    private var detachedByBatch: [String: [String: DetachedMember]] = [:]
+    /// Detached units by batch, in the roster.
+    private var detachedByBatch: [String: [DetachedBatch]] = [:]
     /// Told when a batch of detached units ends (or never started): the engine reads their items
     /// again and wakes them, each with its line's outcome.
-    var onDetached: (@Sendable (_ members: [String: DetachedMember], _ outcome: @escaping @Sendable (String) async -> Outcome) -> Void)?
+    var onDetached: (@Sendable (_ members: DetachedBatch, _ outcome: @escaping @Sendable (String) async -> Outcome) -> Void)?
     /// Units waiting on a batch (this run's or an earlier run's), by batch id.
     private var members: [String: Set<String>] = [:]
     private var watched = Set<String>()
@@ -105,6 +95,7 @@ final class BatchCollector: @unchecked Sendable {
         deadline = wait.map { control.clock.now + .seconds($0) }
         directory = NSTemporaryDirectory() + "imagepipe-batches-" + UUID().uuidString.lowercased()
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        roster = BatchRoster(directory: directory)
     }
 
     /// Batches created and lines sent by this run.
@@ -117,6 +108,7 @@ final class BatchCollector: @unchecked Sendable {
     func cleanUp() {
         let sets = lock.withLock { finished.values.compactMap(\.results) }
         for set in sets { set.discard() }
+        roster.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -125,7 +117,7 @@ final class BatchCollector: @unchecked Sendable {
     func submit(customID: String, line: [UInt8], place: JobPlace, parking unit: ParkedUnit? = nil, detached: DetachedMember? = nil) async -> Outcome? {
         if let detached {
             parking.park()
-            if let failure = enqueue(Waiting(customID: customID, place: place, detached: detached), line: line) {
+            if let failure = enqueue(BatchMember(customID: customID, place: place, detached: detached), line: line) {
                 parking.done()
                 return .failed(failure)
             }
@@ -155,33 +147,33 @@ final class BatchCollector: @unchecked Sendable {
             return false
         }
         guard !taken else { return Self.clash(customID) }
-        if let failure = enqueue(Waiting(customID: customID, place: place), line: line) {
+        if let failure = enqueue(BatchMember(customID: customID, place: place), line: line) {
             lock.withLock { _ = waiters.removeValue(forKey: customID) }
             return .failed(failure)
         }
         return nil
     }
 
-    /// Writes the line to the batch being gathered (a full one is set aside for sending first).
-    private func enqueue(_ waiting: Waiting, line: [UInt8]) -> CallFailure? {
+    /// Writes the line to the batch being gathered (a full one is set aside for sending first),
+    /// and who waits on it to the roster.
+    private func enqueue(_ member: BatchMember, line: [UInt8]) -> CallFailure? {
         let (failure, start): (CallFailure?, Bool) = lock.withLock {
             do throws(CallFailure) {
-                if let current = gathering, !current.spool.fits(line.count, limits) {
-                    current.spool.close()
+                if let current = gathering, !current.fits(line.count, limits) {
+                    current.close()
                     ready.append(current)
                     gathering = nil
                 }
-                if gathering == nil { gathering = Gathering(spool: try BatchSpool(directory: directory)) }
-                try gathering!.spool.append(line)
+                if gathering == nil { gathering = try BatchSpool(directory: directory) }
+                try gathering!.append(line, member: member, origin: roster.origin)
             } catch {
                 // A spool that holds no line yet is not a batch: never sent empty.
-                if let current = gathering, current.entries.isEmpty {
-                    current.spool.discard()
+                if let current = gathering, current.count == 0 {
+                    current.discard()
                     gathering = nil
                 }
                 return (error, false)
             }
-            gathering!.entries.append(waiting)
             lastLine = ContinuousClock.now
             defer { flushing = true }
             return (nil, !flushing)
@@ -279,15 +271,15 @@ final class BatchCollector: @unchecked Sendable {
         while true {
             // While an ended batch's units are still being woken, the lines they send again are still coming.
             let waking = parking.stillWaking(within: Self.quiet)
-            let chunk: Gathering? = lock.withLock {
+            let chunk: BatchSpool? = lock.withLock {
                 if !ready.isEmpty { return ready.removeFirst() }
                 guard let current = gathering, ContinuousClock.now - lastLine >= Self.quiet, !waking else { return nil }
                 gathering = nil
-                current.spool.close()
+                current.close()
                 return current
             }
             if let chunk {
-                if chunk.entries.isEmpty { chunk.spool.discard() } else { Task { await self.send(chunk) } }
+                if chunk.count == 0 { chunk.discard() } else { Task { await self.send(chunk) } }
                 let done = lock.withLock { () -> Bool in
                     let empty = gathering == nil && ready.isEmpty
                     if empty { flushing = false }
@@ -302,24 +294,36 @@ final class BatchCollector: @unchecked Sendable {
 
     /// Records the intent, creates the batch (or finds it, when the create's answer was lost),
     /// records its id, and watches it.
-    private func send(_ gathered: Gathering) async {
-        let spool = gathered.spool
-        defer { spool.discard() }
-        let chunk = gathered.entries
-        let ids = chunk.filter { $0.detached == nil }.map(\.customID)
-        var detached: [String: DetachedMember] = [:]
-        for entry in chunk { if let member = entry.detached { detached[entry.place.item] = member } }
+    private func send(_ spool: BatchSpool) async {
+        let name = spool.chunk
+        let origin = roster.origin
+        var detached: DetachedBatch?
+        if spool.detached > 0 {
+            var failure: String?
+            do throws(CallFailure) { try roster.index(chunk: name, members: spool.membersPath) } catch { failure = error.message }
+            detached = DetachedBatch(roster: roster, chunk: name, membersPath: spool.membersPath, count: spool.detached, indexFailure: failure)
+        }
+        // Detached units are found in the members file when their batch ends.
+        defer { spool.discard(keepMembers: detached != nil) }
+        // Units that wait in memory (not root-stage units) are known by their custom ids.
+        var ids: [String] = []
+        if spool.detached < spool.count {
+            try? BatchSpool.members(at: spool.membersPath, origin: origin) { member, _, _ in if member.detached == nil { ids.append(member.customID) } }
+        }
         // Every unit of the chunk hears how it ended, whether it waits in a task or detached.
         func resume(_ ids: [String], with outcome: @escaping @Sendable (String) -> Outcome) {
             self.resume(ids, with: outcome)
-            if !detached.isEmpty { onDetached?(detached) { outcome($0) } }
+            if let detached { onDetached?(detached) { outcome($0) } }
         }
         guard !control.isHalted else {
             return resume(ids) { _ in .failed(CallFailure(.cancelled, "the run stopped before its batch was sent")) }
         }
-        let name = spool.chunk
-        let items = chunk.map { LedgerWrite.BatchItem(stage: $0.place.stage, item: $0.place.item, fingerprint: $0.place.fingerprint, key: $0.place.key,
-                                                      customID: $0.customID) }
+        let items = LedgerWrite.BatchItems { body in
+            try BatchSpool.members(at: spool.membersPath, origin: origin) { member, _, _ in
+                try body(LedgerWrite.BatchItem(stage: member.place.stage, item: member.place.item, fingerprint: member.place.fingerprint,
+                                               key: member.place.key, customID: member.customID))
+            }
+        }
         await writer?.batch(.batchIntent(chunk: name, provider: providerName, stage: stage, items: items))
         let batch: RemoteBatch
         do throws(CallFailure) {
@@ -333,7 +337,7 @@ final class BatchCollector: @unchecked Sendable {
             // The batch may exist although its answer was lost: never create it twice.
             switch await lookUp(chunk: name) {
             case .success(let found?):
-                return started(found, ids: ids, detached: detached, lines: chunk.count)
+                return started(found, ids: ids, detached: detached, lines: spool.count)
             case .success(nil):
                 await writer?.batch(.batchAbandoned(chunk: name))
                 return resume(ids) { _ in .failed(error) }
@@ -342,16 +346,16 @@ final class BatchCollector: @unchecked Sendable {
             }
         }
         await writer?.batch(.batchCreated(chunk: name, batchID: batch.id))
-        started(batch, ids: ids, detached: detached, lines: chunk.count)
+        started(batch, ids: ids, detached: detached, lines: spool.count)
     }
 
     /// Watches the batch in a task of its own, so that the chunk's lines are let go now.
-    private func started(_ batch: RemoteBatch, ids: [String], detached: [String: DetachedMember], lines count: Int) {
+    private func started(_ batch: RemoteBatch, ids: [String], detached: DetachedBatch?, lines count: Int) {
         let watch: Bool = lock.withLock {
             created += 1
             lines += count
             members[batch.id, default: []].formUnion(ids)
-            if !detached.isEmpty { detachedByBatch[batch.id, default: [:]].merge(detached) { $1 } }
+            if let detached { detachedByBatch[batch.id, default: []].append(detached) }
             return watched.insert(batch.id).inserted
         }
         if watch { Task { await self.watch(batch) } }
@@ -415,13 +419,13 @@ final class BatchCollector: @unchecked Sendable {
     private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, expired: Bool = false,
                      keep: Bool = true) {
         let ending = Ending(results: results, outcome: outcome, reason: reason, expired: expired)
-        let (woken, detached): ([(String, Waiter)], [String: DetachedMember]?) = lock.withLock {
+        let (woken, detached): ([(String, Waiter)], [DetachedBatch]) = lock.withLock {
             if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
             let ids = members.removeValue(forKey: batch.id) ?? []
-            return (ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }, detachedByBatch.removeValue(forKey: batch.id))
+            return (ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }, detachedByBatch.removeValue(forKey: batch.id) ?? [])
         }
-        if let detached { onDetached?(detached) { id in await Self.outcome(of: id, in: ending) } }
+        for members in detached { onDetached?(members) { id in await Self.outcome(of: id, in: ending) } }
         var tasks: [(String, CheckedContinuation<Outcome, Never>)] = []
         for (id, waiter) in woken {
             switch waiter {

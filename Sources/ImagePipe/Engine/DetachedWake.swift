@@ -3,43 +3,47 @@ import Foundation
 extension RunEngine {
     /// Wakes a batch's detached units: reads their stage's source again, makes each member's unit
     /// from its row as the first pass did (key, fields, fan-out), and hands it to the parking lot
-    /// with its line's outcome. Memory follows the batch's members, never the run's items.
+    /// with its line's outcome, as fast as the lot takes them in. The members are read from the
+    /// roster one by one: memory follows neither the batch nor the run's items.
     /// A member whose row is gone (the file changed during the run) cannot be made again: it is
     /// let go with a warning, and its line stays in the ledger for the next run to collect.
-    func restream(_ runtime: StageRuntime, _ members: [String: DetachedMember], _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
+    func restream(_ runtime: StageRuntime, _ members: DetachedBatch, _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
         Task {
-            var left = members
+            var left = members.count
             // Retries of these units' lines belong in one batch: the collector waits while they are read.
             parking.reading(true)
             defer { parking.reading(false) }
             if let source = pipeline.sources.first(where: { $0.name == runtime.stage.rootSource }),
                var items = SourceItems(source, files: pipeline.files) {
-                while !left.isEmpty, let (_, item) = items.next() {
+                while left > 0, let (_, item) = items.next() {
                     guard let context = item else { continue }
                     let expansion = runtime.stage.expansion
                     for unit in expansion.isIdentity ? [context] : Array(expansion.units(of: context)) {
-                        guard let member = left.removeValue(forKey: unit.itemID) else { continue }
+                        guard let member = members.take(item: unit.itemID) else { continue }
+                        left -= 1
                         let parked = ParkedUnit(runtime: runtime, unit: unit, attempt: member.attempt, reserved: member.reserved,
                                                 failure: member.failure, retries: member.retries, regeneration: nil)
                         parked.expiredOnce = member.expiredOnce
                         parked.since = member.since
                         parked.expectedCustomID = member.customID
                         let id = member.customID
-                        parking.wake(WokenUnit(parked: parked, collect: { await outcome(id) }))
+                        await parking.wakeWhenRoom(WokenUnit(parked: parked, collect: { await outcome(id) }))
                     }
                 }
             }
-            guard !left.isEmpty else { return }
+            guard left > 0 else { return members.forget() }
             // Said before they are let go: the run may end with the last of them.
-            await emit(.warning("\(left.count) item\(left.count == 1 ? "" : "s") of stage '\(runtime.name)' waiting in a batch could not be read again "
+            await emit(.warning("\(left) item\(left == 1 ? "" : "s") of stage '\(runtime.name)' waiting in a batch could not be read again "
                                 + "from the source (it changed during the run); the next run collects them"))
-            for member in left.values {
+            let told = members.rest { member in
                 if member.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
                 var gone = ItemOutcome(stage: runtime.name, key: member.customID, status: .submitted)
                 gone.message = "its row is gone from the source; the next run collects its line"
                 runtime.stats.ended(gone, wasInFlight: true)
                 parking.done()
             }
+            // Members the roster could not hand back still leave the lot, or the run would never end.
+            for _ in min(told, left)..<left { parking.done() }
         }
     }
 }

@@ -56,4 +56,6 @@ final class Regeneration: Sendable {
 struct WokenUnit: Sendable {
     let parked: ParkedUnit
     let collect: @Sendable () async -> BatchCollector.Outcome
+    /// Whether it holds a place in the lot's queue (`ParkingLot.wakeWhenRoom`), given back when it is taken in.
+    var holdsRoom = false
 }

@@ -39,11 +39,14 @@ final class ParkingLot: @unchecked Sendable {
     private var readers = 0
     private var lastTaken = ContinuousClock.now
     private let window: AsyncSemaphore
+    /// Places in the queue for units made again from their rows.
+    private let room: AsyncSemaphore
     private let stream: AsyncStream<WokenUnit>
     private let continuation: AsyncStream<WokenUnit>.Continuation
 
     init(window: Int) {
         self.window = AsyncSemaphore(permits: max(1, window))
+        room = AsyncSemaphore(permits: max(64, 2 * window))
         (stream, continuation) = AsyncStream.makeStream(of: WokenUnit.self)
     }
 
@@ -54,6 +57,15 @@ final class ParkingLot: @unchecked Sendable {
     func wake(_ woken: WokenUnit) {
         lock.withLock { backlog += 1 }
         continuation.yield(woken)
+    }
+
+    /// Wakes a unit made again from its row once the queue has room: a batch's units are read
+    /// from their source faster than they run, and each woken one holds its item's fields.
+    func wakeWhenRoom(_ woken: WokenUnit) async {
+        try? await room.acquire()
+        var holding = woken
+        holding.holdsRoom = true
+        wake(holding)
     }
 
     /// Whether woken units are still being taken in (or were, within `quiet`): the lines they send
@@ -81,6 +93,7 @@ final class ParkingLot: @unchecked Sendable {
             await withDiscardingTaskGroup { group in
                 for await woken in stream {
                     try? await window.acquire()
+                    if woken.holdsRoom { self.room.release() }
                     self.lock.withLock {
                         self.backlog -= 1
                         self.lastTaken = ContinuousClock.now

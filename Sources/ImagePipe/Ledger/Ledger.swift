@@ -157,7 +157,7 @@ public final class Ledger: @unchecked Sendable {
                     try db.execute(sql: "INSERT OR REPLACE INTO remote_batch (chunk, provider, stage, created_at, run_id) VALUES (?, ?, ?, ?, ?)",
                                    arguments: [chunk, provider, stage, Date().timeIntervalSince1970, runID])
                     let item = try db.cachedStatement(sql: "INSERT OR REPLACE INTO remote_batch_item (stage, item, fingerprint, key, chunk, custom_id) VALUES (?, ?, ?, ?, ?, ?)")
-                    for i in items { try item.execute(arguments: [i.stage, i.item, i.fingerprint, i.key, chunk, i.customID]) }
+                    try items.forEach { i in try item.execute(arguments: [i.stage, i.item, i.fingerprint, i.key, chunk, i.customID]) }
                 case .batchCreated(let chunk, let batchID):
                     try db.execute(sql: "UPDATE remote_batch SET batch_id = ? WHERE chunk = ?", arguments: [batchID, chunk])
                 case .batchItemEnded(let stage, let item, let fingerprint):

@@ -4,7 +4,7 @@ package enum LedgerWrite: Sendable {
     case jobSubmitted(Job)
     case jobEnded(stage: String, item: String, fingerprint: String)
     /// A batch about to be created under `chunk`, with its items.
-    case batchIntent(chunk: String, provider: String, stage: String, items: [BatchItem])
+    case batchIntent(chunk: String, provider: String, stage: String, items: BatchItems)
     case batchCreated(chunk: String, batchID: String)
     /// The item's line of a batch ended (failed, to be sent again): nothing to re-attach to.
     case batchItemEnded(stage: String, item: String, fingerprint: String)
@@ -21,6 +21,16 @@ package enum LedgerWrite: Sendable {
         var fingerprint: String
         var key: String
         var customID: String
+    }
+
+    /// A batch's items, read one at a time where they are kept (up to 50,000 of them: never
+    /// gathered into one array for the write).
+    package struct BatchItems: Sendable {
+        package let forEach: @Sendable (_ body: (BatchItem) throws -> Void) throws -> Void
+
+        package init(_ forEach: @escaping @Sendable (_ body: (BatchItem) throws -> Void) throws -> Void) { self.forEach = forEach }
+
+        package init(_ items: [BatchItem]) { forEach = { body in for item in items { try body(item) } } }
     }
 
     /// A job a queued provider accepted for one unit.

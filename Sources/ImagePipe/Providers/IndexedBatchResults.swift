@@ -11,20 +11,20 @@ final class IndexedBatchResults: BatchResultSet, @unchecked Sendable {
     }
 
     private let files: [String]
-    private let index: [String: Place]
+    private let index: BatchResultIndex
     private let decode: @Sendable (JSONValue) async -> BatchLineResult
 
     /// `index` from `JSONEntryScanner` over `files`; `decode` turns one entry into its result.
-    init(files: [String], index: [String: Place], decode: @escaping @Sendable (JSONValue) async -> BatchLineResult) {
+    init(files: [String], index: BatchResultIndex, decode: @escaping @Sendable (JSONValue) async -> BatchLineResult) {
         self.files = files
         self.index = index
         self.decode = decode
     }
 
-    func has(_ customID: String) -> Bool { index[customID] != nil }
+    func has(_ customID: String) -> Bool { index.place(of: customID) != nil }
 
     func result(for customID: String) async -> BatchLineResult? {
-        guard let place = index[customID], let handle = FileHandle(forReadingAtPath: place.file) else { return nil }
+        guard let place = index.place(of: customID), let handle = FileHandle(forReadingAtPath: place.file) else { return nil }
         let entry: JSONValue? = {
             defer { try? handle.close() }
             guard (try? handle.seek(toOffset: place.offset)) != nil, let data = try? handle.read(upToCount: place.length) else { return nil }
@@ -36,5 +36,6 @@ final class IndexedBatchResults: BatchResultSet, @unchecked Sendable {
 
     func discard() {
         for file in files { try? FileManager.default.removeItem(atPath: file) }
+        index.discard()
     }
 }

@@ -8,15 +8,15 @@ enum JSONEntryScanner {
     typealias Place = IndexedBatchResults.Place
 
     /// Every line of `path`, by the id `id` reads from it.
-    static func lines(of path: String, id: (JSONValue) -> String?, into index: inout [String: Place]) {
-        chunks(of: path) { offset, entry in
+    static func lines(of path: String, id: (JSONValue) -> String?, into add: (String, Place) -> Void) {
+        try? eachLine(of: path) { offset, entry in
             guard let parsed = try? JSONParser.parse(entry), let key = id(parsed) else { return }
-            index[key] = Place(file: path, offset: offset, length: entry.count)
+            add(key, Place(file: path, offset: offset, length: entry.count))
         }
     }
 
     /// Every element of the first array that follows `"key":` in `path`, by the id `id` reads.
-    static func arrayElements(of path: String, under key: String, id: (JSONValue) -> String?, into index: inout [String: Place]) {
+    static func arrayElements(of path: String, under key: String, id: (JSONValue) -> String?, into add: (String, Place) -> Void) {
         var scanner = ArrayScanner(key: Array(("\"" + key + "\"").utf8))
         var position: UInt64 = 0
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
@@ -24,16 +24,17 @@ enum JSONEntryScanner {
         while let chunk = try? handle.read(upToCount: 4 << 20), !chunk.isEmpty {
             scanner.feed(Array(chunk), at: position) { offset, element in
                 guard let parsed = try? JSONParser.parse(element), let found = id(parsed) else { return }
-                index[found] = Place(file: path, offset: offset, length: element.count)
+                add(found, Place(file: path, offset: offset, length: element.count))
             }
             position += UInt64(chunk.count)
             if scanner.finished { return }
         }
     }
 
-    /// Calls `line` with each non-empty line's byte offset and bytes, reading the file in chunks.
-    private static func chunks(of path: String, line: (UInt64, [UInt8]) -> Void) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+    /// Calls `line` with each non-empty line's byte offset and bytes, reading the file in chunks;
+    /// throws when the file cannot be read, or what `line` throws.
+    static func eachLine(of path: String, _ line: (UInt64, [UInt8]) throws -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
         defer { try? handle.close() }
         var pending: [UInt8] = []
         var pendingStart: UInt64 = 0
@@ -42,7 +43,7 @@ enum JSONEntryScanner {
             var start = chunk.startIndex
             for i in chunk.indices where chunk[i] == UInt8(ascii: "\n") {
                 pending += chunk[start..<i]
-                if !pending.isEmpty { line(pendingStart, pending) }
+                if !pending.isEmpty { try line(pendingStart, pending) }
                 pending.removeAll(keepingCapacity: true)
                 start = i + 1
                 pendingStart = position + UInt64(start - chunk.startIndex)
@@ -50,7 +51,7 @@ enum JSONEntryScanner {
             pending += chunk[start...]
             position += UInt64(chunk.count)
         }
-        if !pending.isEmpty { line(pendingStart, pending) }
+        if !pending.isEmpty { try line(pendingStart, pending) }
     }
 
     /// A byte-level walk through JSON text: strings (with escapes) and nesting, enough to find a

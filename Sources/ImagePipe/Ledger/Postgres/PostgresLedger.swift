@@ -200,7 +200,7 @@ final class PostgresLedger: LedgerStore, @unchecked Sendable {
                         INSERT INTO remote_batch (chunk, provider, stage, created_at, run_id) VALUES ($1, $2, $3, $4, $5)
                         ON CONFLICT (chunk) DO UPDATE SET provider = EXCLUDED.provider, stage = EXCLUDED.stage, created_at = EXCLUDED.created_at, run_id = EXCLUDED.run_id
                         """, [chunk, provider, stage, now, run])
-                    for i in items {
+                    try items.forEach { i in
                         try t.query("""
                             INSERT INTO remote_batch_item (stage, item, fingerprint, key, chunk, custom_id) VALUES ($1, $2, $3, $4, $5, $6)
                             ON CONFLICT (stage, item, fingerprint) DO UPDATE SET key = EXCLUDED.key, chunk = EXCLUDED.chunk, custom_id = EXCLUDED.custom_id

@@ -94,8 +94,10 @@ extension OpenAIProvider: BatchImageProvider {
             }
             files.append(path)
         }
-        var index: [String: IndexedBatchResults.Place] = [:]
-        for file in files { JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: &index) }
+        let index = try BatchResultIndex(directory: directory)
+        try index.fill { add in
+            for file in files { JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
+        }
         return IndexedBatchResults(files: files, index: index) { entry in await self.lineResult(entry, timeout: timeout) }
     }
 

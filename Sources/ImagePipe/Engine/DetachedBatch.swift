@@ -1,0 +1,77 @@
+import Foundation
+
+/// A batch's detached units, as the engine takes them back: each found by its item (the
+/// roster's index into the batch's members file) as its row is read again, marked taken in a
+/// bit per member, and those never taken handed over at the end.
+final class DetachedBatch: @unchecked Sendable {
+    let chunk: String
+    /// How many members wait detached.
+    let count: Int
+    /// Why the members could not be indexed (a full disk): none is found by item then, and all are
+    /// handed over at the end.
+    let indexFailure: String?
+    private let roster: BatchRoster
+    private let membersPath: String
+    private let lock = NSLock()
+    private var taken: [UInt64] = []
+    /// The members file, open while units are taken back (one after another, each a read at its place).
+    private var reader: FileHandle?
+
+    init(roster: BatchRoster, chunk: String, membersPath: String, count: Int, indexFailure: String?) {
+        self.roster = roster
+        self.chunk = chunk
+        self.membersPath = membersPath
+        self.count = count
+        self.indexFailure = indexFailure
+    }
+
+    /// The member for `item`, once; nil when it has none, or it was taken.
+    func take(item: String) -> DetachedMember? {
+        guard indexFailure == nil, let entry = roster.find(chunk: chunk, item: item), mark(entry.number) else { return nil }
+        let line: Data? = lock.withLock {
+            if reader == nil { reader = FileHandle(forReadingAtPath: membersPath) }
+            guard let reader, (try? reader.seek(toOffset: entry.offset)) != nil else { return nil }
+            return try? reader.read(upToCount: entry.length)
+        }
+        return line.flatMap { BatchMember(line: $0, origin: roster.origin) }?.detached
+    }
+
+    private func mark(_ number: Int) -> Bool {
+        lock.withLock {
+            let word = number / 64, bit = UInt64(1) << UInt64(number % 64)
+            if taken.count <= word { taken += Array(repeating: 0, count: word + 1 - taken.count) }
+            guard taken[word] & bit == 0 else { return false }
+            taken[word] |= bit
+            return true
+        }
+    }
+
+    private func isTaken(_ number: Int) -> Bool {
+        lock.withLock { number / 64 < taken.count && taken[number / 64] & (UInt64(1) << UInt64(number % 64)) != 0 }
+    }
+
+    /// Hands over the detached members never taken (their rows are gone from the source), then
+    /// forgets the batch; how many it handed over.
+    @discardableResult
+    func rest(_ body: (DetachedMember) -> Void) -> Int {
+        var told = 0
+        var number = 0
+        try? BatchSpool.members(at: membersPath, origin: roster.origin) { member, _, _ in
+            defer { number += 1 }
+            guard let detached = member.detached, !isTaken(number) else { return }
+            body(detached)
+            told += 1
+        }
+        forget()
+        return told
+    }
+
+    func forget() {
+        lock.withLock {
+            try? reader?.close()
+            reader = nil
+        }
+        roster.drop(chunk: chunk)
+        try? FileManager.default.removeItem(atPath: membersPath)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import ImagePipe
+@testable import ImagePipeCore
+
+/// What a run keeps on disk instead of memory while its batches wait (issue 11's flat memory):
+/// each member's line beside its request line, found again by item through the roster, and an
+/// ended batch's result places in an index file.
+@Suite struct BatchRosterTests {
+    static func place(_ item: String) -> JobPlace {
+        JobPlace(stage: "hero", item: item, fingerprint: String(repeating: "f", count: 64), key: item, provider: "oa")
+    }
+
+    @Test func aMemberLineGivesBackEverythingItHolds() throws {
+        let origin = ContinuousClock.now
+        let since = origin + .milliseconds(1_250)
+        let detached = DetachedMember(customID: "ip-1", attempt: 3, reserved: true, failure: (.rate_limited, "slow\tdown\nplease \\ now"),
+                                      retries: [(.server_error, "a 503"), (.timeout, "")], expiredOnce: true, since: since)
+        var place = Self.place("SKU\t1\nx\\y")
+        place.key = "key with\ttab"
+        let line = BatchMember(customID: "ip-1", place: place, detached: detached).line(origin: origin)
+        #expect(!line.contains(UInt8(ascii: "\n")))
+        let back = try #require(BatchMember(line: line, origin: origin))
+        #expect(back.customID == "ip-1" && back.place.item == "SKU\t1\nx\\y" && back.place.key == "key with\ttab")
+        let d = try #require(back.detached)
+        #expect(d.attempt == 3 && d.reserved && d.expiredOnce)
+        #expect(d.failure?.failureClass == .rate_limited && d.failure?.message == "slow\tdown\nplease \\ now")
+        #expect(d.retries.map(\.failureClass) == [.server_error, .timeout] && d.retries.map(\.message) == ["a 503", ""])
+        #expect(abs(Double((d.since - since).components.attoseconds) / 1e18) < 0.001)
+
+        let plain = try #require(BatchMember(line: BatchMember(customID: "ip-2", place: Self.place("A")).line(origin: origin), origin: origin))
+        #expect(plain.detached == nil && plain.place.item == "A")
+        let noMessage = DetachedMember(customID: "ip-3", attempt: 1, reserved: false, failure: (.network, nil), retries: [], expiredOnce: false, since: origin)
+        let read = BatchMember(line: BatchMember(customID: "ip-3", place: Self.place("B"), detached: noMessage).line(origin: origin), origin: origin)
+        #expect(read?.detached?.failure?.failureClass == .network && read?.detached?.failure?.message == nil)
+        #expect(BatchMember(line: Array("not\ta\tmember".utf8), origin: origin) == nil)
+    }
+
+    /// Each detached member is found once by its item; those never found are handed over at the
+    /// end, and units waiting in memory are in the file but never taken.
+    @Test func detachedMembersAreTakenOnceAndTheRestHandedOver() throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let roster = BatchRoster(directory: directory)
+        let spool = try BatchSpool(directory: directory)
+        for n in 0..<1_000 {
+            let item = "SKU\(n)"
+            let detached = n % 10 == 9 ? nil : DetachedMember(customID: "ip-\(n)", attempt: 1, reserved: true, failure: nil, retries: [], expiredOnce: false,
+                                                              since: roster.origin)
+            try spool.append(Array("{\"custom_id\":\"ip-\(n)\"}".utf8), member: BatchMember(customID: "ip-\(n)", place: Self.place(item), detached: detached),
+                             origin: roster.origin)
+        }
+        spool.close()
+        #expect(spool.count == 1_000 && spool.detached == 900)
+        try roster.index(chunk: spool.chunk, members: spool.membersPath)
+        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, membersPath: spool.membersPath, count: spool.detached, indexFailure: nil)
+        #expect(batch.take(item: "SKU5")?.customID == "ip-5")
+        #expect(batch.take(item: "SKU5") == nil, "taken twice")
+        #expect(batch.take(item: "SKU9") == nil, "a unit waiting in memory is not detached")
+        #expect(batch.take(item: "SKU1000") == nil)
+        for n in 0..<500 where n % 10 != 9 && n != 5 { #expect(batch.take(item: "SKU\(n)")?.attempt == 1) }
+        var rest: [String] = []
+        #expect(batch.rest { rest.append($0.customID) } == 450)
+        #expect(rest.first == "ip-500" && rest.last == "ip-998" && !rest.contains("ip-509"))
+        #expect(!FileManager.default.fileExists(atPath: spool.membersPath))
+        #expect(roster.find(chunk: spool.chunk, item: "SKU600") == nil, "forgotten with its batch")
+        roster.close()
+    }
+
+    /// Members that could not be indexed (a full disk) are all handed over at the end, none lost.
+    @Test func membersThatCouldNotBeIndexedAreHandedOverAtTheEnd() throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let roster = BatchRoster(directory: directory)
+        let spool = try BatchSpool(directory: directory)
+        for n in 0..<3 {
+            let detached = DetachedMember(customID: "ip-\(n)", attempt: 1, reserved: false, failure: nil, retries: [], expiredOnce: false, since: roster.origin)
+            try spool.append(Array("{}".utf8), member: BatchMember(customID: "ip-\(n)", place: Self.place("I\(n)"), detached: detached), origin: roster.origin)
+        }
+        spool.close()
+        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, membersPath: spool.membersPath, count: 3, indexFailure: "disk full")
+        #expect(batch.take(item: "I0") == nil)
+        #expect(batch.rest { _ in } == 3)
+    }
+
+    @Test func resultPlacesAreFoundByID() throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let file = directory + "/out.jsonl"
+        var text = ""
+        for n in 0..<2_000 { text += "{\"custom_id\":\"c\(n)\",\"response\":{\"n\":\(n)}}\n" }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let index = try BatchResultIndex(directory: directory)
+        try index.fill { add in JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
+        #expect(!index.isEmpty)
+        let place = try #require(index.place(of: "c1234"))
+        let bytes = Array(text.utf8)[Int(place.offset)..<Int(place.offset) + place.length]
+        #expect(try JSONParser.parse(Array(bytes))["response"]?["n"] == .int(1234))
+        #expect(index.place(of: "c2000") == nil)
+        index.discard()
+        #expect(!FileManager.default.fileExists(atPath: index.path))
+    }
+}
