@@ -155,7 +155,7 @@ final class BatchCollector: @unchecked Sendable {
     }
 
     /// Writes the line to the batch being gathered (a full one is set aside for sending first),
-    /// and who waits on it to the roster.
+    /// and who waits on it beside it.
     private func enqueue(_ member: BatchMember, line: [UInt8]) -> CallFailure? {
         let (failure, start): (CallFailure?, Bool) = lock.withLock {
             do throws(CallFailure) {
@@ -297,19 +297,21 @@ final class BatchCollector: @unchecked Sendable {
     private func send(_ spool: BatchSpool) async {
         let name = spool.chunk
         let origin = roster.origin
-        var detached: DetachedBatch?
-        if spool.detached > 0 {
-            var failure: String?
-            do throws(CallFailure) { try roster.index(chunk: name, members: spool.membersPath) } catch { failure = error.message }
-            detached = DetachedBatch(roster: roster, chunk: name, membersPath: spool.membersPath, count: spool.detached, indexFailure: failure)
+        // Detached units are found in the members file when their batch ends; reading it here
+        // also proves it whole before the ledger's intent is made from it.
+        let detached = spool.detached > 0 ? DetachedBatch(roster: roster, spool: spool) : nil
+        var unreadable = detached?.unreadable
+        if detached == nil {
+            do {
+                try BatchSpool.members(at: spool.membersPath, origin: origin) { _, _, _ in }
+            } catch {
+                let directory = (spool.membersPath as NSString).deletingLastPathComponent
+                unreadable = CallFailure(.local_error, "cannot read a batch's members at \(spool.membersPath): \(error)")
+                unreadable?.localFault = LocalFault(kind: .io, place: directory, reason: "\(error)")
+            }
         }
-        // Detached units are found in the members file when their batch ends.
         defer { spool.discard(keepMembers: detached != nil) }
-        // Units that wait in memory (not root-stage units) are known by their custom ids.
-        var ids: [String] = []
-        if spool.detached < spool.count {
-            try? BatchSpool.members(at: spool.membersPath, origin: origin) { member, _, _ in if member.detached == nil { ids.append(member.customID) } }
-        }
+        let ids = spool.waiting
         // Every unit of the chunk hears how it ended, whether it waits in a task or detached.
         func resume(_ ids: [String], with outcome: @escaping @Sendable (String) -> Outcome) {
             self.resume(ids, with: outcome)
@@ -317,6 +319,10 @@ final class BatchCollector: @unchecked Sendable {
         }
         guard !control.isHalted else {
             return resume(ids) { _ in .failed(CallFailure(.cancelled, "the run stopped before its batch was sent")) }
+        }
+        if let unreadable {
+            // A batch whose members cannot be read cannot be recorded, so it is not sent (nothing is paid).
+            return resume(ids) { _ in .failed(unreadable) }
         }
         let items = LedgerWrite.BatchItems { body in
             try BatchSpool.members(at: spool.membersPath, origin: origin) { member, _, _ in

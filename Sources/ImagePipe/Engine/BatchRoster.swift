@@ -29,8 +29,9 @@ final class BatchRoster: @unchecked Sendable {
             if let opened { return opened }
             var configuration = Configuration()
             configuration.prepareDatabase { db in
-                // Scratch data, gone with the run: one connection, no journal, no syncs, a small page cache.
-                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024")
+                // Scratch data, gone with the run: one connection, no syncs, a small page cache; the
+                // journal in memory, so that a failed transaction (a full disk) rolls back cleanly.
+                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024")
             }
             let made = try DatabaseQueue(path: path, configuration: configuration)
             try made.write { db in
@@ -45,22 +46,15 @@ final class BatchRoster: @unchecked Sendable {
     }
 
     /// Indexes the detached members in `chunk`'s members file, in one transaction.
-    func index(chunk: String, members path: String) throws(CallFailure) {
-        do {
-            try queue().write { db in
-                let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO member (chunk, item, number, offset, length) VALUES (?, ?, ?, ?, ?)")
-                var number = 0
-                try BatchSpool.members(at: path, origin: origin) { member, offset, length in
-                    defer { number += 1 }
-                    guard member.detached != nil else { return }
-                    try insert.execute(arguments: [chunk, member.place.item, number, Int64(offset), length])
-                }
+    func index(chunk: String, members path: String) throws {
+        try queue().write { db in
+            let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO member (chunk, item, number, offset, length) VALUES (?, ?, ?, ?, ?)")
+            var number = 0
+            try BatchSpool.members(at: path, origin: origin) { member, offset, length in
+                defer { number += 1 }
+                guard member.detached != nil else { return }
+                try insert.execute(arguments: [chunk, member.place.item, number, Int64(offset), length])
             }
-        } catch {
-            let directory = (path as NSString).deletingLastPathComponent
-            var failure = CallFailure(.local_error, "cannot index a batch's members in \(directory): \(error)")
-            failure.localFault = Ledger.localFault(error, place: directory)
-            throw failure
         }
     }
 

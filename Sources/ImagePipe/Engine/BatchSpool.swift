@@ -15,6 +15,9 @@ final class BatchSpool: @unchecked Sendable {
     private(set) var bytes = 0
     /// How many of its members wait detached.
     private(set) var detached = 0
+    /// The custom ids of the members that wait in memory (in a task, or parked): few, and their
+    /// units are held anyway.
+    private(set) var waiting: [String] = []
     private var memberBytes = 0
 
     init(directory: String) throws(CallFailure) {
@@ -59,7 +62,7 @@ final class BatchSpool: @unchecked Sendable {
         count += 1
         bytes += line.count + 1
         memberBytes += memberLine.count
-        if member.detached != nil { detached += 1 }
+        if member.detached != nil { detached += 1 } else { waiting.append(member.customID) }
     }
 
     private func write(_ bytes: [UInt8], to handle: FileHandle, at end: Int, path: String) throws(CallFailure) {

@@ -7,33 +7,65 @@ final class DetachedBatch: @unchecked Sendable {
     let chunk: String
     /// How many members wait detached.
     let count: Int
-    /// Why the members could not be indexed (a full disk): none is found by item then, and all are
-    /// handed over at the end.
-    let indexFailure: String?
+    /// Why the members file could not be read: no member can be found or handed over, and the
+    /// batch is not sent.
+    let unreadable: CallFailure?
     private let roster: BatchRoster
     private let membersPath: String
     private let lock = NSLock()
     private var taken: [UInt64] = []
     /// The members file, open while units are taken back (one after another, each a read at its place).
     private var reader: FileHandle?
+    /// The members by item, when the roster could not index them (a full disk): one batch's, in memory.
+    private var inMemory: [String: (number: Int, member: DetachedMember)]?
 
-    init(roster: BatchRoster, chunk: String, membersPath: String, count: Int, indexFailure: String?) {
+    /// Indexes the spool's detached members in `roster`; failing that, reads them into memory.
+    init(roster: BatchRoster, spool: BatchSpool) {
         self.roster = roster
-        self.chunk = chunk
-        self.membersPath = membersPath
-        self.count = count
-        self.indexFailure = indexFailure
+        chunk = spool.chunk
+        membersPath = spool.membersPath
+        count = spool.detached
+        var unreadable: CallFailure?
+        do {
+            try roster.index(chunk: chunk, members: membersPath)
+        } catch {
+            var members: [String: (number: Int, member: DetachedMember)] = [:]
+            var number = 0
+            do {
+                try BatchSpool.members(at: membersPath, origin: roster.origin) { member, _, _ in
+                    defer { number += 1 }
+                    if let detached = member.detached { members[member.place.item] = (number, detached) }
+                }
+                inMemory = members
+            } catch let reading {
+                let directory = (membersPath as NSString).deletingLastPathComponent
+                var failure = CallFailure(.local_error, "cannot read a batch's members at \(membersPath): \(reading)")
+                failure.localFault = Ledger.localFault(error, place: directory) ?? LocalFault(kind: .io, place: directory, reason: "\(reading)")
+                unreadable = failure
+            }
+        }
+        self.unreadable = unreadable
     }
 
     /// The member for `item`, once; nil when it has none, or it was taken.
     func take(item: String) -> DetachedMember? {
-        guard indexFailure == nil, let entry = roster.find(chunk: chunk, item: item), mark(entry.number) else { return nil }
+        guard unreadable == nil else { return nil }
+        if let inMemory {
+            guard let found = inMemory[item], mark(found.number) else { return nil }
+            return found.member
+        }
+        guard let entry = roster.find(chunk: chunk, item: item), mark(entry.number) else { return nil }
         let line: Data? = lock.withLock {
             if reader == nil { reader = FileHandle(forReadingAtPath: membersPath) }
             guard let reader, (try? reader.seek(toOffset: entry.offset)) != nil else { return nil }
             return try? reader.read(upToCount: entry.length)
         }
-        return line.flatMap { BatchMember(line: $0, origin: roster.origin) }?.detached
+        guard let member = line.flatMap({ BatchMember(line: $0, origin: roster.origin) }), member.place.item == item, let detached = member.detached else {
+            // Not read after all: left for the end, when the rest are handed over.
+            unmark(entry.number)
+            return nil
+        }
+        return detached
     }
 
     private func mark(_ number: Int) -> Bool {
@@ -44,6 +76,10 @@ final class DetachedBatch: @unchecked Sendable {
             taken[word] |= bit
             return true
         }
+    }
+
+    private func unmark(_ number: Int) {
+        lock.withLock { taken[number / 64] &= ~(UInt64(1) << UInt64(number % 64)) }
     }
 
     private func isTaken(_ number: Int) -> Bool {
@@ -70,6 +106,7 @@ final class DetachedBatch: @unchecked Sendable {
         lock.withLock {
             try? reader?.close()
             reader = nil
+            inMemory = nil
         }
         roster.drop(chunk: chunk)
         try? FileManager.default.removeItem(atPath: membersPath)

@@ -10,6 +10,14 @@ extension RunEngine {
     func restream(_ runtime: StageRuntime, _ members: DetachedBatch, _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
         Task {
             var left = members.count
+            if let unreadable = members.unreadable {
+                // No member can be read: none can be woken. The disk's fault stops new work.
+                if let fault = unreadable.localFault { breaker.trip(fault) }
+                await emit(.warning("\(left) item\(left == 1 ? "" : "s") of stage '\(runtime.name)' were not sent in a batch: \(secrets.redact(unreadable.message))"))
+                members.forget()
+                for _ in 0..<left { parking.done() }
+                return
+            }
             // Retries of these units' lines belong in one batch: the collector waits while they are read.
             parking.reading(true)
             defer { parking.reading(false) }

@@ -15,7 +15,7 @@ final class BatchResultIndex: @unchecked Sendable {
         do {
             var configuration = Configuration()
             configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024")
+                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024")
             }
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.write { db in
@@ -33,13 +33,14 @@ final class BatchResultIndex: @unchecked Sendable {
     }
 
     /// Adds the places `fill` hands over, in one transaction. Fails whole when one cannot be
-    /// written (a full disk): a missing place would read as a request the batch never answered.
-    func fill(_ fill: (_ add: (String, Place) -> Void) -> Void) throws(CallFailure) {
+    /// written (a full disk) or `fill` fails (a result file that cannot be read): a missing place
+    /// would read as a request the batch never answered.
+    func fill(_ fill: (_ add: (String, Place) -> Void) throws -> Void) throws(CallFailure) {
         do {
             try queue.write { db in
                 let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO place (id, file, offset, length) VALUES (?, ?, ?, ?)")
                 var failed: Error?
-                fill { id, place in
+                try fill { id, place in
                     guard failed == nil else { return }
                     do { try insert.execute(arguments: [id, place.file, Int64(place.offset), place.length]) } catch { failed = error }
                 }

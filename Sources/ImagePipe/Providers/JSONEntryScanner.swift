@@ -8,18 +8,18 @@ enum JSONEntryScanner {
     typealias Place = IndexedBatchResults.Place
 
     /// Every line of `path`, by the id `id` reads from it.
-    static func lines(of path: String, id: (JSONValue) -> String?, into add: (String, Place) -> Void) {
-        try? eachLine(of: path) { offset, entry in
+    static func lines(of path: String, id: (JSONValue) -> String?, into add: (String, Place) -> Void) throws {
+        try eachLine(of: path) { offset, entry in
             guard let parsed = try? JSONParser.parse(entry), let key = id(parsed) else { return }
             add(key, Place(file: path, offset: offset, length: entry.count))
         }
     }
 
     /// Every element of the first array that follows `"key":` in `path`, by the id `id` reads.
-    static func arrayElements(of path: String, under key: String, id: (JSONValue) -> String?, into add: (String, Place) -> Void) {
+    static func arrayElements(of path: String, under key: String, id: (JSONValue) -> String?, into add: (String, Place) -> Void) throws {
         var scanner = ArrayScanner(key: Array(("\"" + key + "\"").utf8))
         var position: UInt64 = 0
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
         defer { try? handle.close() }
         while let chunk = try? handle.read(upToCount: 4 << 20), !chunk.isEmpty {
             scanner.feed(Array(chunk), at: position) { offset, element in

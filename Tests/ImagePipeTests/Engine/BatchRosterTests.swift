@@ -51,8 +51,8 @@ import Testing
         }
         spool.close()
         #expect(spool.count == 1_000 && spool.detached == 900)
-        try roster.index(chunk: spool.chunk, members: spool.membersPath)
-        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, membersPath: spool.membersPath, count: spool.detached, indexFailure: nil)
+        let batch = DetachedBatch(roster: roster, spool: spool)
+        #expect(batch.unreadable == nil && batch.count == 900)
         #expect(batch.take(item: "SKU5")?.customID == "ip-5")
         #expect(batch.take(item: "SKU5") == nil, "taken twice")
         #expect(batch.take(item: "SKU9") == nil, "a unit waiting in memory is not detached")
@@ -66,19 +66,41 @@ import Testing
         roster.close()
     }
 
-    /// Members that could not be indexed (a full disk) are all handed over at the end, none lost.
-    @Test func membersThatCouldNotBeIndexedAreHandedOverAtTheEnd() throws {
-        let directory = Fixtures.temporaryDirectory().path
-        let roster = BatchRoster(directory: directory)
+    static func spool(in directory: String, origin: ContinuousClock.Instant, items: Int) throws -> BatchSpool {
         let spool = try BatchSpool(directory: directory)
-        for n in 0..<3 {
-            let detached = DetachedMember(customID: "ip-\(n)", attempt: 1, reserved: false, failure: nil, retries: [], expiredOnce: false, since: roster.origin)
-            try spool.append(Array("{}".utf8), member: BatchMember(customID: "ip-\(n)", place: Self.place("I\(n)"), detached: detached), origin: roster.origin)
+        for n in 0..<items {
+            let detached = DetachedMember(customID: "ip-\(n)", attempt: 1, reserved: false, failure: nil, retries: [], expiredOnce: false, since: origin)
+            try spool.append(Array("{}".utf8), member: BatchMember(customID: "ip-\(n)", place: Self.place("I\(n)"), detached: detached), origin: origin)
         }
         spool.close()
-        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, membersPath: spool.membersPath, count: 3, indexFailure: "disk full")
+        return spool
+    }
+
+    /// A roster that cannot be written (here: its folder is gone; in life, a full disk) leaves one
+    /// batch's members in memory, and every unit is still found by its item.
+    @Test func membersThatCannotBeIndexedAreFoundInMemory() throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let roster = BatchRoster(directory: directory + "/gone")
+        let spool = try Self.spool(in: directory, origin: roster.origin, items: 3)
+        let batch = DetachedBatch(roster: roster, spool: spool)
+        #expect(batch.unreadable == nil)
+        #expect(batch.take(item: "I1")?.customID == "ip-1")
+        #expect(batch.take(item: "I1") == nil)
+        var rest: [String] = []
+        #expect(batch.rest { rest.append($0.customID) } == 2 && rest == ["ip-0", "ip-2"])
+    }
+
+    /// A members file that cannot be read is a local fault, named, and no member is made up.
+    @Test func anUnreadableMembersFileIsALocalFault() throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let roster = BatchRoster(directory: directory)
+        let spool = try Self.spool(in: directory, origin: roster.origin, items: 3)
+        try FileManager.default.removeItem(atPath: spool.membersPath)
+        let batch = DetachedBatch(roster: roster, spool: spool)
+        let failure = try #require(batch.unreadable)
+        #expect(failure.failureClass == .local_error && failure.localFault != nil && failure.message.contains(spool.membersPath))
         #expect(batch.take(item: "I0") == nil)
-        #expect(batch.rest { _ in } == 3)
+        #expect(batch.rest { _ in } == 0)
     }
 
     @Test func resultPlacesAreFoundByID() throws {
@@ -88,7 +110,7 @@ import Testing
         for n in 0..<2_000 { text += "{\"custom_id\":\"c\(n)\",\"response\":{\"n\":\(n)}}\n" }
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         let index = try BatchResultIndex(directory: directory)
-        try index.fill { add in JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
+        try index.fill { add in try JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
         #expect(!index.isEmpty)
         let place = try #require(index.place(of: "c1234"))
         let bytes = Array(text.utf8)[Int(place.offset)..<Int(place.offset) + place.length]

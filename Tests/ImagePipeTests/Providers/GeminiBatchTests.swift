@@ -133,7 +133,7 @@ import ImagePipeEmulator
         let path = Fixtures.temporaryDirectory().appendingPathComponent("op.json").path
         try document.write(toFile: path, atomically: true, encoding: .utf8)
         var index: [String: IndexedBatchResults.Place] = [:]
-        JSONEntryScanner.arrayElements(of: path, under: "inlinedResponses", id: { $0["metadata"]?["key"]?.stringValue }, into: { index[$0] = $1 })
+        try JSONEntryScanner.arrayElements(of: path, under: "inlinedResponses", id: { $0["metadata"]?["key"]?.stringValue }, into: { index[$0] = $1 })
         #expect(index.keys.sorted() == ["k1", "k2"])
         let bytes = Array(document.utf8)
         let k2 = try #require(index["k2"])

@@ -139,7 +139,6 @@ extension GeminiProvider: BatchImageProvider {
         let operationPath = directory + "/" + safe + ".json"
         let got = try await transport.download("\(baseURL)/v1beta/\(batch.id)", headers: keyHeader, to: operationPath, timeout: timeout)
         guard got.status == 200 else { throw downloadFailure(got.status, operationPath) }
-        let index = try BatchResultIndex(directory: directory)
         var files = [operationPath]
         // A responses file is named near the top of a small operation; inline responses make it large.
         let file: String? = got.bytes < 1 << 20 ? (try? JSONParser.parse(Array(FileManager.default.contents(atPath: operationPath) ?? Data()))).flatMap {
@@ -150,18 +149,27 @@ extension GeminiProvider: BatchImageProvider {
             let download = try await transport.download("\(baseURL)/download/v1beta/\(file):download?alt=media", headers: keyHeader, to: path, timeout: timeout)
             guard download.status == 200 else { throw downloadFailure(download.status, path) }
             files.append(path)
-            try index.fill { add in JSONEntryScanner.lines(of: path, id: { $0["key"]?.stringValue }, into: add) }
-        } else {
+        }
+        let index = try BatchResultIndex(directory: directory)
+        do throws(CallFailure) {
             try index.fill { add in
-                JSONEntryScanner.arrayElements(of: operationPath, under: "inlinedResponses", id: { $0["metadata"]?["key"]?.stringValue }, into: add)
+                if let path = files.dropFirst().first {
+                    try JSONEntryScanner.lines(of: path, id: { $0["key"]?.stringValue }, into: add)
+                } else {
+                    try JSONEntryScanner.arrayElements(of: operationPath, under: "inlinedResponses", id: { $0["metadata"]?["key"]?.stringValue }, into: add)
+                }
             }
-            if index.isEmpty, got.bytes < 1 << 20, let operation = try? JSONParser.parse(Array(FileManager.default.contents(atPath: operationPath) ?? Data())),
-               case .ended(let status, _, _) = Self.state(of: operation, id: batch.id), status == "succeeded" {
-                // Succeeded, but its output is not there yet: look again rather than fail (and pay for) every line.
-                for file in files { try? FileManager.default.removeItem(atPath: file) }
-                index.discard()
-                throw CallFailure(.server_error, "batch \(batch.id) succeeded but names no responses yet")
-            }
+        } catch {
+            index.discard()
+            throw error
+        }
+        if file == nil, index.isEmpty, got.bytes < 1 << 20,
+           let operation = try? JSONParser.parse(Array(FileManager.default.contents(atPath: operationPath) ?? Data())),
+           case .ended(let status, _, _) = Self.state(of: operation, id: batch.id), status == "succeeded" {
+            // Succeeded, but its output is not there yet: look again rather than fail (and pay for) every line.
+            for file in files { try? FileManager.default.removeItem(atPath: file) }
+            index.discard()
+            throw CallFailure(.server_error, "batch \(batch.id) succeeded but names no responses yet")
         }
         return IndexedBatchResults(files: files, index: index) { entry in Self.lineResult(entry) }
     }

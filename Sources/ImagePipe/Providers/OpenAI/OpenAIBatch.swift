@@ -95,8 +95,13 @@ extension OpenAIProvider: BatchImageProvider {
             files.append(path)
         }
         let index = try BatchResultIndex(directory: directory)
-        try index.fill { add in
-            for file in files { JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
+        do throws(CallFailure) {
+            try index.fill { add in
+                for file in files { try JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
+            }
+        } catch {
+            index.discard()
+            throw error
         }
         return IndexedBatchResults(files: files, index: index) { entry in await self.lineResult(entry, timeout: timeout) }
     }
