@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 extension RunEngine {
@@ -51,7 +50,7 @@ extension RunEngine {
             if let resumed = woken {
                 woken = nil
                 started = resumed.parked.since
-                if let expected = resumed.parked.expectedCustomID, expected != customID(place, attempt: attempt) {
+                if let expected = resumed.parked.expectedCustomID, Self.identity(ofCustomID: expected) != Self.identity(ofCustomID: customID(place, attempt: attempt)) {
                     // Its row changed while the batch ran: the answer is the old request's, not this unit's.
                     let paid: Bool
                     if case .image = await resumed.collect() { paid = true } else { paid = false }
@@ -67,7 +66,12 @@ extension RunEngine {
                 answer = await resumed.collect()
             } else if attempt == 1, let earlier = left {
                 left = nil
-                answer = await collector.attach(earlier, parking: parking)
+                // A unit that can be made again from its source row keeps nothing of itself while it waits.
+                let detached = detach && parking != nil
+                    ? DetachedMember(customID: earlier.customID, attempt: attempt, reserved: reserved, failure: nil, retries: outcome.retries,
+                                     expiredOnce: expiredOnce, since: started)
+                    : nil
+                answer = await collector.attach(earlier, parking: detached == nil ? parking : nil, detached: detached.map { ($0, place) })
             } else {
                 let line: [UInt8]
                 do throws(CallFailure) {
@@ -144,8 +148,14 @@ extension RunEngine {
 
     /// A line's custom id: the item's identity (stage, item, fingerprint) hashed, this run, and the
     /// attempt. Two items with the same prompt never share one; a retry, or a later run, gets a new one.
+    /// Its `ip-IDENTITY` part: the same for every attempt and run of one request.
+    static func identity(ofCustomID id: String) -> Substring {
+        let parts = id.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count < 2 ? Substring(id) : id[..<parts[1].endIndex]
+    }
+
     func customID(_ place: JobPlace, attempt: Int) -> String {
-        let identity = Hex.string(SHA256.hash(data: Array((place.stage + "\u{0}" + place.item + "\u{0}" + place.fingerprint).utf8))).prefix(24)
+        let identity = RequestIdentity(stage: place.stage, item: place.item, fingerprint: place.fingerprint).prefix
         return "ip-\(identity)-\(runName)-\(attempt)"
     }
 }

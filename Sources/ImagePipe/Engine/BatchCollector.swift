@@ -62,6 +62,8 @@ final class BatchCollector: @unchecked Sendable {
     private let parking: ParkingLot
     /// Detached units by batch, in the roster.
     private var detachedByBatch: [String: [DetachedBatch]] = [:]
+    /// This run's detached units waiting on an earlier run's batch, by batch id.
+    private var attaching: [String: BatchMembersFile] = [:]
     /// Told when a batch of detached units ends (or never started): the engine reads their items
     /// again and wakes them, each with its line's outcome.
     var onDetached: (@Sendable (_ members: DetachedBatch, _ outcome: @escaping @Sendable (String) async -> Outcome) -> Void)?
@@ -72,7 +74,8 @@ final class BatchCollector: @unchecked Sendable {
     private var finished: [String: Ending] = [:]
     /// Chunk look-ups of earlier runs' batches whose creation was not recorded, one per chunk.
     private var lookups: [String: Task<Result<RemoteBatch?, CallFailure>, Never>] = [:]
-    private var claimed = Set<String>()
+    /// Hashes of the custom ids claimed (a run collecting 100,000 lines keeps 8 bytes for each).
+    private var claimed = Set<Int>()
     private var created = 0
     private var lines = 0
 
@@ -102,7 +105,7 @@ final class BatchCollector: @unchecked Sendable {
     var counts: (batches: Int, lines: Int) { lock.withLock { (created, lines) } }
 
     /// True the first time this run asks for a line an earlier run sent: a regeneration sends anew.
-    func claimLeftOver(_ customID: String) -> Bool { lock.withLock { claimed.insert(customID).inserted } }
+    func claimLeftOver(_ customID: String) -> Bool { lock.withLock { claimed.insert(customID.hashValue).inserted } }
 
     /// Removes the downloaded result files.
     func cleanUp() {
@@ -188,7 +191,9 @@ final class BatchCollector: @unchecked Sendable {
 
     /// Waits for the result of a line an earlier run sent; with `parking`, parks the unit while
     /// the batch runs and returns nil.
-    func attach(_ place: BatchPlace, parking unit: ParkedUnit? = nil) async -> Outcome? {
+    /// With `detached` (a root-stage unit, made again from its row), nothing of the unit is kept
+    /// but its member's line, in a file of the batch's attached units.
+    func attach(_ place: BatchPlace, parking unit: ParkedUnit? = nil, detached: (member: DetachedMember, job: JobPlace)? = nil) async -> Outcome? {
         var batchID = place.batchID
         if batchID == nil {
             // The run stopped between recording the intent and the batch's id: look it up by chunk.
@@ -205,6 +210,19 @@ final class BatchCollector: @unchecked Sendable {
         let batch = RemoteBatch(id: batchID!, chunk: place.chunk)
         let ended: Ending? = lock.withLock { finished[batch.id] }
         if let ended { return await Self.outcome(of: place.customID, in: ended) }
+        if let detached {
+            parking.park()
+            switch joinDetached(batch, BatchMember(customID: place.customID, place: detached.job, detached: detached.member)) {
+            case nil:
+                return nil
+            case .ended?:
+                parking.done()
+                return await readNow(batch, place.customID)
+            case .failed(let failure)?:
+                parking.done()
+                return .failed(failure)
+            }
+        }
         if let unit {
             parking.park()
             guard join(batch, place.customID, .parked(unit)) else {
@@ -220,6 +238,27 @@ final class BatchCollector: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    private enum NotJoined { case ended, failed(CallFailure) }
+
+    /// Writes a detached unit's member to `batch`'s file of attached units (watching the batch
+    /// unless something already does); nil when it waits, else why not.
+    private func joinDetached(_ batch: RemoteBatch, _ member: BatchMember) -> NotJoined? {
+        let result: (NotJoined?, Bool) = lock.withLock {
+            if finished[batch.id] != nil { return (.ended, false) }
+            do throws(CallFailure) {
+                if attaching[batch.id] == nil {
+                    attaching[batch.id] = try BatchMembersFile(path: directory + "/attached-" + batch.id.replacingOccurrences(of: "/", with: "-") + ".jsonl")
+                }
+                try attaching[batch.id]!.append(member, origin: roster.origin)
+            } catch {
+                return (.failed(error), false)
+            }
+            return (nil, watched.insert(batch.id).inserted)
+        }
+        if result.1 { Task { await self.watch(batch) } }
+        return result.0
     }
 
     /// Waits for `batch` (watching it unless something already does); false when it has ended
@@ -299,19 +338,19 @@ final class BatchCollector: @unchecked Sendable {
         let origin = roster.origin
         // Detached units are found in the members file when their batch ends; reading it here
         // also proves it whole before the ledger's intent is made from it.
-        let detached = spool.detached > 0 ? DetachedBatch(roster: roster, spool: spool) : nil
+        let detached = spool.members.detached > 0 ? DetachedBatch(roster: roster, chunk: spool.chunk, members: spool.members) : nil
         var unreadable = detached?.unreadable
         if detached == nil {
             do {
-                try BatchSpool.members(at: spool.membersPath, origin: origin) { _, _, _ in }
+                try BatchMembersFile.members(at: spool.members.path, origin: origin) { _, _, _ in }
             } catch {
-                let directory = (spool.membersPath as NSString).deletingLastPathComponent
-                unreadable = CallFailure(.local_error, "cannot read a batch's members at \(spool.membersPath): \(error)")
+                let directory = (spool.members.path as NSString).deletingLastPathComponent
+                unreadable = CallFailure(.local_error, "cannot read a batch's members at \(spool.members.path): \(error)")
                 unreadable?.localFault = LocalFault(kind: .io, place: directory, reason: "\(error)")
             }
         }
         defer { spool.discard(keepMembers: detached != nil) }
-        let ids = spool.waiting
+        let ids = spool.members.waiting
         // Every unit of the chunk hears how it ended, whether it waits in a task or detached.
         func resume(_ ids: [String], with outcome: @escaping @Sendable (String) -> Outcome) {
             self.resume(ids, with: outcome)
@@ -325,7 +364,7 @@ final class BatchCollector: @unchecked Sendable {
             return resume(ids) { _ in .failed(unreadable) }
         }
         let items = LedgerWrite.BatchItems { body in
-            try BatchSpool.members(at: spool.membersPath, origin: origin) { member, _, _ in
+            try BatchMembersFile.members(at: spool.members.path, origin: origin) { member, _, _ in
                 try body(LedgerWrite.BatchItem(stage: member.place.stage, item: member.place.item, fingerprint: member.place.fingerprint,
                                                key: member.place.key, customID: member.customID))
             }
@@ -425,11 +464,17 @@ final class BatchCollector: @unchecked Sendable {
     private func end(_ batch: RemoteBatch, results: (any BatchResultSet)?, outcome: Outcome?, reason: String, expired: Bool = false,
                      keep: Bool = true) {
         let ending = Ending(results: results, outcome: outcome, reason: reason, expired: expired)
-        let (woken, detached): ([(String, Waiter)], [DetachedBatch]) = lock.withLock {
+        let (woken, sent, attached): ([(String, Waiter)], [DetachedBatch], BatchMembersFile?) = lock.withLock {
             if keep { finished[batch.id] = ending }
             watched.remove(batch.id)
             let ids = members.removeValue(forKey: batch.id) ?? []
-            return (ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }, detachedByBatch.removeValue(forKey: batch.id) ?? [])
+            return (ids.compactMap { id in waiters.removeValue(forKey: id).map { (id, $0) } }, detachedByBatch.removeValue(forKey: batch.id) ?? [],
+                    attaching.removeValue(forKey: batch.id))
+        }
+        var detached = sent
+        if let attached {
+            attached.close()
+            detached.append(DetachedBatch(roster: roster, chunk: "attached-" + batch.id, members: attached))
         }
         for members in detached { onDetached?(members) { id in await Self.outcome(of: id, in: ending) } }
         var tasks: [(String, CheckedContinuation<Outcome, Never>)] = []

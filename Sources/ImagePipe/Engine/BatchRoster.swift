@@ -50,7 +50,7 @@ final class BatchRoster: @unchecked Sendable {
         try queue().write { db in
             let insert = try db.makeStatement(sql: "INSERT OR REPLACE INTO member (chunk, item, number, offset, length) VALUES (?, ?, ?, ?, ?)")
             var number = 0
-            try BatchSpool.members(at: path, origin: origin) { member, offset, length in
+            try BatchMembersFile.members(at: path, origin: origin) { member, offset, length in
                 defer { number += 1 }
                 guard member.detached != nil else { return }
                 try insert.execute(arguments: [chunk, member.place.item, number, Int64(offset), length])

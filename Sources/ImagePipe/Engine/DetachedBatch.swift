@@ -19,12 +19,13 @@ final class DetachedBatch: @unchecked Sendable {
     /// The members by item, when the roster could not index them (a full disk): one batch's, in memory.
     private var inMemory: [String: (number: Int, member: DetachedMember)]?
 
-    /// Indexes the spool's detached members in `roster`; failing that, reads them into memory.
-    init(roster: BatchRoster, spool: BatchSpool) {
+    /// Indexes the detached members of `members` in `roster` under `chunk` (a batch's chunk, or the
+    /// id of an earlier run's batch); failing that, reads them into memory.
+    init(roster: BatchRoster, chunk: String, members: BatchMembersFile) {
         self.roster = roster
-        chunk = spool.chunk
-        membersPath = spool.membersPath
-        count = spool.detached
+        self.chunk = chunk
+        membersPath = members.path
+        count = members.detached
         var unreadable: CallFailure?
         do {
             try roster.index(chunk: chunk, members: membersPath)
@@ -32,7 +33,7 @@ final class DetachedBatch: @unchecked Sendable {
             var members: [String: (number: Int, member: DetachedMember)] = [:]
             var number = 0
             do {
-                try BatchSpool.members(at: membersPath, origin: roster.origin) { member, _, _ in
+                try BatchMembersFile.members(at: membersPath, origin: roster.origin) { member, _, _ in
                     defer { number += 1 }
                     if let detached = member.detached { members[member.place.item] = (number, detached) }
                 }
@@ -92,7 +93,7 @@ final class DetachedBatch: @unchecked Sendable {
     func rest(_ body: (DetachedMember) -> Void) -> Int {
         var told = 0
         var number = 0
-        try? BatchSpool.members(at: membersPath, origin: roster.origin) { member, _, _ in
+        try? BatchMembersFile.members(at: membersPath, origin: roster.origin) { member, _, _ in
             defer { number += 1 }
             guard let detached = member.detached, !isTaken(number) else { return }
             body(detached)

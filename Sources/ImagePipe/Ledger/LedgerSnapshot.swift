@@ -51,14 +51,14 @@ public struct LedgerSnapshot: CompletedWork {
     public var jobCount: Int { jobs.count }
 
     /// Items sent in a remote batch that had not ended when their run stopped.
-    private var batchItems: [String: BatchPlace] = [:]
+    private var batchItems = BatchPlaces()
 
     mutating func addBatchItem(stage: String, item: String, fingerprint: String, _ place: BatchPlace) {
-        batchItems[Self.key(stage, item, fingerprint)] = place
+        batchItems.add(stage: stage, item: item, fingerprint: fingerprint, place)
     }
 
     public func batchItem(stage: String, item: String, fingerprint: String) -> BatchPlace? {
-        batchItems.isEmpty ? nil : batchItems[Self.key(stage, item, fingerprint)]
+        batchItems.place(stage: stage, item: item, fingerprint: fingerprint)
     }
 
     public var batchItemCount: Int { batchItems.count }

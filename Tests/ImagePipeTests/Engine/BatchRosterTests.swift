@@ -50,8 +50,8 @@ import Testing
                              origin: roster.origin)
         }
         spool.close()
-        #expect(spool.count == 1_000 && spool.detached == 900)
-        let batch = DetachedBatch(roster: roster, spool: spool)
+        #expect(spool.count == 1_000 && spool.members.detached == 900)
+        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, members: spool.members)
         #expect(batch.unreadable == nil && batch.count == 900)
         #expect(batch.take(item: "SKU5")?.customID == "ip-5")
         #expect(batch.take(item: "SKU5") == nil, "taken twice")
@@ -61,7 +61,7 @@ import Testing
         var rest: [String] = []
         #expect(batch.rest { rest.append($0.customID) } == 450)
         #expect(rest.first == "ip-500" && rest.last == "ip-998" && !rest.contains("ip-509"))
-        #expect(!FileManager.default.fileExists(atPath: spool.membersPath))
+        #expect(!FileManager.default.fileExists(atPath: spool.members.path))
         #expect(roster.find(chunk: spool.chunk, item: "SKU600") == nil, "forgotten with its batch")
         roster.close()
     }
@@ -82,7 +82,7 @@ import Testing
         let directory = Fixtures.temporaryDirectory().path
         let roster = BatchRoster(directory: directory + "/gone")
         let spool = try Self.spool(in: directory, origin: roster.origin, items: 3)
-        let batch = DetachedBatch(roster: roster, spool: spool)
+        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, members: spool.members)
         #expect(batch.unreadable == nil)
         #expect(batch.take(item: "I1")?.customID == "ip-1")
         #expect(batch.take(item: "I1") == nil)
@@ -95,10 +95,10 @@ import Testing
         let directory = Fixtures.temporaryDirectory().path
         let roster = BatchRoster(directory: directory)
         let spool = try Self.spool(in: directory, origin: roster.origin, items: 3)
-        try FileManager.default.removeItem(atPath: spool.membersPath)
-        let batch = DetachedBatch(roster: roster, spool: spool)
+        try FileManager.default.removeItem(atPath: spool.members.path)
+        let batch = DetachedBatch(roster: roster, chunk: spool.chunk, members: spool.members)
         let failure = try #require(batch.unreadable)
-        #expect(failure.failureClass == .local_error && failure.localFault != nil && failure.message.contains(spool.membersPath))
+        #expect(failure.failureClass == .local_error && failure.localFault != nil && failure.message.contains(spool.members.path))
         #expect(batch.take(item: "I0") == nil)
         #expect(batch.rest { _ in } == 0)
     }
