@@ -50,7 +50,8 @@ extension RunEngine {
             if let resumed = woken {
                 woken = nil
                 started = resumed.parked.since
-                if let expected = resumed.parked.expectedCustomID, Self.identity(ofCustomID: expected) != Self.identity(ofCustomID: customID(place, attempt: attempt)) {
+                if let expected = resumed.parked.expectedCustomID, let identity = Self.identity(ofCustomID: expected),
+                   identity != Self.identity(ofCustomID: customID(place, attempt: attempt)) {
                     // Its row changed while the batch ran: the answer is the old request's, not this unit's.
                     let paid: Bool
                     if case .image = await resumed.collect() { paid = true } else { paid = false }
@@ -148,10 +149,12 @@ extension RunEngine {
 
     /// A line's custom id: the item's identity (stage, item, fingerprint) hashed, this run, and the
     /// attempt. Two items with the same prompt never share one; a retry, or a later run, gets a new one.
-    /// Its `ip-IDENTITY` part: the same for every attempt and run of one request.
-    static func identity(ofCustomID id: String) -> Substring {
+    /// Its `ip-IDENTITY` part, the same for every attempt and run of one request; nil for an id
+    /// of another form (an older imagepipe's), which cannot be checked.
+    static func identity(ofCustomID id: String) -> Substring? {
         let parts = id.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
-        return parts.count < 2 ? Substring(id) : id[..<parts[1].endIndex]
+        guard parts.count == 3, parts[0] == "ip", parts[1].count == 24, parts[1].allSatisfy(\.isHexDigit) else { return nil }
+        return id[..<parts[1].endIndex]
     }
 
     func customID(_ place: JobPlace, attempt: Int) -> String {

@@ -219,8 +219,9 @@ final class BatchCollector: @unchecked Sendable {
                 parking.done()
                 return await readNow(batch, place.customID)
             case .failed(let failure)?:
+                // Its line still runs at the provider (paid either way): kept in the ledger for the next run, never sent again.
                 parking.done()
-                return .failed(failure)
+                return .pending(what: "batch \(batch.id) (it cannot be waited for here: \(failure.message))")
             }
         }
         if let unit {
@@ -249,7 +250,9 @@ final class BatchCollector: @unchecked Sendable {
             if finished[batch.id] != nil { return (.ended, false) }
             do throws(CallFailure) {
                 if attaching[batch.id] == nil {
-                    attaching[batch.id] = try BatchMembersFile(path: directory + "/attached-" + batch.id.replacingOccurrences(of: "/", with: "-") + ".jsonl")
+                    // A file (and roster chunk) of its own each time: a batch given up on (the run stops
+                    // waiting) is joined again by later units while its first units are still being woken.
+                    attaching[batch.id] = try BatchMembersFile(path: directory + "/attached-" + UUID().uuidString.lowercased() + ".jsonl")
                 }
                 try attaching[batch.id]!.append(member, origin: roster.origin)
             } catch {
@@ -474,7 +477,7 @@ final class BatchCollector: @unchecked Sendable {
         var detached = sent
         if let attached {
             attached.close()
-            detached.append(DetachedBatch(roster: roster, chunk: "attached-" + batch.id, members: attached))
+            detached.append(DetachedBatch(roster: roster, chunk: (attached.path as NSString).lastPathComponent, members: attached))
         }
         for members in detached { onDetached?(members) { id in await Self.outcome(of: id, in: ending) } }
         var tasks: [(String, CheckedContinuation<Outcome, Never>)] = []

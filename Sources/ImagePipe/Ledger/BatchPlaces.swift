@@ -46,7 +46,7 @@ struct BatchPlaces {
         if let batchID = place.batchID { batchIDs[place.chunk] = batchID }
         let prefix = "ip-" + identity + "-"
         if place.customID.hasPrefix(prefix), let dash = place.customID.lastIndex(of: "-"), dash > place.customID.index(place.customID.startIndex, offsetBy: prefix.count),
-           let attempt = Int32(place.customID[place.customID.index(after: dash)...]) {
+           let attempt = Int32(place.customID[place.customID.index(after: dash)...]), String(attempt) == place.customID[place.customID.index(after: dash)...] {
             let run = String(place.customID[place.customID.index(place.customID.startIndex, offsetBy: prefix.count)..<dash])
             let number = runNumbers[run] ?? {
                 runs.append(run)

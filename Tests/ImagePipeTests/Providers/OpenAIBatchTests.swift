@@ -270,6 +270,30 @@ import ImagePipeEmulator
         #expect(emulator.stats.snapshot.batches.creations == 1, "no batch was created twice")
         #expect(emulator.stats.snapshot.byPrompt.values.allSatisfy { $0 == 1 })
     }
+
+    /// A run that does not wait, on a batch still running, gives up on it after one look while
+    /// its items are still attaching: every item is pending again (none lost, none sent again),
+    /// and the run after the batch ended collects them all.
+    @Test func aCollectingRunThatDoesNotWaitLeavesEveryItemPending() async throws {
+        let emulator = Emulator(configuration: Self.emulator(batchTime: 0.2), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        emulator.stats.batches.hold(true)
+        let dir = Fixtures.temporaryDirectory()
+        var options = RunOptions()
+        options.noWait = true
+        let files = ["products.csv": RunHarness.products(300)]
+        let first = try await RunHarness.run(Self.yaml(), files: files, server: emulator, directory: dir, ledger: true, options: options)
+        #expect(first.ending == .pendingRemotely && first.stage("hero").submitted == 300)
+        let second = try await RunHarness.run(Self.yaml(), files: files, server: emulator, directory: dir, ledger: true, options: options)
+        #expect(second.ending == .pendingRemotely, "\(second.lines(stage: "hero").prefix(2))")
+        #expect(second.stage("hero").submitted == 300)
+        emulator.stats.batches.hold(false)
+        try await Task.sleep(for: .seconds(0.3))
+        let third = try await RunHarness.run(Self.yaml(), files: files, server: emulator, directory: dir, ledger: true, options: options)
+        #expect(third.ending == .succeeded && third.stage("hero").succeeded == 300, "\(third.lines(stage: "hero").prefix(2))")
+        #expect(emulator.stats.snapshot.batches.creations == 1 && emulator.stats.snapshot.batches.lines == 300)
+    }
 }
 
 /// The batch as processes use it: `kill -9` right after the batch is created, and the next run
