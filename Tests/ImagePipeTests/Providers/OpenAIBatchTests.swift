@@ -247,15 +247,21 @@ import ImagePipeEmulator
         #expect(Fixtures.lines(checkedEdit).contains { $0.contains("an edit's input image cannot go in a batch") }, "\(Fixtures.lines(checkedEdit))")
     }
 
-    @Test func noWaitLeavesWithExit3AndTheNextRunCollects() async throws {
+    /// An emulator whose batches are held (still running at every look, however slow the
+    /// machine, until released), and the options of a run that does not wait.
+    static func heldBatches() async throws -> (Emulator, RunOptions) {
         let emulator = Emulator(configuration: Self.emulator(batchTime: 0.2), threads: 1)
         try await emulator.start()
-        defer { Task { await emulator.stop() } }
-        // Held while the first run looks: however slow the machine, the batch is still running then.
         emulator.stats.batches.hold(true)
-        let dir = Fixtures.temporaryDirectory()
         var options = RunOptions()
         options.noWait = true
+        return (emulator, options)
+    }
+
+    @Test func noWaitLeavesWithExit3AndTheNextRunCollects() async throws {
+        let (emulator, options) = try await Self.heldBatches()
+        defer { Task { await emulator.stop() } }
+        let dir = Fixtures.temporaryDirectory()
         let first = try await RunHarness.run(Self.yaml(), files: ["products.csv": RunHarness.products(20)], server: emulator, directory: dir, ledger: true,
                                              options: options)
         #expect(first.ending == .pendingRemotely && first.ending.exitCode == 3)
@@ -275,13 +281,9 @@ import ImagePipeEmulator
     /// its items are still attaching: every item is pending again (none lost, none sent again),
     /// and the run after the batch ended collects them all.
     @Test func aCollectingRunThatDoesNotWaitLeavesEveryItemPending() async throws {
-        let emulator = Emulator(configuration: Self.emulator(batchTime: 0.2), threads: 1)
-        try await emulator.start()
+        let (emulator, options) = try await Self.heldBatches()
         defer { Task { await emulator.stop() } }
-        emulator.stats.batches.hold(true)
         let dir = Fixtures.temporaryDirectory()
-        var options = RunOptions()
-        options.noWait = true
         let files = ["products.csv": RunHarness.products(300)]
         let first = try await RunHarness.run(Self.yaml(), files: files, server: emulator, directory: dir, ledger: true, options: options)
         #expect(first.ending == .pendingRemotely && first.stage("hero").submitted == 300)
