@@ -13,7 +13,8 @@ extension RunEngine {
             if let unreadable = members.unreadable {
                 // No member can be read: none can be woken. The disk's fault stops new work.
                 if let fault = unreadable.localFault { breaker.trip(fault) }
-                await emit(.warning("\(left) item\(left == 1 ? "" : "s") of stage '\(runtime.name)' were not sent in a batch: \(secrets.redact(unreadable.message))"))
+                await emit(.warning("\(left) item\(left == 1 ? "" : "s") of stage '\(runtime.name)' could not be taken back from their batch: "
+                                    + secrets.redact(unreadable.message) + "; the next run takes them up (a batch never sent is sent then)"))
                 members.forget()
                 for _ in 0..<left { parking.done() }
                 return
