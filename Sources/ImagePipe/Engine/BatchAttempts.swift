@@ -47,6 +47,9 @@ extension RunEngine {
             parking?.since = started
             parking?.expiredOnce = expiredOnce
             let answer: BatchCollector.Outcome?
+            // A unit about to wait in its task for a batch leaves the lot's window: the batch it waits
+            // for is sent only once no woken unit runs there.
+            if woken == nil, parking == nil { ParkingLot.stepAside() }
             if let resumed = woken {
                 woken = nil
                 started = resumed.parked.since

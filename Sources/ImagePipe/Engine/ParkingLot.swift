@@ -12,15 +12,21 @@ final class ParkingLot: @unchecked Sendable {
     final class Permit: @unchecked Sendable {
         private let lock = NSLock()
         private var window: AsyncSemaphore?
+        private let given: @Sendable () -> Void
 
-        init(_ window: AsyncSemaphore) { self.window = window }
+        init(_ window: AsyncSemaphore, given: @escaping @Sendable () -> Void) {
+            self.window = window
+            self.given = given
+        }
 
         func release() {
             let held: AsyncSemaphore? = lock.withLock {
                 defer { window = nil }
                 return window
             }
-            held?.release()
+            guard let held else { return }
+            held.release()
+            given()
         }
     }
 
@@ -37,6 +43,8 @@ final class ParkingLot: @unchecked Sendable {
     /// when the last one was taken.
     private var backlog = 0
     private var readers = 0
+    /// Woken units running in the window: until one waits or ends, it may still send a line again.
+    private var running = 0
     private var lastTaken = ContinuousClock.now
     private let window: AsyncSemaphore
     /// Places in the queue for units made again from their rows.
@@ -68,10 +76,11 @@ final class ParkingLot: @unchecked Sendable {
         wake(holding)
     }
 
-    /// Whether woken units are still being taken in (or were, within `quiet`): the lines they send
-    /// again (failed, expired) are still coming, and belong in one batch.
+    /// Whether woken units are still being taken in or running in the window (or were taken
+    /// within `quiet`): the lines they send again (failed, expired) are still coming, and belong
+    /// in one batch. A unit that waits (a backoff, the budget, a batch) has left the window.
     func stillWaking(within quiet: Duration) -> Bool {
-        lock.withLock { backlog > 0 || readers > 0 || ContinuousClock.now - lastTaken < quiet }
+        lock.withLock { backlog > 0 || readers > 0 || running > 0 || ContinuousClock.now - lastTaken < quiet }
     }
 
     /// A source is being read again to wake a batch's detached units (or is done).
@@ -96,9 +105,10 @@ final class ParkingLot: @unchecked Sendable {
                     if woken.holdsRoom { self.room.release() }
                     self.lock.withLock {
                         self.backlog -= 1
+                        self.running += 1
                         self.lastTaken = ContinuousClock.now
                     }
-                    let permit = Permit(window)
+                    let permit = Permit(window) { self.lock.withLock { self.running -= 1 } }
                     group.addTask {
                         await ParkingLot.$permit.withValue(permit) { await resume(woken) }
                         permit.release()
