@@ -347,9 +347,7 @@ final class BatchCollector: @unchecked Sendable {
             do {
                 try BatchMembersFile.members(at: spool.members.path, origin: origin) { _, _, _ in }
             } catch {
-                let directory = (spool.members.path as NSString).deletingLastPathComponent
-                unreadable = CallFailure(.local_error, "cannot read a batch's members at \(spool.members.path): \(error)")
-                unreadable?.localFault = LocalFault(kind: .io, place: directory, reason: "\(error)")
+                unreadable = BatchMembersFile.unreadable(spool.members.path, error)
             }
         }
         defer { spool.discard(keepMembers: detached != nil) }

@@ -29,6 +29,14 @@ final class BatchMembersFile: @unchecked Sendable {
         return failure
     }
 
+    /// The failure of a members file that cannot be read back: a local fault (`fault`, or an I/O one).
+    static func unreadable(_ path: String, _ error: Error, fault: LocalFault? = nil) -> CallFailure {
+        let directory = (path as NSString).deletingLastPathComponent
+        var failure = CallFailure(.local_error, "cannot read a batch's members at \(path): \(error)")
+        failure.localFault = fault ?? LocalFault(kind: .io, place: directory, reason: "\(error)")
+        return failure
+    }
+
     func append(_ member: BatchMember, origin: ContinuousClock.Instant) throws(CallFailure) {
         let line = member.line(origin: origin) + [UInt8(ascii: "\n")]
         try Self.write(line, to: handle, at: bytes, path: path, what: "members")

@@ -27,13 +27,7 @@ final class BatchRoster: @unchecked Sendable {
     private func queue() throws -> DatabaseQueue {
         try lock.withLock {
             if let opened { return opened }
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
-                // Scratch data, gone with the run: one connection, no syncs, a small page cache; the
-                // journal in memory, so that a failed transaction (a full disk) rolls back cleanly.
-                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024")
-            }
-            let made = try DatabaseQueue(path: path, configuration: configuration)
+            let made = try ScratchDatabase.open(at: path)
             try made.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS member (chunk TEXT NOT NULL, item TEXT NOT NULL, number INTEGER NOT NULL, offset INTEGER NOT NULL,

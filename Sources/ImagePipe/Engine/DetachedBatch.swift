@@ -39,10 +39,8 @@ final class DetachedBatch: @unchecked Sendable {
                 }
                 inMemory = members
             } catch let reading {
-                let directory = (membersPath as NSString).deletingLastPathComponent
-                var failure = CallFailure(.local_error, "cannot read a batch's members at \(membersPath): \(reading)")
-                failure.localFault = Ledger.localFault(error, place: directory) ?? LocalFault(kind: .io, place: directory, reason: "\(reading)")
-                unreadable = failure
+                unreadable = BatchMembersFile.unreadable(membersPath, reading,
+                                                         fault: Ledger.localFault(error, place: (membersPath as NSString).deletingLastPathComponent))
             }
         }
         self.unreadable = unreadable

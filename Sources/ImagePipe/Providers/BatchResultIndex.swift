@@ -13,11 +13,7 @@ final class BatchResultIndex: @unchecked Sendable {
     init(directory: String) throws(CallFailure) {
         path = directory + "/results-" + UUID().uuidString.lowercased() + ".sqlite"
         do {
-            var configuration = Configuration()
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA cache_size = -1024")
-            }
-            queue = try DatabaseQueue(path: path, configuration: configuration)
+            queue = try ScratchDatabase.open(at: path)
             try queue.write { db in
                 try db.execute(sql: "CREATE TABLE place (id TEXT PRIMARY KEY, file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL)")
             }
