@@ -25,6 +25,7 @@ public final class EmulatorJobs: @unchecked Sendable {
 
     private let lock = NSLock()
     private let start = ContinuousClock.now
+    private var held = false
     private var jobs: [String: Job] = [:]
     private var queueTimes: [String: Double] = [:]
     private var next = 0
@@ -38,6 +39,10 @@ public final class EmulatorJobs: @unchecked Sendable {
     private var now: Double { (ContinuousClock.now - start).inSeconds }
 
     static let failMarker = "[[job-fail:"
+
+    /// While held, no job ends: one past its queue time stays running (a test stops or kills a
+    /// run while its jobs are surely waiting, however late a loaded machine lets it act).
+    public func hold(_ on: Bool) { lock.withLock { held = on } }
 
     /// Takes a job; `attempt` is how many times its prompt has been submitted, this one included.
     func submit(prompt: String, size: ImageSize, model: String, queueTime: Double, attempt: Int) -> Job {
@@ -61,7 +66,7 @@ public final class EmulatorJobs: @unchecked Sendable {
             guard let job = jobs[id] else { return nil }
             if job.cancelled { return (job, .cancelled) }
             let t = now
-            if job.readyAt <= t { return (job, .done) }
+            if job.readyAt <= t, !held { return (job, .done) }
             // The last moments of its wait (a fifth of the queue time, at most a second) it runs.
             if job.readyAt - t <= min(1, queueTimes[id, default: 0] / 5) { return (job, .running) }
             return (job, .queued(position: jobs.values.lazy.filter { !$0.cancelled && $0.readyAt < job.readyAt && $0.readyAt > t }.count))
@@ -74,7 +79,7 @@ public final class EmulatorJobs: @unchecked Sendable {
     /// Cancels a job not yet done; false when it was done (or unknown).
     func cancel(_ id: String) -> Bool {
         lock.withLock {
-            guard let job = jobs[id], job.readyAt > now, !job.cancelled else { return false }
+            guard let job = jobs[id], job.readyAt > now || held, !job.cancelled else { return false }
             jobs[id]?.cancelled = true
             cancels += 1
             return true

@@ -42,7 +42,8 @@ import Testing
               model: any
               prompt: "{{ name }}"
               output: "\(output)"
-              timeout: 500ms
+              # Long enough for sh and cp on a loaded 2-core machine; the slow case sleeps 5 s.
+              timeout: 3s
               retry: { attempts: \(attempts), initial: 10ms }
         """
         let dir = Fixtures.temporaryDirectory()

@@ -166,10 +166,12 @@ import ImagePipeEmulator
     /// A status request refused (the key was rotated) fails the item but keeps its job: a later
     /// run with the right key collects it without paying again.
     @Test func aRefusedStatusRequestKeepsTheJobForTheNextRun() async throws {
-        // Long enough that no job is done before the first run is stopped, however loaded the machine.
-        let emulator = Emulator(configuration: Self.emulator(queueTime: 4), threads: 1)
+        let emulator = Emulator(configuration: Self.emulator(queueTime: 0.5), threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
+        // No job ends before the first run is stopped and the second refused, however late a
+        // loaded machine lets the stopper act.
+        emulator.stats.jobs.hold(true)
         let dir = Fixtures.temporaryDirectory()
         let yaml = Self.yaml().replacingOccurrences(of: "api_key: queue-test-key", with: "api_key: \"${QUEUE_KEY}\"")
         var environment = Fixtures.environment
@@ -189,6 +191,7 @@ import ImagePipeEmulator
         #expect(refused.lines(stage: "hero").allSatisfy { $0["failure_class"] as? String == "auth" }, "\(refused.lines(stage: "hero"))")
         #expect((refused.lines(stage: "hero").first?["message"] as? String ?? "").contains("stays recorded"))
         environment["QUEUE_KEY"] = "queue-test-key"
+        emulator.stats.jobs.hold(false)
         let collected = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(3)], server: emulator, directory: dir, ledger: true,
                                                  environment: environment)
         #expect(collected.stage("hero").succeeded == 3)
@@ -245,26 +248,28 @@ import ImagePipeEmulator
 /// them without a single new submit.
 @Suite struct QueuedJobsAfterACrashTests {
     @Test func aKilledRunsJobsAreCollectedByTheNextRunWithoutANewSubmit() async throws {
-        // Long enough that 100 submits (8 at a time) finish before the first job does (200 in the note's figure).
-        let emulator = Emulator(configuration: QueuedProviderTests.emulator(queueTime: 8), threads: 1)
+        let emulator = Emulator(configuration: QueuedProviderTests.emulator(queueTime: 1), threads: 1)
         try await emulator.start()
         defer { Task { await emulator.stop() } }
+        // Every job waits until the first run is killed, however late a loaded machine lets the test act.
+        emulator.stats.jobs.hold(true)
         let yaml = QueuedProviderTests.yaml(provider: ", poll_rate_limit: { requests_per_second: 200, burst: 20 }")
             .replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(100))
         let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
         await Wait.until("100 jobs are submitted", timeout: 60) { emulator.stats.snapshot.queue.submitted == 100 }
-        // Every job is committed to the ledger (or, on a very slow machine, already done) before the kill.
+        // Every job is committed to the ledger before the kill.
         let ledgerPath = dir.appendingPathComponent(".imagepipe/queued-test.sqlite").path
         await Wait.until("every job is in the ledger", timeout: 60) {
             guard let hero = (try? Ledger(path: ledgerPath, readOnly: true).status(stageOrder: ["hero"]))?.stages.first else { return false }
-            return hero.submitted + hero.succeeded >= 100
+            return hero.submitted >= 100
         }
         first.signal(SIGKILL)
         #expect(await first.wait() == SIGKILL || !first.process.isRunning)
-        let ledger = try Ledger(path: dir.appendingPathComponent(".imagepipe/queued-test.sqlite").path, readOnly: true)
+        emulator.stats.jobs.hold(false)
+        let ledger = try Ledger(path: ledgerPath, readOnly: true)
         let left = try ledger.successes().jobCount
-        #expect(left > 0, "the killed run left no job to re-attach to")
+        #expect(left == 100, "the killed run left \(left) jobs to re-attach to")
         let status = try await CLIProcess.run(["status", "pipeline.yaml"], in: dir)
         #expect(status.stdout.contains("submitted: \(left) items still waiting at their provider (hero \(left))"), "\(status.stdout)")
 

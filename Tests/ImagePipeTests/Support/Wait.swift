@@ -17,4 +17,25 @@ enum Wait {
         }
         return true
     }
+
+    /// As `until`, then `act`, both on a thread of their own: for an act that must follow the
+    /// condition closely (a signal while calls are in flight), which a task on the test's
+    /// cooperative pool, starved by the other suites on a loaded machine, may do seconds late.
+    @discardableResult
+    static func onThread(until what: String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
+                         _ condition: @escaping @Sendable () -> Bool, then act: @escaping @Sendable () -> Void) async -> Bool {
+        let held = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            Thread {
+                let deadline = ContinuousClock.now + .seconds(timeout)
+                while !condition() {
+                    guard ContinuousClock.now < deadline else { return done.resume(returning: false) }
+                    usleep(5_000)
+                }
+                act()
+                done.resume(returning: true)
+            }.start()
+        }
+        if !held { Issue.record("timed out after \(timeout) s waiting until \(what)", sourceLocation: sourceLocation) }
+        return held
+    }
 }
