@@ -129,9 +129,10 @@ import ImagePipeEmulator
             try await Task.sleep(for: .milliseconds(600))
             control.stop(.interrupted)
         }
-        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(20)], control: control)
+        // 25 s of work at 4 a second: the stop comes first however late a loaded machine wakes the stopper.
+        let run = try await RunHarness.run(yaml, files: ["products.csv": RunHarness.products(100)], control: control)
         _ = try? await stopper.value
-        #expect(run.stage("hero").succeeded < 20)
+        #expect(run.stage("hero").succeeded < 100)
         #expect(run.budgetReserved == 0)
         #expect(abs(run.result.spentUSD - 0.25 * Double(run.stage("hero").succeeded)) < 1e-9)
     }
