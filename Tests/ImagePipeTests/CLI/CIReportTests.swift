@@ -66,8 +66,7 @@ import FoundationXML
         let lintErrors = Pipe()
         lint.standardError = lintErrors
         try lint.run()
-        let lintText = String(decoding: lintErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        lint.waitUntilExit()
+        let lintText = String(decoding: await lint.finish(reading: lintErrors)[0], as: UTF8.self)
         #expect(lint.terminationStatus == 0, "\(lintText)")
         #expect(reader.suites.map { $0["name"] } == ["hero", "thumb"] || reader.suites.map { $0["name"] } == ["thumb", "hero"])
         for suite in reader.suites {
@@ -97,8 +96,7 @@ import FoundationXML
         try render.run()
         input.fileHandleForWriting.write(Data(markdown.utf8))
         try input.fileHandleForWriting.close()
-        let html = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        render.waitUntilExit()
+        let html = String(decoding: await render.finish(reading: output)[0], as: UTF8.self)
         #expect(render.terminationStatus == 0)
         #expect(html.components(separatedBy: "<table>").count == 2 && html.components(separatedBy: "<tr>").count == 4, "\(html)")
         #expect(html.contains("<a href=\"https://github.com/shop/catalog/actions/runs/42#artifacts\">artifacts</a>"), "\(html)")

@@ -11,7 +11,7 @@ import Testing
         var stderr: String
     }
 
-    func run(_ arguments: [String], in directory: URL = Fixtures.repository) throws -> Result {
+    func run(_ arguments: [String], in directory: URL = Fixtures.repository) async throws -> Result {
         let process = ChildProcess()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -21,15 +21,14 @@ import Testing
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let read = await process.finish(reading: out, err)
+        let (stdout, stderr) = (read[0], read[1])
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     /// `validate --strict` said valid without S3 credentials, and `run` then failed with an
     /// error that had no line: now both say it at the stage's line, `plan` as a warning.
-    @Test func missingS3CredentialsAreReportedAtTheStage() throws {
+    @Test func missingS3CredentialsAreReportedAtTheStage() async throws {
         let dir = Fixtures.temporaryDirectory()
         try """
         version: 1
@@ -43,57 +42,57 @@ import Testing
             s3_upload: { from: hero, bucket: b, key: "{{ sku }}.png" }
         """.write(to: dir.appendingPathComponent("p.yaml"), atomically: true, encoding: .utf8)
         let line = "p.yaml:9:5: error: stage 'upload' has no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or its access_key_id and secret_access_key"
-        let strict = try run(["validate", "--strict", "p.yaml"], in: dir)
+        let strict = try await run(["validate", "--strict", "p.yaml"], in: dir)
         #expect(strict.status == 2)
         #expect(strict.stdout.contains(line) || strict.stderr.contains(line), "\(strict.stdout)\(strict.stderr)")
-        let plan = try run(["plan", "p.yaml"], in: dir)
+        let plan = try await run(["plan", "p.yaml"], in: dir)
         #expect(plan.status == 0)
         #expect(plan.stderr.contains(line.replacingOccurrences(of: ": error: ", with: ": warning: ")), "\(plan.stderr)")
-        let runs = try run(["run", "p.yaml"], in: dir)
+        let runs = try await run(["run", "p.yaml"], in: dir)
         #expect(runs.status == 2)
         #expect(runs.stderr.contains(line), "\(runs.stderr)")
     }
 
-    @Test func validateExitCodes() throws {
-        #expect(try run(["validate", "pipelines/quickstart.yaml"]).status == 0)
-        let invalid = try run(["validate", "20-unknown-field.yaml"], in: Fixtures.invalid)
+    @Test func validateExitCodes() async throws {
+        #expect(try await run(["validate", "pipelines/quickstart.yaml"]).status == 0)
+        let invalid = try await run(["validate", "20-unknown-field.yaml"], in: Fixtures.invalid)
         #expect(invalid.status == 2)
         #expect(invalid.stdout.hasPrefix("20-unknown-field.yaml:16:30: error: unknown field 'colour'"))
     }
 
-    @Test func githubAnnotations() throws {
-        let result = try run(["validate", "--format", "github", "13-unknown-from.yaml"], in: Fixtures.invalid)
+    @Test func githubAnnotations() async throws {
+        let result = try await run(["validate", "--format", "github", "13-unknown-from.yaml"], in: Fixtures.invalid)
         #expect(result.status == 2)
         #expect(result.stdout == "::error file=13-unknown-from.yaml,line=13,col=13::unknown source or stage 'prodcts'; did you mean 'products'?\n")
     }
 
-    @Test func jsonDiagnostics() throws {
-        let result = try run(["validate", "--format", "json", "06-bad-version.yaml"], in: Fixtures.invalid)
+    @Test func jsonDiagnostics() async throws {
+        let result = try await run(["validate", "--format", "json", "06-bad-version.yaml"], in: Fixtures.invalid)
         let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
         #expect(parsed?.first?["line"] as? Int == 1)
         #expect(parsed?.first?["severity"] as? String == "error")
     }
 
-    @Test func usageErrorsExitWith2() throws {
-        #expect(try run(["validate"]).status == 2)
-        #expect(try run(["plan", "x.yaml", "--format", "xml"]).status == 2)
-        #expect(try run(["frobnicate"]).status == 2)
+    @Test func usageErrorsExitWith2() async throws {
+        #expect(try await run(["validate"]).status == 2)
+        #expect(try await run(["plan", "x.yaml", "--format", "xml"]).status == 2)
+        #expect(try await run(["frobnicate"]).status == 2)
     }
 
-    @Test func planPrintsTheDryRunAndJSON() throws {
-        let text = try run(["plan", "pipelines/quickstart.yaml"])
+    @Test func planPrintsTheDryRunAndJSON() async throws {
+        let text = try await run(["plan", "pipelines/quickstart.yaml"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("hero/a100.png"))
         #expect(text.stdout.contains("Estimated cost: $0"))
-        let json = try run(["plan", "--format", "json", "pipelines/quickstart.yaml"])
+        let json = try await run(["plan", "--format", "json", "pipelines/quickstart.yaml"])
         let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect((parsed?["stages"] as? [[String: Any]])?.first?["items"] as? Int == 8)
-        #expect(try run(["plan", "16-cycle.yaml"], in: Fixtures.invalid).status == 2)
+        #expect(try await run(["plan", "16-cycle.yaml"], in: Fixtures.invalid).status == 2)
     }
 
     /// On a fresh copy, so that what earlier runs left in pipelines/ cannot hide a write: the
     /// whole tree is the same file for file, byte for byte, after a plan.
-    @Test func planWritesNothing() throws {
+    @Test func planWritesNothing() async throws {
         let dir = Fixtures.temporaryDirectory()
         for name in ["quickstart.yaml", "data"] {
             try FileManager.default.copyItem(at: Fixtures.pipelines.appendingPathComponent(name), to: dir.appendingPathComponent(name))
@@ -107,7 +106,7 @@ import Testing
             return files
         }
         let before = try tree()
-        #expect(try run(["plan", "quickstart.yaml"], in: dir).status == 0)
+        #expect(try await run(["plan", "quickstart.yaml"], in: dir).status == 0)
         #expect(try tree() == before)
     }
 

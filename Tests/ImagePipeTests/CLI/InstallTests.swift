@@ -24,8 +24,7 @@ import Testing
             let out = Pipe()
             bash.standardOutput = out
             try bash.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            bash.waitUntilExit()
+            let text = String(decoding: await bash.finish(reading: out)[0], as: UTF8.self)
             #expect(bash.terminationStatus == 0 && text.contains("_imagepipe"))
         }
     }

@@ -125,8 +125,7 @@ import ImagePipeEmulator
         let errors = Pipe()
         process.standardError = errors
         try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = String(decoding: await process.finish(reading: errors)[0], as: UTF8.self)
         #expect(text.hasSuffix("exit 0\n") || text.hasSuffix("exit 141\n"), "\(text)")
         #expect(!text.contains("Fatal error"))
     }

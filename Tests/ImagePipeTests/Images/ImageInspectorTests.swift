@@ -6,7 +6,7 @@ import Testing
 @testable import ImagePipePlan
 
 @Suite struct ImageInspectorTests {
-    @Test func placeholderPNGIsValidAndDecodesWithZlib() throws {
+    @Test func placeholderPNGIsValidAndDecodesWithZlib() async throws {
         let png = PlaceholderImage.png(prompt: "a red mug", width: 300, height: 200)
         #expect(try ImageInspector.inspect(png) == ImageInfo(format: .png, width: 300, height: 200))
         // An independent decoder: Python's zlib inflates the image data, and every pixel, filter
@@ -31,8 +31,7 @@ import Testing
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let out = String(decoding: await process.finish(reading: pipe)[0], as: UTF8.self)
         #expect(process.terminationStatus == 0)
         let expected = PlaceholderImage.pixels(prompt: "a red mug", width: 300, height: 200)
         #expect(out.count == expected.count * 2)

@@ -13,7 +13,7 @@ import Testing
     }
 
     /// A PNG, a JPEG, a lossy WebP (VP8), a lossless one with alpha (VP8L) and an extended one (VP8X).
-    static func samples(in dir: URL) throws -> [String: URL] {
+    static func samples(in dir: URL) async throws -> [String: URL] {
         let png = PlaceholderImage.png(prompt: "sample", width: 96, height: 64, label: ["A1"])
         var files: [String: URL] = [:]
         let pngURL = dir.appendingPathComponent("a.png")
@@ -26,18 +26,18 @@ import Testing
             files[name] = url
         }
         // The vips command line makes the other two WebP layouts.
-        _ = try ExternalTool.run(["vips", "bandjoin_const", pngURL.path, dir.appendingPathComponent("alpha.v").path, "128"])
-        _ = try ExternalTool.run(["vips", "webpsave", dir.appendingPathComponent("alpha.v").path, dir.appendingPathComponent("lossless.webp").path, "--lossless", "--strip"])
+        _ = try await ExternalTool.run(["vips", "bandjoin_const", pngURL.path, dir.appendingPathComponent("alpha.v").path, "128"])
+        _ = try await ExternalTool.run(["vips", "webpsave", dir.appendingPathComponent("alpha.v").path, dir.appendingPathComponent("lossless.webp").path, "--lossless", "--strip"])
         files["vp8l"] = dir.appendingPathComponent("lossless.webp")
         let extended = dir.appendingPathComponent("extended.webp")
-        _ = try ExternalTool.run(["vips", "webpsave", dir.appendingPathComponent("alpha.v").path, extended.path, "--Q", "70", "--strip"])
+        _ = try await ExternalTool.run(["vips", "webpsave", dir.appendingPathComponent("alpha.v").path, extended.path, "--Q", "70", "--strip"])
         files["vp8x"] = extended
         return files
     }
 
-    @Test func exiftoolReadsWhatIsWrittenAndThePixelsStayTheSame() throws {
+    @Test func exiftoolReadsWhatIsWrittenAndThePixelsStayTheSame() async throws {
         let dir = Fixtures.temporaryDirectory()
-        let samples = try Self.samples(in: dir)
+        let samples = try await Self.samples(in: dir)
         let xml = Self.packet().xml
         var stamped: [String: String] = [:]
         for (name, url) in samples {
@@ -54,15 +54,15 @@ import Testing
             stamped[name] = out.path
         }
         for (name, path) in stamped {
-            let tags = try ExternalTool.xmp(of: path)
+            let tags = try await ExternalTool.xmp(of: path)
             #expect(tags["XMP-iptcExt:DigitalSourceType"] == XMPPacket.trainedAlgorithmicMedia, "\(name): \(tags)")
             #expect(tags["XMP-imagepipe:Model"] == "gpt-image-1", "\(name)")
             #expect(tags["XMP-imagepipe:Seed"] == "42", "\(name)")
             // The control character is dropped (XML 1.0 cannot hold it); markup stays text.
             #expect(tags["XMP-imagepipe:Prompt"] == "A \"mug\" <script>alert(1)</script> & tea\nsecond line  bell", "\(name)")
         }
-        let before = try ExternalTool.decoded(samples.values.map(\.path))
-        let after = try ExternalTool.decoded(Array(stamped.values))
+        let before = try await ExternalTool.decoded(samples.values.map(\.path))
+        let after = try await ExternalTool.decoded(Array(stamped.values))
         for (name, url) in samples {
             let a = before[url.path], b = after[stamped[name]!]
             #expect(a?["error"] == nil && b?["error"] == nil, "\(name): \(String(describing: b))")

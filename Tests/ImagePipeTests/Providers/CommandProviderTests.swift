@@ -14,7 +14,7 @@ import Testing
     printf '%s\\n' "$prompt" >> prompts.log
     case "$prompt" in
       *fail*) echo "model exploded: out of credits" >&2; exit 3;;
-      *slow*) sleep 5;;
+      *slow*) sleep 60;;
       *json*) cp sample.png alt.png; echo '{"status":"success","local_path":"alt.png"}'; exit 0;;
       *nothing*) exit 0;;
       *busy*) if [ ! -f busy.seen ]; then touch busy.seen; echo "GPU busy" >&2; exit 75; fi;;
@@ -42,7 +42,7 @@ import Testing
               model: any
               prompt: "{{ name }}"
               output: "\(output)"
-              # Long enough for sh and cp on a loaded 2-core machine; the slow case sleeps 5 s.
+              # Long enough for sh and cp on a loaded 2-core machine; the slow case sleeps far longer.
               timeout: 3s
               retry: { attempts: \(attempts), initial: 10ms }
         """

@@ -62,7 +62,7 @@ import ImagePipeEmulator
         #expect(ReportThumbnails().make(for: model.cards, outputDirectory: output, reportDirectory: output + "/report").reused == images)
 
         let shot = output + "/report-screenshot.png"
-        let seen = try Chromium.drive(report: written.index, screenshot: shot, search: "Product 1", stage: "touch_up")
+        let seen = try await Chromium.drive(report: written.index, screenshot: shot, search: "Product 1", stage: "touch_up")
         let first = try #require(seen["first"] as? [String: Any])
         #expect((first["items"] as? Int ?? 0) > 0)
         #expect(first["shown"] as? String == "showing 69 of 69 cards")
@@ -153,14 +153,14 @@ import ImagePipeEmulator
         let card = ReportModel.Card(stage: "hero", key: "A", variant: 1, matrix: [], status: "succeeded", path: "a.png",
                                     sha256: String(repeating: "a", count: 64))
         let dir = Fixtures.temporaryDirectory().path
-        FileManager.default.createFile(atPath: dir + "/a.png", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir + "/a.png", contents: Data([1]))
         let made = ReportThumbnails(environment: ["PATH": "/nonexistent"]).make(for: [card], outputDirectory: dir, reportDirectory: dir + "/report")
         #expect(made.bySHA.isEmpty)
         #expect(made.note?.contains("vipsthumbnail (libvips-tools) is not installed") == true)
     }
 
     /// A URL made from hostile data (`javascript:…` in a CMS's answer) is shown, never a link.
-    @Test func onlyWebAddressesBecomeLinks() throws {
+    @Test func onlyWebAddressesBecomeLinks() async throws {
         let dir = Fixtures.temporaryDirectory().path
         let lines = [
             #"{"key":"a","stage":"publish","status":"succeeded","url":"javascript:alert(document.cookie)"}"#,
@@ -169,7 +169,7 @@ import ImagePipeEmulator
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/manifest.jsonl", atomically: true, encoding: .utf8)
         let model = try ReportModel.load(manifest: dir + "/manifest.jsonl", runsDirectory: dir + "/runs", stages: ["publish"], pipeline: "links", budgetUSD: nil)
         let written = try ReportWriter.write(model, outputDirectory: dir, reportDirectory: dir + "/report")
-        let dom = try Chromium.dom(of: written.index)
+        let dom = try await Chromium.dom(of: written.index)
         #expect(dom.contains("<a href=\"https://cms.example.com/products/b\""), "\(dom)")
         #expect(dom.contains("<span>javascript:alert(document.cookie)</span>"))
         #expect(!dom.contains("href=\"javascript:"))

@@ -82,7 +82,7 @@ import Testing
         #expect((lines["small"]?["message"] as? String ?? "").contains("120 px wide, at least 200"))
         #expect(checks("small")["min_width"] == 120)
         // What a command provider wrote carries its origin too.
-        let tags = try ExternalTool.xmp(of: run.directory.appendingPathComponent("out/out/first.png").path)
+        let tags = try await ExternalTool.xmp(of: run.directory.appendingPathComponent("out/out/first.png").path)
         #expect(tags["XMP-iptcExt:DigitalSourceType"] == XMPPacket.trainedAlgorithmicMedia && tags["XMP-imagepipe:ProviderKind"] == "command", "\(tags)")
         // A failed image is not kept where a later step would pick it up.
         #expect(!FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("out/out/flat.png").path))

@@ -74,7 +74,7 @@ import ImagePipeEmulator
             ("og/A1.webp", "WEBP", 1200, 630), ("thumb/A1.jpg", "JPEG", 400, 400), ("boxed/A1.png", "PNG", 300, 200),
             ("narrow/A1.avif", "AVIF", 250, 250), ("bare/A1.jpg", "JPEG", 500, 300), ("small/A1-og.png", "PNG", 600, 315),
         ]
-        let decoded = try ExternalTool.decoded(expected.map { path($0.0) })
+        let decoded = try await ExternalTool.decoded(expected.map { path($0.0) })
         for (file, format, width, height) in expected {
             let image = decoded[path(file)]
             #expect(image?["error"] == nil, "\(file): \(String(describing: image))")
@@ -86,18 +86,18 @@ import ImagePipeEmulator
         #expect(og?["width"] as? Int == 1200 && og?["height"] as? Int == 630 && og?["path"] as? String == "og/A1.webp")
         #expect(run.lines(stage: "sized").count == 3, "only the og outputs went on")
         // `contain` pads with the background: the corner of the 300×200 box is red.
-        let corner = try ExternalTool.run(["python3", "-c", "from PIL import Image; print(Image.open('\(path("boxed/A1.png"))').convert('RGB').getpixel((0, 0)))"])
+        let corner = try await ExternalTool.run(["python3", "-c", "from PIL import Image; print(Image.open('\(path("boxed/A1.png"))').convert('RGB').getpixel((0, 0)))"])
         #expect(corner.trimmingCharacters(in: .whitespacesAndNewlines) == "(255, 0, 0)")
 
         // Provenance: generated images say so; transforms keep it unless they strip.
         for file in ["hero/A1.png", "og/A1.webp", "thumb/A1.jpg", "boxed/A1.png", "narrow/A1.avif", "small/A1-og.png"] {
-            let tags = try ExternalTool.xmp(of: path(file))
+            let tags = try await ExternalTool.xmp(of: path(file))
             #expect(tags["XMP-iptcExt:DigitalSourceType"] == XMPPacket.trainedAlgorithmicMedia, "\(file): \(tags)")
             #expect(tags["XMP-imagepipe:Prompt"] == "Product photo of Red shoe", "\(file)")
             #expect(tags["XMP-imagepipe:Provider"] == "local" && tags["XMP-imagepipe:Model"] == "placeholder-v1", "\(file)")
             #expect(tags["XMP-imagepipe:Pipeline"] == "transform-test" && tags["XMP-imagepipe:Run"] != nil, "\(file)")
         }
-        #expect(try ExternalTool.xmp(of: path("bare/A1.jpg"))["XMP-iptcExt:DigitalSourceType"] == nil, "strip: true drops it")
+        #expect(try await ExternalTool.xmp(of: path("bare/A1.jpg"))["XMP-iptcExt:DigitalSourceType"] == nil, "strip: true drops it")
 
         // Again: every transform is a cache hit (fingerprinted by the input's SHA-256 and the recipe).
         let again = try await RunHarness.run(Self.yaml, directory: run.directory, ledger: true)
@@ -111,10 +111,10 @@ import ImagePipeEmulator
         #expect(yaml.contains("provenance: false"))
         let run = try await RunHarness.run(yaml)
         let out = run.directory.appendingPathComponent("out")
-        let tags = try ExternalTool.xmp(of: out.appendingPathComponent("hero/B2.png").path)
+        let tags = try await ExternalTool.xmp(of: out.appendingPathComponent("hero/B2.png").path)
         #expect(tags["XMP-imagepipe:Prompt"] == nil)
         #expect(tags["XMP-imagepipe:PromptSHA256"] == Hex.string(SHA256.hash(data: Array("Product photo of Blue mug".utf8))))
-        #expect(try ExternalTool.xmp(of: out.appendingPathComponent("small/B2-og.png").path).isEmpty)
+        #expect(try await ExternalTool.xmp(of: out.appendingPathComponent("small/B2-og.png").path).isEmpty)
     }
 
     @Test func aLibvipsFailureIsTheItemsNotTheRuns() async throws {

@@ -96,6 +96,19 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Reads `pipes` to their ends, then waits for the exit, on a thread of its own: blocked, a
+    /// thread of the tests' cooperative pool (two on a 2-core machine) holds up every other
+    /// suite's tasks, and their sleeps, timeouts and kills come seconds late.
+    @discardableResult
+    func finish(reading pipes: Pipe...) async -> [Data] {
+        let handles = pipes.map(\.fileHandleForReading)
+        return await OffPool.run {
+            let data = handles.map { $0.readDataToEndOfFile() }
+            self.waitUntilExit()
+            return data
+        }
+    }
+
     /// The exit code, or the signal that ended it (as Process reports it).
     var terminationStatus: Int32 {
         _ = isRunning

@@ -19,7 +19,11 @@ enum Chromium {
     }
 
     /// The DOM of a page after its scripts ran (`--dump-dom`).
-    static func dom(of page: String) throws -> String {
+    static func dom(of page: String) async throws -> String {
+        try await OffPool.run { try domBlocking(of: page) }
+    }
+
+    private static func domBlocking(of page: String) throws -> String {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: try path())
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -35,7 +39,13 @@ enum Chromium {
 
     /// Opens the report, clicks its filters, searches, and takes a screenshot; returns what the
     /// driver saw as JSON.
-    static func drive(report: String, screenshot: String, search: String = "", stage: String = "") throws -> [String: Any] {
+    static func drive(report: String, screenshot: String, search: String = "", stage: String = "") async throws -> [String: Any] {
+        // Handed over as JSON text: [String: Any] is not Sendable.
+        let text = try await OffPool.run { try driveBlocking(report: report, screenshot: screenshot, search: search, stage: stage) }
+        return try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
+    }
+
+    private static func driveBlocking(report: String, screenshot: String, search: String, stage: String) throws -> String {
         let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Fixtures.repository.appendingPathComponent("Tests/Fixtures/browser/drive_report.py").path,
@@ -47,9 +57,9 @@ enum Chromium {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard process.terminationStatus == 0, (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
             throw RunHarness.Failure(description: "the browser driver failed (\(process.terminationStatus)): \(errors) \(String(decoding: data, as: UTF8.self))")
         }
-        return json
+        return String(decoding: data, as: UTF8.self)
     }
 }
