@@ -185,6 +185,14 @@ final class BatchCollector: @unchecked Sendable {
         return failure
     }
 
+    /// A batch whose intent the ledger could not take; a full disk stops the run's new work.
+    private static func unrecorded(_ error: any Error, writer: LedgerWriter) -> CallFailure {
+        var failure = CallFailure(.local_error, "its batch was not sent: the ledger could not record it (\(error)), "
+                                  + "and a later run would pay again for a batch it does not know of")
+        failure.localFault = writer.localFault(error)
+        return failure
+    }
+
     private static func clash(_ customID: String) -> Outcome {
         .failed(CallFailure(.local_error, "two requests of this run have the custom id \(customID)"))
     }
@@ -370,7 +378,11 @@ final class BatchCollector: @unchecked Sendable {
                                                key: member.place.key, customID: member.customID))
             }
         }
-        await writer?.batch(.batchIntent(chunk: name, provider: providerName, stage: stage, items: items))
+        if let writer, let error = await writer.batch(.batchIntent(chunk: name, provider: providerName, stage: stage, items: items)) {
+            // Unrecorded, a batch left running could not be found by a later run, which would pay for
+            // its lines again: it is not sent.
+            return resume(ids) { _ in .failed(Self.unrecorded(error, writer: writer)) }
+        }
         let batch: RemoteBatch
         do throws(CallFailure) {
             batch = try await provider.createBatch(input: spool.path, bytes: spool.bytes, chunk: name, model: model, metadata: metadata, timeout: max(timeout, 120))
@@ -437,6 +449,11 @@ final class BatchCollector: @unchecked Sendable {
                     let results = try await provider.batchResults(batch, directory: directory, timeout: max(timeout, 600))
                     return end(batch, results: results, outcome: nil, reason: reason, expired: expired)
                 } catch {
+                    if error.localFault != nil {
+                        // This machine cannot keep the results (a full disk): the run stops; the batch's
+                        // lines stay in the ledger for the next run, not downloaded again and again.
+                        return end(batch, results: nil, outcome: .failed(error), reason: "")
+                    }
                     if let deadline, control.clock.now >= deadline {
                         return end(batch, results: nil, outcome: .pending(what: "batch \(batch.id) (its results could not be read: \(error.message))"),
                                    reason: "", keep: false)

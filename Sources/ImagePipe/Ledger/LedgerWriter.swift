@@ -7,7 +7,7 @@ final class LedgerWriter: @unchecked Sendable {
     private let ledger: any LedgerStore
     private let runID: Int64
     private let lock = NSLock()
-    private var pending: [(LedgerWrite, CheckedContinuation<Void, Never>)] = []
+    private var pending: [(LedgerWrite, CheckedContinuation<(any Error)?, Never>)] = []
     private var writing = false
     private let queue = DispatchQueue(label: "imagepipe.ledger")
     private var failure: String?
@@ -29,11 +29,17 @@ final class LedgerWriter: @unchecked Sendable {
 
     func jobEnded(stage: String, item: String, fingerprint: String) async { await write(.jobEnded(stage: stage, item: item, fingerprint: fingerprint)) }
 
-    /// Returns once committed: a batch is created only after its intent is in the ledger.
-    func batch(_ change: LedgerWrite) async { await write(change) }
+    /// Returns once committed, or with what kept it out: a batch is created only after its intent
+    /// is in the ledger.
+    @discardableResult
+    func batch(_ change: LedgerWrite) async -> (any Error)? { await write(change) }
 
-    private func write(_ entry: LedgerWrite) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// The fault of the machine behind a write's failure (a full disk), if it is one.
+    func localFault(_ error: any Error) -> LocalFault? { ledger.localFault(error) }
+
+    @discardableResult
+    private func write(_ entry: LedgerWrite) async -> (any Error)? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<(any Error)?, Never>) in
             let start: Bool = lock.withLock {
                 pending.append((entry, continuation))
                 if writing { return false }
@@ -46,25 +52,47 @@ final class LedgerWriter: @unchecked Sendable {
 
     private func drain() {
         while true {
-            let batch: [(LedgerWrite, CheckedContinuation<Void, Never>)] = lock.withLock {
+            let taken: [(LedgerWrite, CheckedContinuation<(any Error)?, Never>)] = lock.withLock {
                 let taken = pending
                 pending.removeAll(keepingCapacity: true)
                 if taken.isEmpty { writing = false }
                 return taken
             }
-            if batch.isEmpty { return }
-            do {
-                try ledger.write(batch.map(\.0), runID: runID)
-            } catch {
-                let first = lock.withLock { () -> Bool in
-                    defer { failure = "\(error)" }
-                    return failure == nil
-                }
-                if first { onFailure?("cannot write to the ledger \(ledger.path): \(error); finished work is still in the files and the manifest, but a re-run will not know it") }
-                if let fault = ledger.localFault(error) { onFault?(fault) }
-            }
-            for (_, continuation) in batch { continuation.resume() }
+            if taken.isEmpty { return }
+            for group in Self.groups(taken) { commit(group) }
         }
+    }
+
+    /// In order, with each batch intent in a transaction of its own: an intent that cannot be
+    /// written (its members file unreadable) keeps out only its own batch, never other units'
+    /// results, and its sender learns that it failed.
+    private static func groups<T>(_ writes: [(LedgerWrite, T)]) -> [ArraySlice<(LedgerWrite, T)>] {
+        var groups: [ArraySlice<(LedgerWrite, T)>] = []
+        var start = writes.startIndex
+        for index in writes.indices {
+            guard case .batchIntent = writes[index].0 else { continue }
+            if start < index { groups.append(writes[start..<index]) }
+            groups.append(writes[index...index])
+            start = index + 1
+        }
+        if start < writes.endIndex { groups.append(writes[start...]) }
+        return groups
+    }
+
+    private func commit(_ group: ArraySlice<(LedgerWrite, CheckedContinuation<(any Error)?, Never>)>) {
+        var failed: (any Error)?
+        do {
+            try ledger.write(group.map(\.0), runID: runID)
+        } catch {
+            failed = error
+            let first = lock.withLock { () -> Bool in
+                defer { failure = "\(error)" }
+                return failure == nil
+            }
+            if first { onFailure?("cannot write to the ledger \(ledger.path): \(error); finished work is still in the files and the manifest, but a re-run will not know it") }
+            if let fault = ledger.localFault(error) { onFault?(fault) }
+        }
+        for (_, continuation) in group { continuation.resume(returning: failed) }
     }
 }
 
