@@ -21,7 +21,8 @@ enum JSONEntryScanner {
         var position: UInt64 = 0
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
         defer { try? handle.close() }
-        while let chunk = try? handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+        // A read error throws: taken for the end of the file, it would cut the file short unseen.
+        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
             scanner.feed(Array(chunk), at: position) { offset, element in
                 guard let parsed = try? JSONParser.parse(element), let found = id(parsed) else { return }
                 add(found, Place(file: path, offset: offset, length: element.count))
@@ -39,7 +40,8 @@ enum JSONEntryScanner {
         var pending: [UInt8] = []
         var pendingStart: UInt64 = 0
         var position: UInt64 = 0
-        while let chunk = try? handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+        // A read error throws: taken for the end of the file, it would cut the file short unseen.
+        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
             var start = chunk.startIndex
             for i in chunk.indices where chunk[i] == UInt8(ascii: "\n") {
                 pending += chunk[start..<i]
