@@ -14,7 +14,7 @@ extension RunEngine {
                              keep: (P, inout ItemOutcome) async throws(CallFailure) -> R) async -> CallResult<R> {
         var attempt = 0
         var reserved = false
-        var left = cache.batchItem(stage: place.stage, item: place.item, fingerprint: place.fingerprint).flatMap { collector.claimLeftOver($0.customID) ? $0 : nil }
+        var left = leftBatchItem(place).flatMap { collector.claimLeftOver($0.customID) ? $0 : nil }
         var woken = resuming
         var expiredOnce = false
         if let resuming {
@@ -119,9 +119,13 @@ extension RunEngine {
                 }
                 return .failed
             case .failed(let failure):
-                // The batch's input could not be written (a full disk): every later line would fail the same way.
-                if let fault = failure.localFault { breaker.trip(fault) }
-                await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                // This machine's fault (a full disk, a result that cannot be read back): every later line
+                // would fail the same way. A line sent keeps its ledger row, for the next run to collect.
+                if let fault = failure.localFault {
+                    breaker.trip(fault)
+                } else {
+                    await writer?.batch(.batchItemEnded(stage: place.stage, item: place.item, fingerprint: place.fingerprint))
+                }
                 if failure.expired {
                     // The window ran out, not the request: sent again once, whatever the retry policy says.
                     if let earlier = outcome.failureClass { outcome.retries.append((earlier, outcome.message ?? "")) }

@@ -10,6 +10,8 @@ final class BatchMembersFile: @unchecked Sendable {
     private(set) var bytes = 0
     /// How many of its members wait detached.
     private(set) var detached = 0
+    /// How many of those hold a budget reservation: given back, should their lines never be read again.
+    private(set) var reserved = 0
     /// The custom ids of the members that wait in memory (in a task, or parked): few, and their
     /// units are held anyway.
     private(set) var waiting: [String] = []
@@ -42,7 +44,12 @@ final class BatchMembersFile: @unchecked Sendable {
         try Self.write(line, to: handle, at: bytes, path: path, what: "members")
         count += 1
         bytes += line.count
-        if member.detached != nil { detached += 1 } else { waiting.append(member.customID) }
+        if let held = member.detached {
+            detached += 1
+            if held.reserved { reserved += 1 }
+        } else {
+            waiting.append(member.customID)
+        }
     }
 
     /// Appends `bytes`; on a failure, what was written of them is cut off, so that the lines before stay whole.
@@ -51,10 +58,7 @@ final class BatchMembersFile: @unchecked Sendable {
             try handle.write(contentsOf: bytes)
         } catch {
             try? handle.truncate(atOffset: UInt64(end))
-            let ns = error as NSError
-            let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError
-            let code = ns.domain == NSPOSIXErrorDomain ? Int32(ns.code) : underlying?.domain == NSPOSIXErrorDomain ? Int32(underlying!.code) : nil
-            throw failure("cannot write a batch's \(what) at \(path): \(error.localizedDescription)", errno: code, path: path)
+            throw failure("cannot write a batch's \(what) at \(path): \(error.localizedDescription)", errno: LocalFault.posixCode(of: error), path: path)
         }
     }
 

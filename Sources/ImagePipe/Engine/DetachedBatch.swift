@@ -7,6 +7,8 @@ final class DetachedBatch: @unchecked Sendable {
     let chunk: String
     /// How many members wait detached.
     let count: Int
+    /// How many of them hold a budget reservation.
+    let reserved: Int
     /// Why the members file could not be read: no member can be found or handed over, and the
     /// batch is not sent.
     let unreadable: CallFailure?
@@ -14,6 +16,7 @@ final class DetachedBatch: @unchecked Sendable {
     private let membersPath: String
     private let lock = NSLock()
     private var taken: [UInt64] = []
+    private var reservedHandedOut = 0
     /// The members file, open while units are taken back (one after another, each a read at its place).
     private var reader: FileHandle?
     /// The members by item, when the roster could not index them (a full disk): one batch's, in memory.
@@ -26,6 +29,7 @@ final class DetachedBatch: @unchecked Sendable {
         self.chunk = chunk
         membersPath = members.path
         count = members.detached
+        reserved = members.reserved
         var unreadable: CallFailure?
         do {
             try roster.index(chunk: chunk, members: membersPath)
@@ -49,23 +53,31 @@ final class DetachedBatch: @unchecked Sendable {
     /// The member for `item`, once; nil when it has none, or it was taken.
     func take(item: String) -> DetachedMember? {
         guard unreadable == nil else { return nil }
+        let found: DetachedMember?
         if let inMemory {
-            guard let found = inMemory[item], mark(found.number) else { return nil }
-            return found.member
+            guard let entry = inMemory[item], mark(entry.number) else { return nil }
+            found = entry.member
+        } else {
+            guard let entry = roster.find(chunk: chunk, item: item), mark(entry.number) else { return nil }
+            let line: Data? = lock.withLock {
+                if reader == nil { reader = FileHandle(forReadingAtPath: membersPath) }
+                guard let reader, (try? reader.seek(toOffset: entry.offset)) != nil else { return nil }
+                return try? reader.read(upToCount: entry.length)
+            }
+            guard let member = line.flatMap({ BatchMember(line: $0, origin: roster.origin) }), member.place.item == item, let detached = member.detached else {
+                // Not read after all: left for the end, when the rest are handed over.
+                unmark(entry.number)
+                return nil
+            }
+            found = detached
         }
-        guard let entry = roster.find(chunk: chunk, item: item), mark(entry.number) else { return nil }
-        let line: Data? = lock.withLock {
-            if reader == nil { reader = FileHandle(forReadingAtPath: membersPath) }
-            guard let reader, (try? reader.seek(toOffset: entry.offset)) != nil else { return nil }
-            return try? reader.read(upToCount: entry.length)
-        }
-        guard let member = line.flatMap({ BatchMember(line: $0, origin: roster.origin) }), member.place.item == item, let detached = member.detached else {
-            // Not read after all: left for the end, when the rest are handed over.
-            unmark(entry.number)
-            return nil
-        }
-        return detached
+        if found?.reserved == true { lock.withLock { reservedHandedOut += 1 } }
+        return found
     }
+
+    /// The reservations of members never handed over (their file could not be read): the caller
+    /// gives them back, or the budget would stay held by lines no unit will ever settle.
+    var reservationsLeft: Int { lock.withLock { max(0, reserved - reservedHandedOut) } }
 
     private func mark(_ number: Int) -> Bool {
         lock.withLock {
@@ -94,6 +106,7 @@ final class DetachedBatch: @unchecked Sendable {
         try? BatchMembersFile.members(at: membersPath, origin: roster.origin) { member, _, _ in
             defer { number += 1 }
             guard let detached = member.detached, !isTaken(number) else { return }
+            if detached.reserved { lock.withLock { reservedHandedOut += 1 } }
             body(detached)
             told += 1
         }

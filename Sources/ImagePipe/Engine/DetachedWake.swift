@@ -10,14 +10,26 @@ extension RunEngine {
     func restream(_ runtime: StageRuntime, _ members: DetachedBatch, _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
         Task {
             var left = members.count
+            let price = runtime.stage.body.price?.usd ?? 0
+            // Members that cannot be read leave the lot, or the run would never end, and give their
+            // reservations back, or the budget would wait for them forever.
+            func letGo(_ count: Int, _ why: CallFailure) {
+                budget.settle(price * Double(members.reservationsLeft), spent: false)
+                for _ in 0..<count {
+                    var lost = ItemOutcome(stage: runtime.name, key: members.chunk, status: .failed)
+                    lost.failureClass = why.failureClass
+                    lost.message = secrets.redact(why.message)
+                    runtime.stats.ended(lost, wasInFlight: true)
+                    parking.done()
+                }
+            }
             if let unreadable = members.unreadable {
                 // No member can be read: none can be woken. The disk's fault stops new work.
                 if let fault = unreadable.localFault { breaker.trip(fault) }
                 await emit(.warning("\(left) item\(left == 1 ? "" : "s") of stage '\(runtime.name)' could not be taken back from their batch: "
                                     + secrets.redact(unreadable.message) + "; the next run takes them up (a batch never sent is sent then)"))
                 members.forget()
-                for _ in 0..<left { parking.done() }
-                return
+                return letGo(left, unreadable)
             }
             // Retries of these units' lines belong in one batch: the collector waits while they are read.
             parking.reading(true)
@@ -44,15 +56,23 @@ extension RunEngine {
             // Said before they are let go: the run may end with the last of them.
             await emit(.warning("\(left) item\(left == 1 ? "" : "s") of stage '\(runtime.name)' waiting in a batch could not be read again "
                                 + "from the source (it changed during the run); the next run collects them"))
-            let told = members.rest { member in
-                if member.reserved { budget.settle(runtime.stage.body.price?.usd ?? 0, spent: false) }
-                var gone = ItemOutcome(stage: runtime.name, key: member.customID, status: .submitted)
-                gone.message = "its row is gone from the source; the next run collects its line"
-                runtime.stats.ended(gone, wasInFlight: true)
+            var gone: [DetachedMember] = []
+            let told = members.rest { gone.append($0) }
+            for member in gone {
+                if member.reserved {
+                    // A line answered was billed, whether or not its unit can be made again.
+                    let paid: Bool
+                    if case .image = await outcome(member.customID) { paid = true } else { paid = false }
+                    budget.settle(price, spent: paid)
+                }
+                var ended = ItemOutcome(stage: runtime.name, key: member.customID, status: .submitted)
+                ended.message = "its row is gone from the source; the next run collects its line"
+                runtime.stats.ended(ended, wasInFlight: true)
                 parking.done()
             }
-            // Members the roster could not hand back still leave the lot, or the run would never end.
-            for _ in min(told, left)..<left { parking.done() }
+            if told < left {
+                letGo(left - told, CallFailure(.local_error, "its batch's members could not be read again; the next run collects its line"))
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ extension RunEngine {
         var attempt = 0
         var reserved = false
         // A job left by an earlier run, re-attached to once per run (not again for a regeneration).
-        var left = cache.job(stage: place.stage, item: place.item, fingerprint: place.fingerprint).flatMap { queue.claimLeftOver($0.id) ? $0 : nil }
+        var left = leftJob(place).flatMap { queue.claimLeftOver($0.id) ? $0 : nil }
         func giveBack() {
             if reserved { budget.settle(price, spent: false) }
             reserved = false

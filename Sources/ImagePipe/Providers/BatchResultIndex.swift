@@ -47,9 +47,10 @@ final class BatchResultIndex: @unchecked Sendable {
         }
     }
 
-    func place(of id: String) -> Place? {
+    /// Nil when the batch has no line for `id`; throws when the index cannot be read.
+    func place(of id: String) throws -> Place? {
         // Without a transaction: one indexed look-up, on a file only this run writes.
-        try? queue.inDatabase { db in
+        try queue.inDatabase { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT file, offset, length FROM place WHERE id = ?"), arguments: [id]).map {
                 Place(file: $0[0], offset: UInt64($0[1] as Int64), length: $0[2])
             }

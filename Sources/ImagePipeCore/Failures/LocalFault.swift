@@ -28,6 +28,14 @@ public struct LocalFault: Sendable, Equatable, CustomStringConvertible {
         reason = String(cString: strerror(code))
     }
 
+    /// The POSIX error a Foundation file error carries (itself, or as its underlying error).
+    public static func posixCode(of error: any Error) -> Int32? {
+        let ns = error as NSError
+        if ns.domain == NSPOSIXErrorDomain { return Int32(ns.code) }
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain { return Int32(underlying.code) }
+        return nil
+    }
+
     public init(kind: Kind, place: String, reason: String) {
         self.kind = kind
         self.place = place

@@ -126,12 +126,16 @@ public final class HTTPTransport: Sendable {
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(max(0.001, timeout) * 1e9)))
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw CallFailure(.local_error, "cannot write \(path)")
+                throw Self.unwritable(path, reason: String(cString: strerror(errno)), errno: errno)
             }
             defer { try? handle.close() }
             var total = 0
             for try await buffer in response.body {
-                try handle.write(contentsOf: Data(buffer.readableBytesView))
+                do {
+                    try handle.write(contentsOf: Data(buffer.readableBytesView))
+                } catch {
+                    throw Self.unwritable(path, reason: error.localizedDescription, errno: LocalFault.posixCode(of: error))
+                }
                 total += buffer.readableBytes
             }
             return (Int(response.status.code), total)
@@ -140,6 +144,15 @@ public final class HTTPTransport: Sendable {
         } catch {
             throw Self.classify(error, url: url, timeout: timeout)
         }
+    }
+
+    /// A download this machine cannot keep (a full disk): its fault, not the network's, so that
+    /// the run stops instead of downloading it again and again.
+    private static func unwritable(_ path: String, reason: String, errno code: Int32?) -> CallFailure {
+        var failure = CallFailure(.local_error, "cannot write \(path): \(reason)")
+        let directory = (path as NSString).deletingLastPathComponent
+        failure.localFault = code.flatMap { LocalFault(errno: $0, place: directory) } ?? LocalFault(kind: .io, place: directory, reason: reason)
+        return failure
     }
 
     /// `host:port`, the port spelled out even when the scheme implies it.

@@ -112,11 +112,41 @@ import Testing
         let index = try BatchResultIndex(directory: directory)
         try index.fill { add in try JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
         #expect(!index.isEmpty)
-        let place = try #require(index.place(of: "c1234"))
+        let place = try #require(try index.place(of: "c1234"))
         let bytes = Array(text.utf8)[Int(place.offset)..<Int(place.offset) + place.length]
         #expect(try JSONParser.parse(Array(bytes))["response"]?["n"] == .int(1234))
-        #expect(index.place(of: "c2000") == nil)
+        #expect(try index.place(of: "c2000") == nil)
         index.discard()
         #expect(!FileManager.default.fileExists(atPath: index.path))
+    }
+
+    /// A file that fails part-way is an error, not its end: taken for the end, it cut a batch's
+    /// members (the ledger's intent) or results (lines read as never answered) short unseen.
+    @Test func aReadErrorIsNotTheEndOfTheFile() {
+        // Opening a folder succeeds; reading it fails (EISDIR), as a failing disk's read does.
+        let folder = Fixtures.temporaryDirectory().path
+        #expect(throws: (any Error).self) { try JSONEntryScanner.eachLine(of: folder) { _, _ in } }
+        #expect(throws: (any Error).self) { try JSONEntryScanner.arrayElements(of: folder, under: "x", id: { _ in nil }, into: { _, _ in }) }
+    }
+
+    /// A result indexed but no longer readable here (its file removed under the run) is this
+    /// machine's fault: a local fault that stops the run and keeps the line for the next one,
+    /// never "no result", which sent the paid line again.
+    @Test func aResultThatCannotBeReadBackIsALocalFault() async throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let file = directory + "/out.jsonl"
+        try "{\"custom_id\":\"c1\",\"response\":{\"n\":1}}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let index = try BatchResultIndex(directory: directory)
+        try index.fill { add in try JSONEntryScanner.lines(of: file, id: { $0["custom_id"]?.stringValue }, into: add) }
+        let results = IndexedBatchResults(files: [file], index: index) { _ in .failure(CallFailure(.bad_request, "decoded")) }
+        #expect(await results.result(for: "c2") == nil, "no line for it: the provider's answer")
+        try FileManager.default.removeItem(atPath: file)
+        guard case .failure(let failure)? = await results.result(for: "c1") else {
+            Issue.record("a result that cannot be read gave no failure")
+            return
+        }
+        #expect(failure.failureClass == .local_error && failure.localFault != nil, "\(failure)")
+        #expect(failure.message.contains("stays recorded for the next run"))
+        results.discard()
     }
 }

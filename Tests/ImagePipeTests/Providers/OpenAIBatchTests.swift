@@ -356,4 +356,37 @@ import ImagePipeEmulator
         #expect(!run.stdout.contains("Fatal error"))
         #expect(emulator.stats.snapshot.batches.creations == 0 && emulator.stats.snapshot.requests == 0)
     }
+
+    /// Results that do not fit on the disk stop the run as a full disk (they were downloaded again
+    /// and again, for ever, as if the network had failed); the batch's lines stay in the ledger,
+    /// and once there is room the next run collects them without a new batch.
+    @Test func resultsThatDoNotFitStopTheRunAndTheNextRunCollectsThem() async throws {
+        let emulator = Emulator(configuration: OpenAIBatchTests.emulator(batchTime: 0.3), threads: 1)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        emulator.stats.batches.hold(true)
+        let yaml = OpenAIBatchTests.yaml().replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
+        let items = 50
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let disk = try SmallDisk(megabytes: 1, in: dir)
+        defer { disk.unmount() }
+        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir, environment: ["TMPDIR": disk.url.path])
+        await Wait.until("the batch is created", timeout: 60) { emulator.stats.snapshot.batches.creations == 1 }
+        // While the batch runs, something else fills the disk.
+        let filler = disk.url.appendingPathComponent("filler")
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        while (try? handle.write(contentsOf: Data(count: 64 << 10))) != nil {}
+        try handle.close()
+        emulator.stats.batches.hold(false)
+        let status = await first.wait(timeout: 60)
+        #expect(status == ExitStatus.localFault, "exit \(status): \(first.stdout.suffix(1500))\n\(first.stderr.suffix(500))")
+        #expect(first.stdout.contains("is full"), "\(first.stdout.suffix(1500))")
+        try FileManager.default.removeItem(at: filler)
+        let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir, environment: ["TMPDIR": disk.url.path])
+        #expect(second.status == 0, "exit \(second.status): \(second.stdout.suffix(1500))\n\(second.stderr.suffix(500))")
+        let seen = emulator.stats.snapshot
+        #expect(seen.batches.creations == 1 && seen.batches.lines == items, "\(seen.batches)")
+        #expect(try RunCommandTests.checkImages(in: dir) == items)
+    }
 }
