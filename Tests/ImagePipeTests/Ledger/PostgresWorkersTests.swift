@@ -251,6 +251,33 @@ import ImagePipeEmulator
         #expect(paid <= 2.0 + 1e-9, "paid $\(paid)")
     }
 
+    /// An item taken over from a worker killed while its batches ran waits for its line there:
+    /// the worker taking it over had read the ledger before those batches were recorded, and sent
+    /// the item again (paid twice).
+    @Test func anItemTakenOverFromAKilledWorkerWaitsForItsBatch() async throws {
+        let url = try TestPostgres.url()
+        let emulator = try await Self.emulator(latency: 0.01)
+        defer { Task { await emulator.stop() } }
+        emulator.stats.batches.hold(true)
+        let items = 100
+        // Batches of 20: each worker holds its claims (at most 28) while their batches run, so both send some.
+        let yaml = Self.yaml(name: TestPostgres.uniqueName("pg-batch"), base: emulator.baseURL)
+            .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
+            .replacingOccurrences(of: "  retry:", with: "  batch: { max_requests: 20, poll_interval: 200ms }\n      retry:")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let workers = try Self.workers(2, in: dir, url: url, extra: ["--lease", "2s"])
+        await Wait.until("both workers sent their batches", timeout: 60) { emulator.stats.snapshot.batches.lines >= 56 }
+        workers[0].signal(SIGKILL)
+        _ = await workers[0].wait()
+        // Its claims' leases run out; the other worker takes them over once its own batches end.
+        try await Task.sleep(for: .seconds(4))
+        emulator.stats.batches.hold(false)
+        await Self.expectExits([workers[1]])
+        let seen = emulator.stats.snapshot
+        #expect(seen.batches.lines == items, "every item sent once: \(seen.batches)")
+        #expect(try RunCommandTests.checkImages(in: dir) == items)
+    }
+
     /// A worker that joins while the first keeps every slot busy still gets its share: the first
     /// caps itself and gives back slots as its calls end.
     @Test func aLaterWorkerGetsItsShareOfABusyProvider() async throws {
