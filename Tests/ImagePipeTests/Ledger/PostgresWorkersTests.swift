@@ -278,6 +278,31 @@ import ImagePipeEmulator
         #expect(try RunCommandTests.checkImages(in: dir) == items)
     }
 
+    /// The same for jobs waiting in a provider's queue: taken over, each is collected, not submitted again.
+    @Test func aJobTakenOverFromAKilledWorkerIsCollected() async throws {
+        let url = try TestPostgres.url()
+        let emulator = Emulator(configuration: QueuedProviderTests.emulator(queueTime: 0.5), threads: 2)
+        try await emulator.start()
+        defer { Task { await emulator.stop() } }
+        emulator.stats.jobs.hold(true)
+        let items = 100
+        // At most 20 jobs wait per worker: both submit some.
+        let yaml = QueuedProviderTests.yaml(provider: ", max_queued: 20")
+            .replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
+            .replacingOccurrences(of: "name: queued-test", with: "name: \(TestPostgres.uniqueName("pg-queue"))\noutput_dir: out")
+        let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
+        let workers = try Self.workers(2, in: dir, url: url, extra: ["--lease", "2s"])
+        await Wait.until("both workers submitted their jobs", timeout: 60) { emulator.stats.snapshot.queue.submitted >= 40 }
+        workers[0].signal(SIGKILL)
+        _ = await workers[0].wait()
+        try await Task.sleep(for: .seconds(4))
+        emulator.stats.jobs.hold(false)
+        await Self.expectExits([workers[1]])
+        let seen = emulator.stats.snapshot
+        #expect(seen.queue.submitted == items, "every item submitted once: \(seen.queue.submitted)")
+        #expect(try RunCommandTests.checkImages(in: dir) == items)
+    }
+
     /// A worker that joins while the first keeps every slot busy still gets its share: the first
     /// caps itself and gives back slots as its calls end.
     @Test func aLaterWorkerGetsItsShareOfABusyProvider() async throws {
