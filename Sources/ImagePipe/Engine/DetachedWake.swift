@@ -8,7 +8,11 @@ extension RunEngine {
     /// A member whose row is gone (the file changed during the run) cannot be made again: it is
     /// let go with a warning, and its line stays in the ledger for the next run to collect.
     func restream(_ runtime: StageRuntime, _ members: DetachedBatch, _ outcome: @escaping @Sendable (String) async -> BatchCollector.Outcome) {
+        // Retries of these units' lines belong in one batch: the collector waits while they are read,
+        // from now on (counted before the task starts, or a batch gathering meanwhile could go out early).
+        parking.reading(true)
         Task {
+            defer { parking.reading(false) }
             var left = members.count
             let price = runtime.stage.body.price?.usd ?? 0
             // Members that cannot be read leave the lot, or the run would never end, and give their
@@ -31,9 +35,6 @@ extension RunEngine {
                 members.forget()
                 return letGo(left, unreadable)
             }
-            // Retries of these units' lines belong in one batch: the collector waits while they are read.
-            parking.reading(true)
-            defer { parking.reading(false) }
             if let source = pipeline.sources.first(where: { $0.name == runtime.stage.rootSource }),
                var items = SourceItems(source, files: pipeline.files) {
                 while left > 0, let (_, item) = items.next() {
