@@ -49,7 +49,8 @@ final class BatchCollector: @unchecked Sendable {
     /// When the run stops waiting for batches (`batch.wait` after the stage's first line); nil: never.
     private let deadline: ContinuousClock.Instant?
     /// Where result files are downloaded; removed when the run ends.
-    private let directory: String
+    private let scratch: ScratchFolder
+    private var directory: String { scratch.path }
 
     private let lock = NSLock()
     /// The batch being gathered, and full ones not yet sent: their lines, and who waits on each.
@@ -96,9 +97,8 @@ final class BatchCollector: @unchecked Sendable {
         self.timeout = timeout
         self.cancelRemote = cancelRemote
         deadline = wait.map { control.clock.now + .seconds($0) }
-        directory = NSTemporaryDirectory() + "imagepipe-batches-" + UUID().uuidString.lowercased()
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        roster = BatchRoster(directory: directory)
+        scratch = ScratchFolder()
+        roster = BatchRoster(directory: scratch.path)
     }
 
     /// Batches created and lines sent by this run.
@@ -112,7 +112,7 @@ final class BatchCollector: @unchecked Sendable {
         let sets = lock.withLock { finished.values.compactMap(\.results) }
         for set in sets { set.discard() }
         roster.close()
-        try? FileManager.default.removeItem(atPath: directory)
+        scratch.remove()
     }
 
     /// Sends `line` in the next batch and waits for its result; or, with `parking`, parks the

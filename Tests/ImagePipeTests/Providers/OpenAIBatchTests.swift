@@ -311,7 +311,8 @@ import ImagePipeEmulator
         // Held until the kill: however late this test wakes, the batch is still running then.
         emulator.stats.batches.hold(true)
         let dir = try RunCommandTests.folder(yaml.replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL), csv: RunHarness.products(items))
-        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        let scratch = Fixtures.temporaryDirectory()
+        let first = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir, environment: ["TMPDIR": scratch.path])
         let ledgerPath = dir.appendingPathComponent(".imagepipe/\(ledger).sqlite").path
         await Wait.until("the batch is created and recorded", timeout: 60) {
             guard emulator.stats.snapshot.batches.creations == 1,
@@ -323,8 +324,11 @@ import ImagePipeEmulator
         let status = try await CLIProcess.run(["status", "pipeline.yaml"], in: dir)
         #expect(status.stdout.contains("pending batch ") && status.stdout.contains("stage hero, \(items) items"), "\(status.stdout)")
         emulator.stats.batches.hold(false)
-        let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+        let second = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir, environment: ["TMPDIR": scratch.path])
         #expect(second.status == 0, "\(second.stdout)\n\(second.stderr)")
+        // The killed run's scratch folder (its spooled input) went with the next run.
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasPrefix(ScratchFolder.prefix) }
+        #expect(left.isEmpty, "scratch folders left: \(left)")
         return (emulator.stats.snapshot, dir)
     }
 
