@@ -381,7 +381,9 @@ final class BatchCollector: @unchecked Sendable {
         if let writer, let error = await writer.batch(.batchIntent(chunk: name, provider: providerName, stage: stage, items: items)) {
             // Unrecorded, a batch left running could not be found by a later run, which would pay for
             // its lines again: it is not sent.
-            return resume(ids) { _ in .failed(Self.unrecorded(error, writer: writer)) }
+            let failure = (error as? LedgerWrite.BatchItems.Unreadable).map { BatchMembersFile.unreadable(spool.members.path, $0.underlying) }
+                ?? Self.unrecorded(error, writer: writer)
+            return resume(ids) { _ in .failed(failure) }
         }
         let batch: RemoteBatch
         do throws(CallFailure) {

@@ -28,7 +28,30 @@ package enum LedgerWrite: Sendable {
     package struct BatchItems: Sendable {
         package let forEach: @Sendable (_ body: (BatchItem) throws -> Void) throws -> Void
 
-        package init(_ forEach: @escaping @Sendable (_ body: (BatchItem) throws -> Void) throws -> Void) { self.forEach = forEach }
+        /// Where the items could not be read (a members file): the batch's fault, not the ledger's.
+        package struct Unreadable: Error, CustomStringConvertible {
+            package var underlying: any Error
+            package var description: String { "\(underlying)" }
+        }
+
+        /// `forEach` reads the items and hands each to `body` (the ledger's write); what it throws
+        /// on its own comes out as `Unreadable`, what `body` throws as it was.
+        package init(_ forEach: @escaping @Sendable (_ body: (BatchItem) throws -> Void) throws -> Void) {
+            self.forEach = { body in
+                var written: (any Error)?
+                do {
+                    try forEach { item in
+                        do { try body(item) } catch {
+                            written = error
+                            throw error
+                        }
+                    }
+                } catch {
+                    if let written { throw written }
+                    throw Unreadable(underlying: error)
+                }
+            }
+        }
 
         package init(_ items: [BatchItem]) { forEach = { body in for item in items { try body(item) } } }
     }

@@ -83,6 +83,9 @@ final class LedgerWriter: @unchecked Sendable {
         var failed: (any Error)?
         do {
             try ledger.write(group.map(\.0), runID: runID)
+        } catch let error as LedgerWrite.BatchItems.Unreadable {
+            // The batch's members, not the ledger: its sender hears it, and the ledger takes what comes next.
+            failed = error
         } catch {
             failed = error
             let first = lock.withLock { () -> Bool in

@@ -22,9 +22,13 @@ final class BatchResultIndex: @unchecked Sendable {
         }
     }
 
+    /// A fault of this machine, whether SQLite's (a full disk) or a result file's that cannot be
+    /// read: taken for a passing failure, the results were downloaded again and again, for ever.
     private static func failure(_ error: Error, directory: String) -> CallFailure {
         var failure = CallFailure(.local_error, "cannot index a batch's results in \(directory): \(error)")
         failure.localFault = Ledger.localFault(error, place: directory)
+            ?? LocalFault.posixCode(of: error).flatMap { LocalFault(errno: $0, place: directory) }
+            ?? (error is DatabaseError ? nil : LocalFault(kind: .io, place: directory, reason: "\(error)"))
         return failure
     }
 

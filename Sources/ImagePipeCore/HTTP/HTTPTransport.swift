@@ -125,18 +125,31 @@ public final class HTTPTransport: Sendable {
         request.headers = HTTPHeaders(headers)
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(max(0.001, timeout) * 1e9)))
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw Self.unwritable(path, reason: String(cString: strerror(errno)), errno: errno)
+            let fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                let code = errno
+                throw Self.unwritable(path, reason: String(cString: strerror(code)), errno: code)
             }
-            defer { try? handle.close() }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+            var closed = false
+            defer { if !closed { try? handle.close() } }
             var total = 0
-            for try await buffer in response.body {
-                do {
-                    try handle.write(contentsOf: Data(buffer.readableBytesView))
-                } catch {
-                    throw Self.unwritable(path, reason: error.localizedDescription, errno: LocalFault.posixCode(of: error))
+            do {
+                for try await buffer in response.body {
+                    do {
+                        try handle.write(contentsOf: Data(buffer.readableBytesView))
+                    } catch {
+                        throw Self.unwritable(path, reason: error.localizedDescription, errno: LocalFault.posixCode(of: error))
+                    }
+                    total += buffer.readableBytes
                 }
-                total += buffer.readableBytes
+                // A full disk may only say so when the file is closed (NFS, quotas): kept whole or not at all.
+                closed = true
+                try handle.close()
+            } catch let failure as CallFailure {
+                throw failure
+            } catch where closed {
+                throw Self.unwritable(path, reason: error.localizedDescription, errno: LocalFault.posixCode(of: error))
             }
             return (Int(response.status.code), total)
         } catch let failure as CallFailure {

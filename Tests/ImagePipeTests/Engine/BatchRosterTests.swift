@@ -149,4 +149,17 @@ import Testing
         #expect(failure.message.contains("stays recorded for the next run"))
         results.discard()
     }
+
+    /// A result file that cannot be read while it is indexed is a local fault too: taken for a
+    /// passing failure, the batch's results were downloaded again and again, for ever.
+    @Test func aResultFileThatCannotBeIndexedIsALocalFault() throws {
+        let directory = Fixtures.temporaryDirectory().path
+        let index = try BatchResultIndex(directory: directory)
+        let failure = #expect(throws: CallFailure.self) {
+            // A folder opens, and its read fails (EISDIR), as a failing disk's does.
+            try index.fill { add in try JSONEntryScanner.lines(of: directory, id: { $0["custom_id"]?.stringValue }, into: add) }
+        }
+        #expect(failure?.localFault != nil, "\(String(describing: failure))")
+        index.discard()
+    }
 }

@@ -13,6 +13,8 @@ import Testing
         let path = Fixtures.temporaryDirectory().appendingPathComponent("ledger.sqlite").path
         let ledger = try Ledger(path: path)
         let writer = LedgerWriter(ledger: ledger, runID: try ledger.beginRun(pipelineSHA256: "test"))
+        let warnings = Locked<[String]>([])
+        writer.onFailure = { message in warnings.withLock { $0.append(message) } }
         @Sendable func item(_ name: String) -> LedgerWrite.BatchItem {
             LedgerWrite.BatchItem(stage: "hero", item: name, fingerprint: "f", key: name, customID: "ip-\(name)")
         }
@@ -37,7 +39,9 @@ import Testing
         gate.signal()
         #expect(await first.value == nil)
         await success.value
-        #expect(await broken.value is Unreadable)
+        let failed = await broken.value
+        #expect((failed as? LedgerWrite.BatchItems.Unreadable)?.underlying is Unreadable, "\(String(describing: failed))")
+        #expect(warnings.withLock { $0 }.isEmpty, "the members' fault is not the ledger's: \(warnings.withLock { $0 })")
 
         let snapshot = try ledger.successes()
         #expect(snapshot.success(stage: "hero", item: "B", fingerprint: "f")?.path == "hero/B.png", "a success written beside it is kept")

@@ -15,11 +15,14 @@ import Testing
         let foreign = parent + "/" + ScratchFolder.prefix + "foreign"
         try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
         let live = ScratchFolder(in: parent)
+        // A run has them removed in the background; here, at once.
+        ScratchFolder.removeAbandoned(in: parent)
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(FileManager.default.fileExists(atPath: foreign))
         #expect(FileManager.default.fileExists(atPath: live.path) && live.path.hasPrefix(parent + "/" + ScratchFolder.prefix))
         // A second run's folder leaves the first, live one in place.
         let second = ScratchFolder(in: parent)
+        ScratchFolder.removeAbandoned(in: parent)
         #expect(FileManager.default.fileExists(atPath: live.path) && FileManager.default.fileExists(atPath: second.path))
         live.remove()
         second.remove()
