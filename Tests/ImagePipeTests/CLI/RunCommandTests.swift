@@ -258,25 +258,20 @@ import ImagePipeEmulator
         // The runs are started and killed from a thread of their own: a sleep on the test's
         // cooperative pool, starved by the other suites on a loaded CI machine, once lasted a
         // whole run, and the second run finished before its kill.
-        let killing: Result<(kills: Int, early: String?), any Error> = await withCheckedContinuation { done in
-            Thread {
-                done.resume(returning: Result {
-                    var kills = 0
-                    for delay in [0.25, 0.4, 0.15, 0.5] {
-                        let run = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
-                        usleep(useconds_t((delay + Double.random(in: 0...0.1)) * 1_000_000))
-                        guard run.process.isRunning else {
-                            return (kills, "run \(kills + 1) ended before its kill with status \(run.process.terminationStatus): \(run.stderr)")
-                        }
-                        run.signal(SIGKILL)
-                        run.process.waitUntilExit()
-                        kills += 1
-                    }
-                    return (kills, nil)
-                })
-            }.start()
+        let (kills, early) = try await OffPool.run { () throws -> (Int, String?) in
+            var kills = 0
+            for delay in [0.25, 0.4, 0.15, 0.5] {
+                let run = try CLIProcess(["run", "--progress", "none", "pipeline.yaml"], in: dir)
+                usleep(useconds_t((delay + Double.random(in: 0...0.1)) * 1_000_000))
+                guard run.process.isRunning else {
+                    return (kills, "run \(kills + 1) ended before its kill with status \(run.process.terminationStatus): \(run.stderr)")
+                }
+                run.signal(SIGKILL)
+                run.process.waitUntilExit()
+                kills += 1
+            }
+            return (kills, nil)
         }
-        let (kills, early) = try killing.get()
         #expect(kills >= 2, "\(early ?? "")")
         let last = try await CLIProcess.run(["run", "--progress", "none", "pipeline.yaml"], in: dir)
         #expect(last.status == 0, "\(last.stderr)")

@@ -24,16 +24,14 @@ enum Wait {
     @discardableResult
     static func onThread(until what: String, timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation,
                          _ condition: @escaping @Sendable () -> Bool, then act: @escaping @Sendable () -> Void) async -> Bool {
-        let held = await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
-            Thread {
-                let deadline = ContinuousClock.now + .seconds(timeout)
-                while !condition() {
-                    guard ContinuousClock.now < deadline else { return done.resume(returning: false) }
-                    usleep(5_000)
-                }
-                act()
-                done.resume(returning: true)
-            }.start()
+        let held = await OffPool.run { () -> Bool in
+            let deadline = ContinuousClock.now + .seconds(timeout)
+            while !condition() {
+                guard ContinuousClock.now < deadline else { return false }
+                usleep(5_000)
+            }
+            act()
+            return true
         }
         if !held { Issue.record("timed out after \(timeout) s waiting until \(what)", sourceLocation: sourceLocation) }
         return held
