@@ -253,6 +253,19 @@ import ImagePipeEmulator
         #expect(paid <= 2.0 + 1e-9, "paid $\(paid)")
     }
 
+    /// Two workers with 2 s leases; once `sent` holds (both have remote work waiting, held by the
+    /// emulator), the first is killed. Its claims' leases run out while the work is still held;
+    /// then `release` lets it end, and the other worker takes the claims over and finishes.
+    static func killOneThenLetTheOtherTakeOver(in dir: URL, url: String, _ what: String, when sent: () -> Bool, release: () -> Void) async throws {
+        let workers = try Self.workers(2, in: dir, url: url, extra: ["--lease", "2s"])
+        await Wait.until(what, timeout: 60, sent)
+        workers[0].signal(SIGKILL)
+        _ = await workers[0].wait()
+        try await Task.sleep(for: .seconds(4))
+        release()
+        await Self.expectExits([workers[1]])
+    }
+
     /// An item taken over from a worker killed while its batches ran waits for its line there:
     /// the worker taking it over had read the ledger before those batches were recorded, and sent
     /// the item again (paid twice).
@@ -267,14 +280,8 @@ import ImagePipeEmulator
             .replacingOccurrences(of: "sources:", with: "output_dir: out\nsources:")
             .replacingOccurrences(of: "  retry:", with: "  batch: { max_requests: 20, poll_interval: 200ms }\n      retry:")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
-        let workers = try Self.workers(2, in: dir, url: url, extra: ["--lease", "2s"])
-        await Wait.until("both workers sent their batches", timeout: 60) { emulator.stats.snapshot.batches.lines >= 56 }
-        workers[0].signal(SIGKILL)
-        _ = await workers[0].wait()
-        // Its claims' leases run out; the other worker takes them over once its own batches end.
-        try await Task.sleep(for: .seconds(4))
-        emulator.stats.batches.hold(false)
-        await Self.expectExits([workers[1]])
+        try await Self.killOneThenLetTheOtherTakeOver(in: dir, url: url, "both workers sent their batches",
+                                                      when: { emulator.stats.snapshot.batches.lines >= 56 }, release: { emulator.stats.batches.hold(false) })
         let seen = emulator.stats.snapshot
         #expect(seen.batches.lines == items, "every item sent once: \(seen.batches)")
         #expect(try RunCommandTests.checkImages(in: dir) == items)
@@ -287,19 +294,19 @@ import ImagePipeEmulator
         try await emulator.start()
         defer { Task { await emulator.stop() } }
         emulator.stats.jobs.hold(true)
-        let items = 100
+        let items = 100, name = TestPostgres.uniqueName("pg-queue")
         // At most 20 jobs wait per worker: both submit some.
         let yaml = QueuedProviderTests.yaml(provider: ", max_queued: 20")
             .replacingOccurrences(of: "{{BASE}}", with: emulator.baseURL)
-            .replacingOccurrences(of: "name: queued-test", with: "name: \(TestPostgres.uniqueName("pg-queue"))\noutput_dir: out")
+            .replacingOccurrences(of: "name: queued-test", with: "name: \(name)\noutput_dir: out")
         let dir = try RunCommandTests.folder(yaml, csv: RunHarness.products(items))
-        let workers = try Self.workers(2, in: dir, url: url, extra: ["--lease", "2s"])
-        await Wait.until("both workers submitted their jobs", timeout: 60) { emulator.stats.snapshot.queue.submitted >= 40 }
-        workers[0].signal(SIGKILL)
-        _ = await workers[0].wait()
-        try await Task.sleep(for: .seconds(4))
-        emulator.stats.jobs.hold(false)
-        await Self.expectExits([workers[1]])
+        // Submitted and recorded: a submit still in flight at the kill is sent again, rightly.
+        var ledger: PostgresLedger?
+        try await Self.killOneThenLetTheOtherTakeOver(in: dir, url: url, "both workers submitted and recorded their jobs", when: {
+            guard emulator.stats.snapshot.queue.submitted >= 40 else { return false }
+            if ledger == nil { ledger = try? PostgresLedger(url: url, pipeline: name, creating: false) }
+            return ((try? ledger?.successes().jobCount) ?? 0) >= 40
+        }, release: { emulator.stats.jobs.hold(false) })
         let seen = emulator.stats.snapshot
         #expect(seen.queue.submitted == items, "every item submitted once: \(seen.queue.submitted)")
         #expect(try RunCommandTests.checkImages(in: dir) == items)
