@@ -154,16 +154,16 @@ extension RunEngine {
         }
     }
 
-    /// A line's custom id: the item's identity (stage, item, fingerprint) hashed, this run, and the
-    /// attempt. Two items with the same prompt never share one; a retry, or a later run, gets a new one.
-    /// Its `ip-IDENTITY` part, the same for every attempt and run of one request; nil for an id
-    /// of another form (an older imagepipe's), which cannot be checked.
+    /// A custom id's `ip-IDENTITY` part, the same for every attempt and run of one request; nil
+    /// for an id of another form (an older imagepipe's), which cannot be checked.
     static func identity(ofCustomID id: String) -> Substring? {
         let parts = id.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "ip", parts[1].count == 24, parts[1].allSatisfy(\.isHexDigit) else { return nil }
         return id[..<parts[1].endIndex]
     }
 
+    /// A line's custom id: the item's identity (stage, item, fingerprint) hashed, this run, and the
+    /// attempt. Two items with the same prompt never share one; a retry, or a later run, gets a new one.
     func customID(_ place: JobPlace, attempt: Int) -> String {
         let identity = RequestIdentity(stage: place.stage, item: place.item, fingerprint: place.fingerprint).prefix
         return "ip-\(identity)-\(runName)-\(attempt)"

@@ -15,15 +15,28 @@ struct BatchPlaces {
         var attempt: Int32
     }
 
+    /// Strings stored once each, known by their number.
+    private struct Interned {
+        private var strings: [String] = []
+        private var numbers: [String: Int32] = [:]
+
+        mutating func number(_ string: String) -> Int32 {
+            if let known = numbers[string] { return known }
+            strings.append(string)
+            numbers[string] = Int32(strings.count - 1)
+            return Int32(strings.count - 1)
+        }
+
+        subscript(number: Int32) -> String { strings[Int(number)] }
+    }
+
     private var places: [Key: Place] = [:]
     /// Custom ids not of imagepipe's form, whole, and their chunks.
     private var others: [Key: String] = [:]
     private var otherChunks: [Key: Int32] = [:]
-    private var chunks: [String] = []
-    private var chunkNumbers: [String: Int32] = [:]
+    private var chunks = Interned()
     private var batchIDs: [String: String] = [:]
-    private var runs: [String] = []
-    private var runNumbers: [String: Int32] = [:]
+    private var runs = Interned()
 
     var count: Int { places.count + others.count }
     var isEmpty: Bool { places.isEmpty && others.isEmpty }
@@ -38,22 +51,13 @@ struct BatchPlaces {
 
     mutating func add(stage: String, item: String, fingerprint: String, _ place: BatchPlace) {
         let (key, identity) = Self.digest(stage, item, fingerprint)
-        let chunk = chunkNumbers[place.chunk] ?? {
-            chunks.append(place.chunk)
-            chunkNumbers[place.chunk] = Int32(chunks.count - 1)
-            return Int32(chunks.count - 1)
-        }()
+        let chunk = chunks.number(place.chunk)
         if let batchID = place.batchID { batchIDs[place.chunk] = batchID }
         let prefix = "ip-" + identity + "-"
         if place.customID.hasPrefix(prefix), let dash = place.customID.lastIndex(of: "-"), dash > place.customID.index(place.customID.startIndex, offsetBy: prefix.count),
            let attempt = Int32(place.customID[place.customID.index(after: dash)...]), String(attempt) == place.customID[place.customID.index(after: dash)...] {
             let run = String(place.customID[place.customID.index(place.customID.startIndex, offsetBy: prefix.count)..<dash])
-            let number = runNumbers[run] ?? {
-                runs.append(run)
-                runNumbers[run] = Int32(runs.count - 1)
-                return Int32(runs.count - 1)
-            }()
-            places[key] = Place(chunk: chunk, run: number, attempt: attempt)
+            places[key] = Place(chunk: chunk, run: runs.number(run), attempt: attempt)
             others[key] = nil
         } else {
             others[key] = place.customID
@@ -66,11 +70,11 @@ struct BatchPlaces {
         guard !isEmpty else { return nil }
         let (key, identity) = Self.digest(stage, item, fingerprint)
         if let found = places[key] {
-            let chunk = chunks[Int(found.chunk)]
-            return BatchPlace(chunk: chunk, customID: "ip-\(identity)-\(runs[Int(found.run)])-\(found.attempt)", batchID: batchIDs[chunk])
+            let chunk = chunks[found.chunk]
+            return BatchPlace(chunk: chunk, customID: "ip-\(identity)-\(runs[found.run])-\(found.attempt)", batchID: batchIDs[chunk])
         }
         if let customID = others[key], let number = otherChunks[key] {
-            let chunk = chunks[Int(number)]
+            let chunk = chunks[number]
             return BatchPlace(chunk: chunk, customID: customID, batchID: batchIDs[chunk])
         }
         return nil
